@@ -1,0 +1,1 @@
+"""Analytics reads the other apps' data; its own models (CSAT surveys, predictions) come with the dashboards."""

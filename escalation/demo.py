@@ -1,0 +1,210 @@
+"""Demo data for the embedded mode: teams, skilled agents, customers and tickets.
+
+Everything is generated here (names, text via ``tickets.seed_corpus``), reproducibly
+for a seed, and inserted in bulk inside one transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from agents.models import Agent, AgentSkill, Availability, Seniority, Skill, Team
+from escalation import roles
+from tickets import seed_corpus
+from tickets.models import (
+    AuthorKind,
+    Category,
+    Channel,
+    Customer,
+    CustomerTier,
+    Interaction,
+    Priority,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+FIRST_NAMES = (
+    "Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Iris", "Omar", "Lena", "Ravi", "Sofia", "Jonas",
+    "Chloe", "Mateo", "Hana", "Felix", "Amara", "Lucas", "Nina", "Tariq", "Elena", "Kofi", "Mei", "Pablo",
+)  # fmt: skip
+LAST_NAMES = (
+    "Nguyen", "Schmidt", "Okafor", "Rossi", "Kowalski", "Haddad", "Silva", "Tanaka", "Dubois", "Patel",
+    "Andersen", "Moreau", "Garcia", "Novak", "Ibrahim", "Larsen", "Costa", "Murphy", "Weber", "Sato",
+)  # fmt: skip
+ORGANIZATIONS = ("Northwind", "Globex", "Initech", "Umbrella Health", "Stark Logistics", "Acme Retail", "Hooli", "")
+TIER_VALUE = {
+    CustomerTier.BRONZE: (0, 500),
+    CustomerTier.SILVER: (500, 5_000),
+    CustomerTier.GOLD: (5_000, 25_000),
+    CustomerTier.PLATINUM: (25_000, 100_000),
+    CustomerTier.ENTERPRISE: (100_000, 1_000_000),
+}
+
+# (username, first, last, role, availability, capacity, seniority, teams)
+STAFF = (
+    ("admin", "Ada", "Admin", roles.ADMIN, Availability.OFFLINE, 0, Seniority.LEAD, ()),
+    ("supervisor", "Sam", "Supervisor", roles.SUPERVISOR, Availability.ONLINE, 5, Seniority.LEAD, ("*",)),
+    ("agent", "Alex", "Agent", roles.AGENT, Availability.ONLINE, 12, Seniority.INTERMEDIATE, ("Billing", "Accounts")),
+    ("maya", "Maya", "Lindqvist", roles.AGENT, Availability.ONLINE, 10, Seniority.SENIOR, ("Technical",)),
+    ("tom", "Tom", "Becker", roles.AGENT, Availability.ONLINE, 8, Seniority.JUNIOR, ("Technical",)),
+    ("priya", "Priya", "Raman", roles.AGENT, Availability.AWAY, 10, Seniority.SENIOR, ("Billing",)),
+    ("diego", "Diego", "Alvarez", roles.AGENT, Availability.ONLINE, 10, Seniority.INTERMEDIATE, ("Orders",)),
+    ("yuki", "Yuki", "Mori", roles.AGENT, Availability.OFFLINE, 10, Seniority.INTERMEDIATE, ("Accounts", "Security")),
+    ("fatima", "Fatima", "Benali", roles.AGENT, Availability.ONLINE, 6, Seniority.LEAD, ("Security",)),
+    ("oscar", "Oscar", "Lund", roles.AGENT, Availability.ONLINE, 10, Seniority.INTERMEDIATE, ("Product",)),
+)
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    logins: list[tuple[str, str, str]]  # (username, password, role)
+    tickets: int
+    customers: int
+
+
+def _staff_skills(team_names: tuple[str, ...], rng: random.Random) -> dict[str, int]:
+    """Skill slug → level: strong in the agent's own teams' categories."""
+    skills: dict[str, int] = {}
+    for spec in seed_corpus.CATEGORIES:
+        if "*" in team_names or spec.team in team_names:
+            skills[spec.slug] = rng.randint(3, 5)
+        elif rng.random() < 0.25:
+            skills[spec.slug] = rng.randint(1, 2)
+    return skills
+
+
+@transaction.atomic
+def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = "demo-escalation", seed: int = 7) -> DemoResult:
+    """Create the demo desk. Idempotent for staff and catalogue; adds tickets each call."""
+    rng = random.Random(seed)
+    now = timezone.now()
+
+    teams = {name: Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in {s.team for s in seed_corpus.CATEGORIES}}
+    skills: dict[str, Skill] = {}
+    categories: dict[str, Category] = {}
+    for spec in seed_corpus.CATEGORIES:
+        skills[spec.slug] = Skill.objects.get_or_create(slug=spec.slug, defaults={"name": spec.name})[0]
+        categories[spec.slug] = Category.objects.get_or_create(
+            slug=spec.slug, defaults={"name": spec.name, "skill": skills[spec.slug]}
+        )[0]
+
+    user_model = get_user_model()
+    logins: list[tuple[str, str, str]] = []
+    agents: list[Agent] = []
+    for username, first, last, role, availability, capacity, seniority, team_names in STAFF:
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@escalation.localhost"},
+        )
+        if created:
+            user.set_password(password)
+            user.is_staff = role == roles.ADMIN
+            user.is_superuser = role == roles.ADMIN
+            user.save()
+        user.groups.add(Group.objects.get(name=role))
+        logins.append((username, password if created else "(unchanged)", role))
+        if role == roles.ADMIN:
+            continue
+        agent, agent_created = Agent.objects.get_or_create(
+            user=user, defaults={"availability": availability, "capacity": capacity, "seniority": seniority}
+        )
+        if agent_created:
+            agent.teams.set(teams.values() if "*" in team_names else [teams[name] for name in team_names])
+            AgentSkill.objects.bulk_create(
+                [AgentSkill(agent=agent, skill=skills[slug], level=level) for slug, level in _staff_skills(team_names, rng).items()]
+            )
+        agents.append(agent)
+
+    tiers = list(CustomerTier)
+    start = Customer.objects.count()
+    new_customers = []
+    for index in range(start, start + customers):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        tier = tiers[index % len(tiers)]
+        low, high = TIER_VALUE[tier]
+        new_customers.append(
+            Customer(
+                name=f"{first} {last}",
+                email=f"{first}.{last}.{index}@example.com".lower(),
+                organization=rng.choice(ORGANIZATIONS),
+                tier=tier,
+                lifetime_value=Decimal(rng.randint(low, high)),
+            )
+        )
+    Customer.objects.bulk_create(new_customers)
+    all_customers = list(Customer.objects.all())
+
+    agents_by_team: dict[int, list[Agent]] = {}
+    for agent in agents:
+        for team in agent.teams.all():
+            agents_by_team.setdefault(team.pk, []).append(agent)
+
+    spec_by_slug = {spec.slug: spec for spec in seed_corpus.CATEGORIES}
+    rows: list[Ticket] = []
+    for item in seed_corpus.generate(tickets, seed=seed + Ticket.objects.count()):
+        created_at = now - timedelta(minutes=rng.randint(5, 60 * 24 * 30))
+        team = teams[spec_by_slug[item.category].team]
+        status = rng.choices(
+            [TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED],
+            weights=[10, 20, 15, 8, 30, 17],
+        )[0]
+        assignee = None
+        if status != TicketStatus.NEW and agents_by_team.get(team.pk):
+            assignee = rng.choice(agents_by_team[team.pk])
+        answered = status not in (TicketStatus.NEW, TicketStatus.ASSIGNED)
+        done = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        rows.append(
+            Ticket(
+                subject=item.subject,
+                body=item.body,
+                channel=rng.choice(Channel.values),
+                status=status,
+                category=None if status == TicketStatus.NEW else categories[item.category],
+                priority=Priority.P1 if item.frustrated else rng.choice([Priority.P0, Priority.P1, Priority.P2, Priority.P2, Priority.P3]),
+                customer=rng.choice(all_customers),
+                team=None if status == TicketStatus.NEW else team,
+                assignee=assignee,
+                tags=["demo"],
+                created_at=created_at,
+                first_response_at=min(now, created_at + timedelta(minutes=rng.randint(5, 240))) if answered else None,
+                resolved_at=min(now, created_at + timedelta(hours=rng.randint(1, 72))) if done else None,
+                closed_at=min(now, created_at + timedelta(hours=rng.randint(73, 120))) if status == TicketStatus.CLOSED else None,
+            )
+        )
+    created = Ticket.objects.bulk_create(rows)
+
+    interactions: list[Interaction] = []
+    events: list[TicketEvent] = []
+    for ticket in created:
+        interactions.append(
+            Interaction(ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=ticket.channel, body=ticket.body, created_at=ticket.created_at)
+        )
+        events.append(TicketEvent(ticket=ticket, kind="created", detail={"channel": ticket.channel}, created_at=ticket.created_at))
+        if ticket.assignee is not None:
+            events.append(
+                TicketEvent(ticket=ticket, kind="assigned", detail={"agent_id": ticket.assignee.pk, "by": "demo"}, created_at=ticket.created_at)
+            )
+        if ticket.first_response_at is not None:
+            interactions.append(
+                Interaction(
+                    ticket=ticket,
+                    author_kind=AuthorKind.AGENT,
+                    author=ticket.assignee.user if ticket.assignee else None,
+                    channel=ticket.channel,
+                    body="Thanks for reaching out. I'm looking into this now and will update you shortly.",
+                    created_at=ticket.first_response_at,
+                )
+            )
+    Interaction.objects.bulk_create(interactions)
+    TicketEvent.objects.bulk_create(events)
+    return DemoResult(logins=logins, tickets=len(created), customers=len(new_customers))

@@ -1,0 +1,177 @@
+"""Django settings for escalation, read only from environment variables.
+
+With nothing set, the embedded default runs: SQLite (WAL) and a file-system Celery broker
+under ``var/``. See README "Configuration" for every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from escalation import config
+
+ENV = os.environ
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(config.env_str(ENV, "VAR_DIR") or BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+PRODUCTION = config.env_bool(ENV, "ESCALATION_PRODUCTION", False)
+DEBUG = config.env_bool(ENV, "DEBUG", False)
+SECRET_KEY = config.secret_key(ENV, VAR_DIR, production=PRODUCTION and not DEBUG)
+ALLOWED_HOSTS = config.env_list(ENV, "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = config.env_list(ENV, "CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_htmx",
+    "template_partials",
+    "tickets",
+    "agents",
+    "analytics",
+    "escalation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "escalation.urls"
+WSGI_APPLICATION = "escalation.wsgi.application"
+ASGI_APPLICATION = "escalation.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "escalation.context_processors.role",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": config.database_settings(ENV, VAR_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+CACHES = config.cache_settings(ENV, VAR_DIR)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = config.env_str(ENV, "TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+# Security headers; the HTTPS ones only when the deployment says it terminates TLS.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL = config.env_bool(ENV, "SECURE_SSL", False)
+SESSION_COOKIE_SECURE = SECURE_SSL
+CSRF_COOKIE_SECURE = SECURE_SSL
+if SECURE_SSL:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = config.env_int(ENV, "SECURE_HSTS_SECONDS", 3600, minimum=0)
+
+# E-mail (outgoing replies, notifications, surveys).
+EMAIL_BACKEND = config.env_str(
+    ENV,
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if ENV.get("EMAIL_HOST") else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = VAR_DIR / "outbox"
+EMAIL_HOST = config.env_str(ENV, "EMAIL_HOST", "localhost")
+EMAIL_PORT = config.env_int(ENV, "EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = config.env_str(ENV, "EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = config.env_str(ENV, "EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = config.env_bool(ENV, "EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = config.env_int(ENV, "EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = config.env_str(ENV, "DEFAULT_FROM_EMAIL", "support@escalation.localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Celery: a real worker and beat in every mode; eager execution only inside unit tests.
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = config.broker_settings(ENV, VAR_DIR)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "scheduler-heartbeat": {"task": "escalation.scheduler_heartbeat", "schedule": timedelta(seconds=15)},
+}
+
+# How often a worker records that it is alive, and when /healthz stops believing it.
+WORKER_HEARTBEAT_SECONDS = config.env_float(ENV, "WORKER_HEARTBEAT_SECONDS", 10.0)
+WORKER_STALE_AFTER_SECONDS = config.env_float(ENV, "WORKER_STALE_AFTER_SECONDS", 3 * WORKER_HEARTBEAT_SECONDS)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "escalation API",
+    "DESCRIPTION": "Help desk with automated triage, routing and escalation.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": config.env_str(ENV, "LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
