@@ -89,7 +89,9 @@ class AgentSkill(models.Model):
     class Meta:
         ordering = ["agent", "-level"]
         constraints = [
-            models.UniqueConstraint(fields=["agent", "skill"], name="agentskill_unique", violation_error_message="The agent already has this skill."),
+            models.UniqueConstraint(
+                fields=["agent", "skill"], name="agentskill_unique", violation_error_message="The agent already has this skill."
+            ),
             models.CheckConstraint(
                 condition=Q(level__gte=1, level__lte=5), name="agentskill_level_range", violation_error_message="Skill level is 1 to 5."
             ),

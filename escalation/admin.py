@@ -9,5 +9,5 @@ class HeartbeatAdmin(admin.ModelAdmin):
     list_filter = ("component",)
     readonly_fields = ("component", "hostname", "last_seen_at")
 
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request):
         return False

@@ -21,7 +21,7 @@ class HeartbeatStep(bootsteps.StartStopStep):
     and a dead worker stops reporting within one interval.
     """
 
-    requires = {"celery.worker.components:Timer"}
+    requires = ("celery.worker.components:Timer",)
 
     def __init__(self, parent: object, **kwargs: object) -> None:
         super().__init__(parent, **kwargs)

@@ -65,6 +65,10 @@ STAFF = (
 )
 
 
+# Printed by seed_demo and documented in the README; seed_demo refuses to run in production.
+DEMO_PASSWORD = "demo-escalation"  # noqa: S105
+
+
 @dataclass(frozen=True)
 class DemoResult:
     logins: list[tuple[str, str, str]]  # (username, password, role)
@@ -84,19 +88,20 @@ def _staff_skills(team_names: tuple[str, ...], rng: random.Random) -> dict[str, 
 
 
 @transaction.atomic
-def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = "demo-escalation", seed: int = 7) -> DemoResult:
+def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_PASSWORD, seed: int = 7) -> DemoResult:
     """Create the demo desk. Idempotent for staff and catalogue; adds tickets each call."""
     rng = random.Random(seed)
     now = timezone.now()
 
-    teams = {name: Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in {s.team for s in seed_corpus.CATEGORIES}}
+    teams = {
+        name: Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0]
+        for name in {s.team for s in seed_corpus.CATEGORIES}
+    }
     skills: dict[str, Skill] = {}
     categories: dict[str, Category] = {}
     for spec in seed_corpus.CATEGORIES:
         skills[spec.slug] = Skill.objects.get_or_create(slug=spec.slug, defaults={"name": spec.name})[0]
-        categories[spec.slug] = Category.objects.get_or_create(
-            slug=spec.slug, defaults={"name": spec.name, "skill": skills[spec.slug]}
-        )[0]
+        categories[spec.slug] = Category.objects.get_or_create(slug=spec.slug, defaults={"name": spec.name, "skill": skills[spec.slug]})[0]
 
     user_model = get_user_model()
     logins: list[tuple[str, str, str]] = []
@@ -155,7 +160,14 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = "demo-
         created_at = now - timedelta(minutes=rng.randint(5, 60 * 24 * 30))
         team = teams[spec_by_slug[item.category].team]
         status = rng.choices(
-            [TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED],
+            [
+                TicketStatus.NEW,
+                TicketStatus.ASSIGNED,
+                TicketStatus.IN_PROGRESS,
+                TicketStatus.PENDING_CUSTOMER,
+                TicketStatus.RESOLVED,
+                TicketStatus.CLOSED,
+            ],
             weights=[10, 20, 15, 8, 30, 17],
         )[0]
         assignee = None
@@ -181,18 +193,22 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = "demo-
                 closed_at=min(now, created_at + timedelta(hours=rng.randint(73, 120))) if status == TicketStatus.CLOSED else None,
             )
         )
-    created = Ticket.objects.bulk_create(rows)
+    created_tickets = Ticket.objects.bulk_create(rows)
 
     interactions: list[Interaction] = []
     events: list[TicketEvent] = []
-    for ticket in created:
+    for ticket in created_tickets:
         interactions.append(
-            Interaction(ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=ticket.channel, body=ticket.body, created_at=ticket.created_at)
+            Interaction(
+                ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=ticket.channel, body=ticket.body, created_at=ticket.created_at
+            )
         )
         events.append(TicketEvent(ticket=ticket, kind="created", detail={"channel": ticket.channel}, created_at=ticket.created_at))
         if ticket.assignee is not None:
             events.append(
-                TicketEvent(ticket=ticket, kind="assigned", detail={"agent_id": ticket.assignee.pk, "by": "demo"}, created_at=ticket.created_at)
+                TicketEvent(
+                    ticket=ticket, kind="assigned", detail={"agent_id": ticket.assignee.pk, "by": "demo"}, created_at=ticket.created_at
+                )
             )
         if ticket.first_response_at is not None:
             interactions.append(
@@ -207,4 +223,4 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = "demo-
             )
     Interaction.objects.bulk_create(interactions)
     TicketEvent.objects.bulk_create(events)
-    return DemoResult(logins=logins, tickets=len(created), customers=len(new_customers))
+    return DemoResult(logins=logins, tickets=len(created_tickets), customers=len(new_customers))

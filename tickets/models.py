@@ -190,7 +190,9 @@ class Interaction(models.Model):
                 violation_error_message="This message was already received.",
             ),
             models.CheckConstraint(
-                condition=Q(author_kind__in=AuthorKind.values), name="interaction_author_kind_valid", violation_error_message="Unknown author kind."
+                condition=Q(author_kind__in=AuthorKind.values),
+                name="interaction_author_kind_valid",
+                violation_error_message="Unknown author kind.",
             ),
         ]
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from escalation.demo import seed_demo
+from escalation.demo import DEMO_PASSWORD, seed_demo
 from tickets.models import Ticket
 
 
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tickets", type=int, default=400, help="tickets to create (default 400)")
         parser.add_argument("--customers", type=int, default=80, help="customers to create (default 80)")
-        parser.add_argument("--password", default="demo-escalation", help="password for newly created demo logins")
+        parser.add_argument("--password", default=DEMO_PASSWORD, help="password for newly created demo logins")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when the database already has tickets")
         parser.add_argument("--force", action="store_true", help="allow running with ESCALATION_PRODUCTION on")
 

@@ -1,0 +1,78 @@
+"""Settings come only from the environment, with safe embedded defaults and loud errors."""
+
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from escalation import config
+
+
+def test_bad_boolean_is_an_error_not_a_silent_default() -> None:
+    with pytest.raises(ImproperlyConfigured, match="DEBUG must be a boolean"):
+        config.env_bool({"DEBUG": "maybe"}, "DEBUG")
+    assert config.env_bool({"DEBUG": "Yes"}, "DEBUG") is True
+    assert config.env_bool({}, "DEBUG", default=True) is True
+
+
+def test_bad_integer_and_minimum_are_errors() -> None:
+    with pytest.raises(ImproperlyConfigured, match="must be an integer"):
+        config.env_int({"N": "ten"}, "N", 1)
+    with pytest.raises(ImproperlyConfigured, match="at least 1"):
+        config.env_int({"N": "0"}, "N", 1, minimum=1)
+    assert config.env_int({"N": " 7 "}, "N", 1) == 7
+
+
+def test_no_database_url_means_sqlite_in_wal_mode_under_var(tmp_path: Path) -> None:
+    db = config.database_settings({}, tmp_path)
+    assert db["ENGINE"] == "django.db.backends.sqlite3"
+    assert db["NAME"] == str(tmp_path / "db.sqlite3")
+    assert "journal_mode=WAL" in db["OPTIONS"]["init_command"]
+
+
+def test_postgres_url_gives_persistent_psycopg_connections(tmp_path: Path) -> None:
+    db = config.database_settings({"DATABASE_URL": "postgres://desk:s3cret@db.internal:5433/helpdesk"}, tmp_path)
+    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert (db["HOST"], db["PORT"], db["NAME"], db["USER"], db["PASSWORD"]) == ("db.internal", 5433, "helpdesk", "desk", "s3cret")
+    assert db["CONN_MAX_AGE"] == 600
+    assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_unsupported_database_url_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ImproperlyConfigured, match="postgres://"):
+        config.database_settings({"DATABASE_URL": "mysql://x@y/z"}, tmp_path)
+
+
+def test_no_broker_url_means_filesystem_broker_under_var(tmp_path: Path) -> None:
+    url, options = config.broker_settings({}, tmp_path)
+    assert url == "filesystem://"
+    assert Path(options["data_folder_in"]).is_dir()
+    assert Path(options["data_folder_in"]).is_relative_to(tmp_path / "broker")
+
+
+def test_redis_broker_from_celery_broker_url_or_redis_url(tmp_path: Path) -> None:
+    assert config.broker_settings({"CELERY_BROKER_URL": "redis://r:6379/1"}, tmp_path)[0] == "redis://r:6379/1"
+    assert config.broker_settings({"REDIS_URL": "redis://r:6379/2"}, tmp_path)[0] == "redis://r:6379/2"
+    with pytest.raises(ImproperlyConfigured):
+        config.broker_settings({"CELERY_BROKER_URL": "http://nope"}, tmp_path)
+
+
+def test_secret_key_is_generated_once_and_reused(tmp_path: Path) -> None:
+    first = config.secret_key({}, tmp_path, production=False)
+    second = config.secret_key({}, tmp_path, production=False)
+    assert first == second
+    assert len(first) >= 50
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_requires_a_real_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY must be set"):
+        config.secret_key({}, tmp_path, production=True)
+    with pytest.raises(ImproperlyConfigured, match="at least 32"):
+        config.secret_key({"SECRET_KEY": "short"}, tmp_path, production=True)
+    assert config.secret_key({"SECRET_KEY": "k" * 40}, tmp_path, production=True) == "k" * 40
+
+
+def test_cache_is_redis_when_redis_url_is_set(tmp_path: Path) -> None:
+    assert config.cache_settings({"REDIS_URL": "redis://r/0"}, tmp_path)["default"]["BACKEND"].endswith("RedisCache")
+    assert config.cache_settings({}, tmp_path)["default"]["BACKEND"].endswith("FileBasedCache")
