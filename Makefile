@@ -23,6 +23,7 @@ migrate: $(VENV)/.run-installed
 
 demo: migrate
 	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py train_classifier --csv tickets/triage/seed_corpus.csv --name seed-default --activate --if-missing
 
 ## Start web (http://127.0.0.1:8000), Celery worker and beat in the foreground; Ctrl-C stops all.
 run: demo

@@ -16,10 +16,10 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from rest_framework.authtoken.models import Token
 
 from agents.models import Agent, AgentSkill, Availability, Seniority, Skill, Team
 from escalation import roles
-from tickets import seed_corpus
 from tickets.models import (
     AuthorKind,
     Category,
@@ -27,11 +27,13 @@ from tickets.models import (
     Customer,
     CustomerTier,
     Interaction,
+    KnowledgeArticle,
     Priority,
     Ticket,
     TicketEvent,
     TicketStatus,
 )
+from tickets.triage import seed_corpus
 
 FIRST_NAMES = (
     "Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Iris", "Omar", "Lena", "Ravi", "Sofia", "Jonas",
@@ -58,12 +60,86 @@ STAFF = (
     ("maya", "Maya", "Lindqvist", roles.AGENT, Availability.ONLINE, 10, Seniority.SENIOR, ("Technical",)),
     ("tom", "Tom", "Becker", roles.AGENT, Availability.ONLINE, 8, Seniority.JUNIOR, ("Technical",)),
     ("priya", "Priya", "Raman", roles.AGENT, Availability.AWAY, 10, Seniority.SENIOR, ("Billing",)),
-    ("diego", "Diego", "Alvarez", roles.AGENT, Availability.ONLINE, 10, Seniority.INTERMEDIATE, ("Orders",)),
+    ("diego", "Diego", "Alvarez", roles.AGENT, Availability.ONLINE, 10, Seniority.INTERMEDIATE, ("Technical", "Product")),
     ("yuki", "Yuki", "Mori", roles.AGENT, Availability.OFFLINE, 10, Seniority.INTERMEDIATE, ("Accounts", "Security")),
     ("fatima", "Fatima", "Benali", roles.AGENT, Availability.ONLINE, 6, Seniority.LEAD, ("Security",)),
     ("oscar", "Oscar", "Lund", roles.AGENT, Availability.ONLINE, 10, Seniority.INTERMEDIATE, ("Product",)),
 )
 
+
+# Knowledge-base articles written for the demo, keyed by category slug.
+ARTICLES: dict[str, list[tuple[str, str]]] = {
+    "account_access": [
+        (
+            "Reset your password",
+            "Open the sign-in page and choose **Forgot password**. We e-mail a reset link that is valid for one hour. "
+            "If it does not arrive within five minutes, check your spam folder and that you typed the address you signed up with.",
+        ),
+        (
+            "Unlock an account after too many attempts",
+            "After five failed sign-ins the account is locked for 15 minutes. Wait, then reset "
+            "your password. Administrators can unlock a user at once from **Settings → Users**.",
+        ),
+        (
+            "Two-factor codes are rejected",
+            "Codes depend on your phone's clock. Turn on automatic date and time, then try a fresh code. "
+            "Lost your phone? Use one of your backup codes, or ask your administrator to reset two-factor authentication.",
+        ),
+    ],
+    "billing": [
+        (
+            "Download an invoice",
+            "Go to **Billing → Invoices** and click the PDF icon next to any invoice. Company name, address and "
+            "VAT number come from **Billing → Details**; change them there and the next invoice uses the new details.",
+        ),
+        (
+            "Why was I charged twice?",
+            "A second charge is usually a pending authorisation that your bank drops within 3–5 days. "
+            "If both charges settle, reply with the invoice numbers and we refund the duplicate.",
+        ),
+    ],
+    "refund_request": [
+        (
+            "Refund policy and timelines",
+            "Refunds go back to the original payment method. We issue them within 2 business days; "
+            "your bank may take 5–10 business days to show the money. Annual plans are refundable within 30 days.",
+        ),
+    ],
+    "technical_support": [
+        (
+            "The app crashes on start",
+            "Update to the latest version, restart the device, and clear the app cache. If it still crashes, "
+            "send us the app version and device model from **Settings → About**.",
+        ),
+        (
+            "Uploads fail with large files",
+            "Files up to 100 MB are supported. Larger uploads need the desktop client. Check that your "
+            "browser is up to date and that no proxy limits upload size.",
+        ),
+    ],
+    "security": [
+        (
+            "Report a suspicious sign-in",
+            "Change your password at once, sign out all sessions from **Settings → Security**, and turn on "
+            "two-factor authentication. Then tell us the time of the suspicious sign-in so we can investigate.",
+        ),
+    ],
+    "feature_request": [
+        (
+            "How we handle feature requests",
+            "Every request is logged with the number of customers asking for it. The product team "
+            "reviews the list monthly; you are notified when a feature you asked for ships.",
+        ),
+    ],
+    "general_inquiry": [
+        ("Export your data", "Go to **Settings → Data → Export** and choose CSV or JSON. Large exports are e-mailed as a download link."),
+        (
+            "Add a user to your team",
+            "Administrators invite users from **Settings → Users → Invite**. The invitation link is valid for 7 days.",
+        ),
+    ],
+}
+AUTO_REPLY_CATEGORIES = {"account_access", "general_inquiry"}
 
 # Printed by seed_demo and documented in the README; seed_demo refuses to run in production.
 DEMO_PASSWORD = "demo-escalation"  # noqa: S105
@@ -129,6 +205,24 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
                 [AgentSkill(agent=agent, skill=skills[slug], level=level) for slug, level in _staff_skills(team_names, rng).items()]
             )
         agents.append(agent)
+
+    for slug, articles in ARTICLES.items():
+        category = categories.get(slug)
+        if category is None:
+            continue
+        if slug in AUTO_REPLY_CATEGORIES and not category.allow_auto_reply:
+            category.allow_auto_reply = True
+            category.save(update_fields=["allow_auto_reply"])
+        for title, body in articles:
+            KnowledgeArticle.objects.get_or_create(slug=slugify(title), defaults={"title": title, "body": body, "category": category})
+
+    integration, created = user_model.objects.get_or_create(username="intake-bot", defaults={"email": "intake-bot@escalation.localhost"})
+    if created:
+        integration.set_unusable_password()
+        integration.save()
+    integration.groups.add(Group.objects.get(name=roles.INTEGRATION))
+    token, _ = Token.objects.get_or_create(user=integration)
+    logins.append(("intake-bot", f"API token {token.key}", roles.INTEGRATION))
 
     tiers = list(CustomerTier)
     start = Customer.objects.count()

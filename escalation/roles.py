@@ -11,6 +11,8 @@ from typing import Any
 AGENT = "agent"
 SUPERVISOR = "supervisor"
 ADMIN = "admin"
+# Not a person: API tokens of mail relays, web shops and CRMs that open tickets.
+INTEGRATION = "integration"
 ROLES = (AGENT, SUPERVISOR, ADMIN)
 
 # app_label -> codenames. Agents work tickets; they never delete anything.
@@ -32,6 +34,10 @@ SUPERVISOR_PERMISSIONS: dict[str, set[str]] = {
     "tickets": AGENT_PERMISSIONS["tickets"]
     | {"add_ticket", "assign_ticket", "view_all_tickets", "add_customer", "change_customer", "change_category"},
     "agents": AGENT_PERMISSIONS["agents"] | {"change_agent", "add_agentskill", "change_agentskill", "delete_agentskill"},
+}
+
+INTEGRATION_PERMISSIONS: dict[str, set[str]] = {
+    "tickets": {"add_ticket", "add_interaction", "add_customer"},
 }
 
 # Admins hold every permission of these apps (configuration lives in Django admin).
@@ -64,6 +70,7 @@ def sync_roles(apps: Any, schema_editor: Any = None) -> None:
     for name, perms in (
         (AGENT, permissions_for(AGENT_PERMISSIONS)),
         (SUPERVISOR, permissions_for(SUPERVISOR_PERMISSIONS)),
+        (INTEGRATION, permissions_for(INTEGRATION_PERMISSIONS)),
         (ADMIN, list(permission_model.objects.filter(content_type__app_label__in=ADMIN_APPS))),
     ):
         group, _ = group_model.objects.get_or_create(name=name)

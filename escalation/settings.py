@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "escalation.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -138,13 +139,30 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Publishing must not hold a request hostage when the broker is down: the ticket is already
+# committed and the recovery sweep (tickets.triage_untriaged) enqueues it later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "escalation.scheduler_heartbeat", "schedule": timedelta(seconds=15)},
+    "triage-recovery": {"task": "tickets.triage_untriaged", "schedule": timedelta(seconds=60)},
+    "triage-retrain": {"task": "tickets.retrain_classifier", "schedule": timedelta(hours=24)},
 }
+
+# Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).
+TRIAGE_MODEL_DIR = Path(config.env_str(ENV, "TRIAGE_MODEL_DIR") or VAR_DIR / "models")
+# Largest accepted attachment and request body.
+MAX_ATTACHMENT_BYTES = config.env_int(ENV, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = config.env_int(ENV, "MAX_REQUEST_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Webhook sources and their HMAC secrets: "crm:secret1,shop:secret2" (secrets only from the environment).
+WEBHOOK_SECRETS = dict(item.split(":", 1) for item in config.env_list(ENV, "WEBHOOK_SECRETS", []) if ":" in item)
+WEBHOOK_MAX_AGE_SECONDS = config.env_int(ENV, "WEBHOOK_MAX_AGE_SECONDS", 300, minimum=1)
+# Public web form: submissions per client address.
+WEB_FORM_RATE_PER_MINUTE = config.env_int(ENV, "WEB_FORM_RATE_PER_MINUTE", 5, minimum=1)
+WEB_FORM_RATE_PER_HOUR = config.env_int(ENV, "WEB_FORM_RATE_PER_HOUR", 30, minimum=1)
 
 # How often a worker records that it is alive, and when /healthz stops believing it.
 WORKER_HEARTBEAT_SECONDS = config.env_float(ENV, "WORKER_HEARTBEAT_SECONDS", 10.0)
@@ -160,6 +178,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "escalation.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "escalation API",

@@ -55,7 +55,14 @@ def subprocess_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     from django.conf import settings
 
-    env.update({"DATABASE_URL": database_url_for_subprocess(), "SECRET_KEY": settings.SECRET_KEY, "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "DATABASE_URL": database_url_for_subprocess(),
+            "SECRET_KEY": settings.SECRET_KEY,
+            "TRIAGE_MODEL_DIR": str(settings.TRIAGE_MODEL_DIR),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(overrides)
     return env
 

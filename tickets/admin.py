@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from tickets.models import Category, Customer, Interaction, Ticket, TicketEvent
+from tickets.models import (
+    Attachment,
+    Category,
+    Customer,
+    IntakeKey,
+    Interaction,
+    KnowledgeArticle,
+    ModelVersion,
+    Ticket,
+    TicketEvent,
+    TrainingLabel,
+    TriageSettings,
+)
 
 
 @admin.register(Customer)
@@ -12,8 +24,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "skill", "is_active")
-    list_filter = ("is_active", "skill")
+    list_display = ("name", "slug", "skill", "is_active", "allow_auto_reply")
+    list_filter = ("is_active", "allow_auto_reply", "skill")
     list_select_related = ("skill",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -28,11 +40,23 @@ class InteractionInline(admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ("id", "subject", "status", "priority", "category", "channel", "customer", "team", "assignee", "created_at")
-    list_filter = ("status", "priority", "channel", "category", "team")
+    list_display = (
+        "id",
+        "subject",
+        "status",
+        "priority",
+        "category",
+        "category_confidence",
+        "channel",
+        "customer",
+        "team",
+        "assignee",
+        "created_at",
+    )
+    list_filter = ("status", "priority", "channel", "needs_triage", "category", "team")
     list_select_related = ("category", "customer", "team", "assignee__user")
     search_fields = ("=id", "subject", "customer__email")
-    raw_id_fields = ("customer", "assignee")
+    raw_id_fields = ("customer", "assignee", "repeat_of")
     date_hierarchy = "created_at"
     show_full_result_count = False  # an exact count of millions of rows costs more than the page
     inlines = [InteractionInline]
@@ -61,6 +85,75 @@ class TicketEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ("filename", "content_type", "size", "interaction", "created_at")
+    list_select_related = ("interaction",)
+    search_fields = ("filename",)
+    raw_id_fields = ("interaction",)
+    show_full_result_count = False
+
+
+@admin.register(IntakeKey)
+class IntakeKeyAdmin(admin.ModelAdmin):
+    list_display = ("source", "key", "ticket", "created_at")
+    list_filter = ("source",)
+    search_fields = ("key",)
+    raw_id_fields = ("ticket",)
+    list_select_related = ("ticket",)
+    show_full_result_count = False
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "is_published", "updated_at")
+    list_filter = ("is_published", "category")
+    list_select_related = ("category",)
+    search_fields = ("title", "body")
+    prepopulated_fields = {"slug": ("title",)}
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "is_active", "accuracy", "macro_f1", "training_size", "created_at")
+    list_filter = ("is_active", "kind")
+    readonly_fields = ("name", "kind", "file_path", "training_size", "accuracy", "macro_f1", "metrics", "labels", "is_active", "created_at")
+    actions = ["activate"]
+
+    def has_add_permission(self, request):
+        return False  # versions come from training (train_classifier or the nightly retrain)
+
+    @admin.action(description="Make the selected version the active classifier")
+    def activate(self, request, queryset):
+        from tickets.triage_service import activate_version
+
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version to activate.", level="error")
+            return
+        activate_version(queryset.get())
+        self.message_user(request, "Activated; workers switch on their next ticket.")
+
+
+@admin.register(TrainingLabel)
+class TrainingLabelAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "field", "old_value", "new_value", "actor", "created_at")
+    list_filter = ("field",)
+    raw_id_fields = ("ticket", "actor")
+    list_select_related = ("ticket", "actor")
+    show_full_result_count = False
+
+
+@admin.register(TriageSettings)
+class TriageSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "confidence_threshold", "auto_reply_min_score", "updated_at")
+
+    def has_add_permission(self, request):
+        return not TriageSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
         return False

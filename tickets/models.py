@@ -8,7 +8,7 @@ on tickets without an assignee), a customer's history, and the audit timeline.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -99,6 +99,9 @@ class Category(models.Model):
     # The skill an agent needs to handle this category (routing matches on it).
     skill = models.ForeignKey("agents.Skill", null=True, blank=True, on_delete=models.SET_NULL, related_name="categories")
     is_active = models.BooleanField(default=True)
+    allow_auto_reply = models.BooleanField(
+        default=False, help_text="Triage may draft a reply from a knowledge-base article when it is confident the article answers."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -125,6 +128,26 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    # Triage output: what the worker understood, and why (shown in the console).
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    needs_triage = models.BooleanField(default=False, help_text="Classifier confidence was below the threshold: a human decides.")
+    category_confidence = models.FloatField(null=True, blank=True)
+    category_alternatives = models.JSONField(default=list, blank=True)
+    model_version = models.ForeignKey("tickets.ModelVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sentiment_score = models.FloatField(null=True, blank=True, help_text="VADER compound of the customer's words, -1 … 1.")
+    frustration_score = models.FloatField(null=True, blank=True)
+    urgency_score = models.FloatField(null=True, blank=True)
+    legal_score = models.FloatField(null=True, blank=True)
+    priority_score = models.FloatField(null=True, blank=True)
+    priority_reasons = models.JSONField(default=list, blank=True)
+    entities = models.JSONField(default=dict, blank=True)
+    suggested_articles = models.JSONField(default=list, blank=True)
+    auto_reply_draft = models.TextField(blank=True)
+
+    # Repeat contacts: the same customer on the same subject within 7 days.
+    repeat_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats")
+    repeat_count = models.PositiveIntegerField(default=0, help_text="Earlier contacts by this customer on this subject in 7 days.")
+
     class Meta:
         ordering = ["priority", "created_at"]
         permissions = [
@@ -142,6 +165,9 @@ class Ticket(models.Model):
             models.Index(fields=["customer", "created_at"], name="ticket_customer_idx"),
             models.Index(fields=["category", "created_at"], name="ticket_category_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
+            models.Index(fields=["priority", "created_at"], condition=Q(needs_triage=True), name="ticket_needs_triage_idx"),
+            # The recovery sweep looks only at tickets that were never triaged.
+            models.Index(fields=["created_at"], condition=Q(triaged_at__isnull=True), name="ticket_untriaged_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -176,6 +202,8 @@ class Interaction(models.Model):
     body = models.TextField()
     is_internal = models.BooleanField(default=False, help_text="Internal notes are never shown to the customer.")
     external_message_id = models.CharField(max_length=255, blank=True, help_text="E-mail Message-ID or webhook event id.")
+    sentiment_score = models.FloatField(null=True, blank=True)
+    frustration_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -224,3 +252,132 @@ class TicketEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise ValueError("TicketEvent is append-only")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Attachment(models.Model):
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="attachments")
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class IntakeKey(models.Model):
+    """Remembers idempotency keys (API header, webhook event id) so a retry returns the first ticket."""
+
+    source = models.CharField(max_length=80)
+    key = models.CharField(max_length=255)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "key"], name="intakekey_source_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.key}"
+
+
+class KnowledgeArticle(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    body = models.TextField(help_text="Markdown.")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+        indexes = [models.Index(fields=["is_published", "category"], name="article_published_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ModelVersion(models.Model):
+    """A trained triage classifier on disk, with the metrics it was promoted on."""
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=32, default="tfidf")
+    file_path = models.CharField(max_length=500)
+    training_size = models.PositiveIntegerField(default=0)
+    accuracy = models.FloatField(null=True, blank=True)
+    macro_f1 = models.FloatField(null=True, blank=True)
+    metrics = models.JSONField(default=dict, blank=True, help_text="Per-class precision/recall/F1 on the held-out split.")
+    labels = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=Q(is_active=True), name="modelversion_one_active"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}{' (active)' if self.is_active else ''}"
+
+
+class TrainingLabel(models.Model):
+    """An agent's correction of triage (category or priority): training data for the next model."""
+
+    class Field(models.TextChoices):
+        CATEGORY = "category", "Category"
+        PRIORITY = "priority", "Priority"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="training_labels")
+    field = models.CharField(max_length=16, choices=Field.choices)
+    old_value = models.CharField(max_length=64, blank=True)
+    new_value = models.CharField(max_length=64)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["field", "created_at"], name="traininglabel_field_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value or '∅'} → {self.new_value}"
+
+
+class TriageSettings(models.Model):
+    """Admin-editable triage knobs (one row)."""
+
+    confidence_threshold = models.FloatField(
+        default=0.45,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Below this classifier confidence a ticket goes to the Needs triage queue instead of being routed.",
+    )
+    auto_reply_min_score = models.FloatField(
+        default=0.35,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Article similarity needed before an auto-reply draft is written.",
+    )
+    urgency_keywords = models.JSONField(default=dict, blank=True, help_text='Extra or re-weighted urgency terms, e.g. {"outage": 0.9}.')
+    legal_keywords = models.JSONField(default=dict, blank=True, help_text='Extra or re-weighted legal terms, e.g. {"chargeback": 0.8}.')
+    priority_weights = models.JSONField(default=dict, blank=True, help_text="Overrides of the priority signal weights.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "triage settings"
+
+    def __str__(self) -> str:
+        return "Triage settings"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        for field in ("urgency_keywords", "legal_keywords", "priority_weights"):
+            value = getattr(self, field)
+            if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, int | float) and 0 <= v <= 1 for k, v in value.items()
+            ):
+                raise ValidationError({field: "Must be an object of term → weight between 0 and 1."})
+
+    @classmethod
+    def current(cls) -> TriageSettings:
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row

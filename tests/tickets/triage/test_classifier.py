@@ -1,0 +1,119 @@
+"""The category classifier learns, gives calibrated-looking probabilities and survives a save/load."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from tickets.triage.classifier import TextClassifier, build_classifier
+
+VOCABULARY = {
+    "billing": ["invoice", "charged", "payment", "card", "bill", "vat", "receipt", "price"],
+    "access": ["login", "password", "locked", "reset", "sign", "two-factor", "username", "credentials"],
+    "shipping": ["parcel", "delivery", "courier", "tracking", "package", "shipped", "arrive", "address"],
+}
+FILLER = ["please", "help", "my", "the", "today", "hello", "thanks", "with", "is", "a", "we", "our", "there"]
+
+
+def _synthetic(count_per_label: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for label, words in VOCABULARY.items():
+        for _ in range(count_per_label):
+            tokens = rng.sample(words, 3) + rng.sample(FILLER, 4)
+            rng.shuffle(tokens)
+            texts.append(" ".join(tokens))
+            labels.append(label)
+    return texts, labels
+
+
+@pytest.fixture(scope="module")
+def trained() -> TextClassifier:
+    texts, labels = _synthetic(60, seed=1)
+    return TextClassifier("tfidf").fit(texts, labels)
+
+
+def test_it_learns_the_labels_of_unseen_texts(trained: TextClassifier) -> None:
+    texts, labels = _synthetic(20, seed=2)
+    predictions = trained.predict_many(texts)
+    accuracy = sum(p.label == label for p, label in zip(predictions, labels, strict=True)) / len(labels)
+    assert accuracy >= 0.95
+    assert trained.labels == ["access", "billing", "shipping"]
+
+
+def test_clear_texts_get_high_confidence_and_vague_texts_lower(trained: TextClassifier) -> None:
+    clear = trained.predict("I was charged twice, the invoice and the card payment are wrong")
+    vague = trained.predict("hello, please help us today")
+    assert clear.label == "billing"
+    assert clear.confidence >= 0.7
+    assert vague.confidence < clear.confidence
+    assert vague.confidence < 0.7
+
+
+def test_probabilities_are_probabilities(trained: TextClassifier) -> None:
+    for prediction in trained.predict_many(["parcel tracking courier", "password reset", "nonsense words only"]):
+        probabilities = [p for _, p in prediction.alternatives]
+        assert len(prediction.alternatives) == 3
+        assert all(0.0 <= p <= 1.0 for p in probabilities)
+        assert sum(probabilities) <= 1.0 + 1e-6
+        assert probabilities == sorted(probabilities, reverse=True)
+        assert prediction.alternatives[0] == (prediction.label, prediction.confidence)
+
+
+def test_predict_and_predict_many_agree(trained: TextClassifier) -> None:
+    texts = ["locked out of my login", "where is my delivery", "bill is too high"]
+    assert [trained.predict(t) for t in texts] == trained.predict_many(texts)
+
+
+def test_save_and_load_give_identical_predictions(trained: TextClassifier, tmp_path: Path) -> None:
+    path = tmp_path / "model.joblib"
+    trained.save(path)
+    loaded = TextClassifier.load(path)
+    texts, _ = _synthetic(5, seed=3)
+    texts.append("completely unrelated words about gardening")
+    assert loaded.predict_many(texts) == trained.predict_many(texts)
+    assert loaded.labels == trained.labels
+    assert loaded.metadata == trained.metadata
+    assert [p.name for p in tmp_path.iterdir()] == ["model.joblib"]
+
+
+def test_metadata_describes_the_model(trained: TextClassifier) -> None:
+    assert trained.metadata["kind"] == "tfidf"
+    assert trained.metadata["train_size"] == 180
+    assert trained.metadata["label_count"] == 3
+    assert trained.metadata["temperature"] > 0
+    assert trained.metadata["validation_size"] > 0
+
+
+def test_fit_reports_progress_up_to_done() -> None:
+    seen: list[tuple[str, float]] = []
+    texts, labels = _synthetic(10, seed=4)
+    TextClassifier("tfidf").fit(texts, labels, progress=lambda stage, fraction: seen.append((stage, fraction)))
+    fractions = [fraction for _, fraction in seen]
+    assert fractions == sorted(fractions)
+    assert seen[-1] == ("done", 1.0)
+
+
+def test_tiny_data_without_room_for_calibration_still_trains() -> None:
+    classifier = TextClassifier("tfidf").fit(["invoice charged", "password locked"], ["billing", "access"])
+    assert classifier.predict("my invoice was charged twice").label == "billing"
+    assert classifier.metadata["validation_size"] == 0
+
+
+def test_it_refuses_a_single_label() -> None:
+    with pytest.raises(ValueError, match="at least two labels"):
+        TextClassifier("tfidf").fit(["a b", "c d"], ["x", "x"])
+
+
+def test_predict_before_training_is_a_clear_error() -> None:
+    with pytest.raises(RuntimeError, match="not trained"):
+        TextClassifier("tfidf").predict("hello")
+
+
+def test_build_classifier_kinds() -> None:
+    assert build_classifier("tfidf").kind == "tfidf"
+    assert build_classifier("auto").kind in {"tfidf", "hybrid"}
+    with pytest.raises(ValueError, match="unknown classifier kind"):
+        build_classifier("bert")

@@ -1,0 +1,66 @@
+"""Priority from signals, with reasons a supervisor can read."""
+
+from __future__ import annotations
+
+import pytest
+
+from tickets.triage.priority import DEFAULT_WEIGHTS, PriorityInput, score_priority
+
+
+def test_enterprise_outage_from_a_frustrated_customer_is_p0_or_p1_with_reasons_in_order() -> None:
+    decision = score_priority(
+        PriorityInput(
+            frustration_score=0.8,
+            compound=-0.4,
+            urgency_score=0.9,
+            urgency_terms=["outage"],
+            tier="enterprise",
+            lifetime_value=250_000,
+            repeat_count=1,
+            category="technical_support",
+        )
+    )
+    assert decision.priority in (0, 1)
+    signals = [r.signal for r in decision.reasons]
+    assert signals[:3] == ["tier", "urgency", "frustration"]
+    contributions = [r.contribution for r in decision.reasons]
+    assert contributions == sorted(contributions, reverse=True)
+    assert all(c > 0 for c in contributions)
+    assert decision.score == round(min(1.0, sum(contributions)), 4)
+    assert decision.explain().startswith(f"P{decision.priority}: enterprise customer +0.30, 'outage' +0.27, frustration 0.80 +0.20")
+
+
+def test_calm_bronze_how_to_is_p3_without_reasons() -> None:
+    decision = score_priority(PriorityInput(compound=0.5, tier="bronze", lifetime_value=120, category="general_inquiry"))
+    assert decision.priority == 3
+    assert decision.score == 0.0
+    assert decision.reasons == []
+    assert decision.explain() == "P3: no signals"
+
+
+def test_legal_threat_alone_is_at_least_p2_and_named() -> None:
+    decision = score_priority(PriorityInput(legal_score=1.0, legal_terms=["lawsuit"], tier="silver"))
+    assert decision.priority <= 2
+    assert decision.reasons[0].signal == "legal"
+    assert decision.reasons[0].label == "'lawsuit'"
+
+
+def test_thresholds_and_weights_can_be_changed() -> None:
+    inp = PriorityInput(frustration_score=1.0)  # 0.25 with the default weight
+    assert score_priority(inp).priority == 2
+    assert score_priority(inp, thresholds=(0.9, 0.2, 0.1)).priority == 1
+    assert score_priority(inp, weights={"frustration": 0.8}).priority == 0
+
+
+def test_score_is_capped_at_one() -> None:
+    everything = PriorityInput(1.0, -1.0, 1.0, ["outage"], 1.0, ["lawyer"], "enterprise", 1e7, 10, "security")
+    decision = score_priority(everything)
+    assert decision.score == 1.0
+    assert decision.priority == 0
+
+
+def test_repeat_contacts_are_capped_and_weights_documented() -> None:
+    many = score_priority(PriorityInput(repeat_count=50))
+    assert many.reasons[0].signal == "repeat_contacts"
+    assert many.reasons[0].contribution == pytest.approx(DEFAULT_WEIGHTS["repeat_contact"] * 3)
+    assert many.reasons[0].label == "50 earlier contacts"

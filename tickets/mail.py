@@ -1,0 +1,232 @@
+"""Inbound e-mail: parse RFC 822 messages and read them from IMAP, Maildir or mbox.
+
+Parsing never throws away a message for a bad charset: undecodable bytes become U+FFFD
+and the message is still stored. Only a message with no usable sender is refused, with
+a clear reason (there is nobody to answer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import email.utils
+import hashlib
+import imaplib
+import logging
+import mailbox
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from django.conf import settings
+
+from tickets.models import Channel
+from tickets.services import IncomingAttachment, IntakeResult, receive_contact
+
+logger = logging.getLogger(__name__)
+
+
+class MailError(ValueError):
+    """A message that cannot become a ticket; the text says why."""
+
+
+@dataclass
+class ParsedMail:
+    message_id: str
+    from_email: str
+    from_name: str
+    subject: str
+    body: str
+    in_reply_to: list[str] = field(default_factory=list)
+    attachments: list[IncomingAttachment] = field(default_factory=list)
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in ("br", "p", "div", "li", "tr"):
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _TextExtractor()
+    parser.feed(html)
+    return re.sub(r"\n{3,}", "\n\n", "".join(parser.parts)).strip()
+
+
+def _decode_part(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        return ""
+    if not isinstance(payload, bytes):
+        return str(payload)
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return payload.decode(charset, errors="replace")
+    except LookupError:  # an unknown charset name: keep the bytes readable anyway
+        return payload.decode("utf-8", errors="replace")
+
+
+def _message_ids(value: str | None) -> list[str]:
+    return re.findall(r"<[^<>\s]+>", value or "")
+
+
+def _header(message: Message, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # noqa: BLE001 - a malformed header is treated as absent
+        return ""
+    return str(value or "").strip()
+
+
+def parse_message(raw: bytes) -> ParsedMail:
+    """Turn raw RFC 822 bytes into what intake needs. Raises ``MailError`` with a reason."""
+    if not raw or not raw.strip():
+        raise MailError("The message is empty.")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if not message.keys():
+        raise MailError("The message has no headers; expected an RFC 822 message.")
+    name, address = email.utils.parseaddr(_header(message, "Reply-To") or _header(message, "From"))
+    if not address or "@" not in address:
+        raise MailError("The message has no valid From address.")
+    subject = " ".join(_header(message, "Subject").split()) or "(no subject)"
+    # Without a Message-ID, a digest of the bytes still makes re-reading the same mail a no-op.
+    message_id = (_message_ids(_header(message, "Message-ID")) or [f"<sha256.{hashlib.sha256(raw).hexdigest()}@escalation>"])[0]
+    in_reply_to = _message_ids(_header(message, "In-Reply-To")) + _message_ids(_header(message, "References"))
+
+    text_parts: list[str] = []
+    html_parts: list[str] = []
+    attachments: list[IncomingAttachment] = []
+    parts = message.walk() if message.is_multipart() else iter([message])
+    for part in parts:
+        if part.is_multipart():
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        content_type = part.get_content_type()
+        if disposition == "attachment" or (disposition == "inline" and part.get_filename()) or not content_type.startswith("text/"):
+            content = part.get_payload(decode=True)
+            if isinstance(content, bytes):
+                attachments.append(
+                    IncomingAttachment(filename=part.get_filename() or "attachment", content_type=content_type, content=content)
+                )
+            continue
+        if content_type == "text/html":
+            html_parts.append(_decode_part(part))
+        else:
+            text_parts.append(_decode_part(part))
+    body = "\n\n".join(p.strip() for p in text_parts if p.strip()) or html_to_text("\n".join(html_parts))
+    if not body.strip():
+        body = "(empty message)" if not attachments else "(attachments only)"
+    return ParsedMail(
+        message_id=message_id,
+        from_email=address.lower(),
+        from_name=name,
+        subject=subject,
+        body=body.replace("\x00", ""),
+        in_reply_to=in_reply_to,
+        attachments=attachments,
+    )
+
+
+def read_maildir(path: Path) -> Iterator[tuple[bytes, object]]:
+    """Unread messages of a Maildir, as (raw bytes, key); mark them read with ``mark_maildir_seen``."""
+    box = mailbox.Maildir(path, create=False)
+    for key in list(box.keys()):
+        msg = box.get_message(key)
+        if "S" in msg.get_flags():
+            continue
+        yield box.get_bytes(key), key
+
+
+def mark_maildir_seen(path: Path, key: object) -> None:
+    box = mailbox.Maildir(path, create=False)
+    msg = box.get_message(str(key))
+    msg.set_subdir("cur")
+    msg.add_flag("S")
+    box[str(key)] = msg
+
+
+def read_mbox(path: Path) -> Iterator[tuple[bytes, object]]:
+    """Every message of an mbox file; duplicates across runs are dropped by Message-ID."""
+    box = mailbox.mbox(path, create=False)
+    for key in box.iterkeys():
+        yield box.get_bytes(key), key
+
+
+@dataclass
+class ImapSource:
+    """``imap://user:password@host[:port]/FOLDER`` (or ``imaps://``): unseen messages, marked seen after storing."""
+
+    url: str
+
+    def __post_init__(self) -> None:
+        parts = urlparse(self.url)
+        if parts.scheme not in ("imap", "imaps") or not parts.hostname:
+            raise MailError("IMAP source must look like imaps://user:password@host/INBOX")
+        self.secure = parts.scheme == "imaps"
+        self.host = parts.hostname
+        self.port = parts.port or (993 if self.secure else 143)
+        self.user = unquote(parts.username or "")
+        self.password = unquote(parts.password or "")
+        self.folder = unquote(parts.path.lstrip("/")) or "INBOX"
+        self.client: imaplib.IMAP4 | None = None
+
+    def __enter__(self) -> ImapSource:
+        self.client = imaplib.IMAP4_SSL(self.host, self.port) if self.secure else imaplib.IMAP4(self.host, self.port)
+        self.client.login(self.user, self.password)
+        self.client.select(self.folder)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.client is not None:
+            with contextlib.suppress(Exception):  # the session is over either way
+                self.client.logout()
+
+    def messages(self) -> Iterator[tuple[bytes, object]]:
+        assert self.client is not None
+        status, data = self.client.uid("search", None, "UNSEEN")  # type: ignore[arg-type]
+        if status != "OK":
+            raise MailError(f"IMAP search failed: {status}")
+        for uid in (data[0] or b"").split():
+            status, fetched = self.client.uid("fetch", uid, "(BODY.PEEK[])")  # type: ignore[arg-type]
+            if status == "OK" and fetched and isinstance(fetched[0], tuple):
+                yield fetched[0][1], uid
+
+    def mark_seen(self, uid: object) -> None:
+        assert self.client is not None
+        self.client.uid("store", uid, "+FLAGS", "(\\Seen)")  # type: ignore[arg-type]
+
+
+def receive_email(raw: bytes) -> IntakeResult:
+    """Store one inbound e-mail: a new ticket, a threaded reply, or nothing for a duplicate."""
+    parsed = parse_message(raw)
+    return receive_contact(
+        channel=Channel.EMAIL,
+        customer_email=parsed.from_email,
+        customer_name=parsed.from_name,
+        subject=parsed.subject,
+        body=parsed.body,
+        external_message_id=parsed.message_id,
+        in_reply_to=parsed.in_reply_to,
+        attachments=parsed.attachments,
+        max_attachment_bytes=settings.MAX_ATTACHMENT_BYTES,
+    )

@@ -1,0 +1,349 @@
+"""Intake and ticket changes: every function is one transaction and returns what it changed.
+
+Intake (API, web form, e-mail, webhook) funnels into ``receive_contact``: the customer,
+the ticket and the first interaction are stored together, duplicates (idempotency key or
+external message id) return the first ticket, and triage is enqueued only after commit,
+so a broker outage can delay triage but never lose a ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tickets.models import (
+    OPEN_STATUSES,
+    Attachment,
+    AuthorKind,
+    Category,
+    Customer,
+    IntakeKey,
+    Interaction,
+    Priority,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TrainingLabel,
+)
+
+logger = logging.getLogger(__name__)
+
+REPEAT_WINDOW = timedelta(days=7)
+MAX_SUBJECT = 300
+MAX_BODY = 50_000
+
+
+@dataclass(frozen=True)
+class IncomingAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass
+class IntakeResult:
+    ticket: Ticket
+    interaction: Interaction | None
+    created: bool  # False when this was a duplicate delivery or a reply threaded onto a ticket
+    threaded: bool = False
+    rejected_attachments: list[str] = field(default_factory=list)
+
+
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|antw)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_REFERENCE_IN_SUBJECT = re.compile(r"\[?#(\d{1,12})\]?")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def normalize_subject(subject: str) -> str:
+    """Lower-case subject without reply/forward prefixes or the ticket reference."""
+    subject = _SUBJECT_PREFIX.sub("", subject or "")
+    subject = _REFERENCE_IN_SUBJECT.sub("", subject)
+    return " ".join(_WORD.findall(subject.lower()))
+
+
+def subjects_match(a: str, b: str) -> bool:
+    """Same subject for repeat-contact purposes: equal after normalising, or ≥ 60 % word overlap."""
+    na, nb = normalize_subject(a), normalize_subject(b)
+    if not na or not nb:
+        return False
+    if na == nb:
+        return True
+    wa, wb = set(na.split()), set(nb.split())
+    return len(wa & wb) / len(wa | wb) >= 0.6
+
+
+def reference_in_subject(subject: str) -> int | None:
+    match = _REFERENCE_IN_SUBJECT.search(subject or "")
+    return int(match.group(1)) if match else None
+
+
+def _clean_text(value: str, *, limit: int, name: str) -> str:
+    value = (value or "").replace("\x00", "").strip()
+    if not value:
+        raise ValidationError({name: f"{name.capitalize()} is required."})
+    if len(value) > limit:
+        raise ValidationError({name: f"{name.capitalize()} is longer than {limit} characters."})
+    return value
+
+
+def get_or_create_customer(*, email: str, name: str = "", organization: str = "") -> Customer:
+    """The customer with this e-mail, created on first contact (an unknown sender is not an error)."""
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"customer_email": "A valid customer e-mail address is required."}) from exc
+    customer = Customer.objects.filter(email=email).first()
+    if customer is not None:
+        return customer
+    try:
+        with transaction.atomic():
+            return Customer.objects.create(name=(name or email.split("@")[0])[:200], email=email, organization=organization[:200])
+    except IntegrityError:
+        # Two intakes from a new customer at once: the other one created it.
+        return Customer.objects.get(email=email)
+
+
+def _find_repeat(customer: Customer, subject: str, now: Any) -> tuple[int | None, int]:
+    """The first ticket of this customer on this subject in the window, and how many earlier contacts there were."""
+    recent = list(
+        Ticket.objects.filter(customer=customer, created_at__gte=now - REPEAT_WINDOW)
+        .only("id", "subject", "repeat_of_id", "created_at")
+        .order_by("created_at")[:200]
+    )
+    related = [t for t in recent if subjects_match(t.subject, subject)]
+    if not related:
+        return None, 0
+    root = related[0]
+    return (root.repeat_of_id or root.pk), len(related)
+
+
+def _store_attachments(interaction: Interaction, attachments: Sequence[IncomingAttachment], max_bytes: int) -> list[str]:
+    rejected = []
+    for item in attachments:
+        if len(item.content) > max_bytes:
+            rejected.append(item.filename)
+            continue
+        attachment = Attachment(
+            interaction=interaction, filename=item.filename[:255], content_type=item.content_type[:120], size=len(item.content)
+        )
+        attachment.file.save(item.filename[:100] or "attachment", ContentFile(item.content), save=False)
+        attachment.save()
+    return rejected
+
+
+def _enqueue_triage(ticket_id: int) -> None:
+    from tickets.tasks import triage_ticket
+
+    try:
+        triage_ticket.delay(ticket_id)
+    except Exception:  # noqa: BLE001 - the ticket is committed; the recovery sweep triages it later
+        logger.warning("could not enqueue triage for ticket %s; the recovery sweep will pick it up", ticket_id, exc_info=True)
+
+
+def receive_contact(
+    *,
+    channel: str,
+    customer_email: str,
+    subject: str,
+    body: str,
+    customer_name: str = "",
+    organization: str = "",
+    idempotency_source: str = "",
+    idempotency_key: str = "",
+    external_message_id: str = "",
+    in_reply_to: Sequence[str] = (),
+    attachments: Sequence[IncomingAttachment] = (),
+    max_attachment_bytes: int = 10 * 1024 * 1024,
+) -> IntakeResult:
+    """Store an inbound contact: a new ticket, or a reply threaded onto an existing one.
+
+    Duplicates (same idempotency key for the source, or same external message id) return
+    the ticket of the first delivery and create nothing. Replies thread by ``in_reply_to``
+    message ids or a ``#123`` reference in the subject, but only onto the same customer's
+    ticket. Triage is enqueued after commit.
+    """
+    subject = _clean_text(subject, limit=MAX_SUBJECT, name="subject")
+    body = _clean_text(body, limit=MAX_BODY, name="body")
+    external_message_id = (external_message_id or "").strip()[:255]
+    idempotency_key = (idempotency_key or "").strip()
+    if len(idempotency_key) > 255:
+        raise ValidationError({"idempotency_key": "Idempotency key is longer than 255 characters."})
+
+    with transaction.atomic():
+        duplicate = _existing_delivery(idempotency_source, idempotency_key, external_message_id)
+        if duplicate is not None:
+            return IntakeResult(ticket=duplicate, interaction=None, created=False)
+        customer = get_or_create_customer(email=customer_email, name=customer_name, organization=organization)
+        now = timezone.now()
+
+        parent = _thread_target(customer, subject, in_reply_to)
+        try:
+            with transaction.atomic():
+                if parent is not None:
+                    result = _add_reply(parent, customer, channel, body, external_message_id, attachments, max_attachment_bytes)
+                else:
+                    result = _open_ticket(customer, channel, subject, body, external_message_id, attachments, max_attachment_bytes, now)
+                if idempotency_key:
+                    IntakeKey.objects.create(source=idempotency_source, key=idempotency_key, ticket=result.ticket)
+        except IntegrityError:
+            # A concurrent delivery of the same message won the race: answer with its ticket.
+            duplicate = _existing_delivery(idempotency_source, idempotency_key, external_message_id)
+            if duplicate is None:
+                raise
+            return IntakeResult(ticket=duplicate, interaction=None, created=False)
+
+        ticket_id = result.ticket.pk
+        transaction.on_commit(lambda: _enqueue_triage(ticket_id) if result.created else _enqueue_interaction(result))
+    return result
+
+
+def _enqueue_interaction(result: IntakeResult) -> None:
+    from tickets.tasks import analyze_interaction
+
+    if result.interaction is None:
+        return
+    try:
+        analyze_interaction.delay(result.interaction.pk)
+    except Exception:  # noqa: BLE001 - sentiment of a reply can be filled in later
+        logger.warning("could not enqueue analysis of interaction %s", result.interaction.pk, exc_info=True)
+
+
+def _existing_delivery(source: str, key: str, external_message_id: str) -> Ticket | None:
+    if key:
+        found = IntakeKey.objects.filter(source=source, key=key).select_related("ticket").first()
+        if found is not None:
+            return found.ticket
+    if external_message_id:
+        interaction = Interaction.objects.filter(external_message_id=external_message_id).select_related("ticket").first()
+        if interaction is not None:
+            return interaction.ticket
+    return None
+
+
+def _thread_target(customer: Customer, subject: str, in_reply_to: Sequence[str]) -> Ticket | None:
+    ids = [value.strip() for value in in_reply_to if value and value.strip()]
+    if ids:
+        interaction = (
+            Interaction.objects.filter(external_message_id__in=ids[:50], ticket__customer=customer).select_related("ticket").first()
+        )
+        if interaction is not None:
+            return interaction.ticket
+    reference = reference_in_subject(subject)
+    if reference is not None:
+        return Ticket.objects.filter(pk=reference, customer=customer).first()
+    return None
+
+
+def _open_ticket(
+    customer: Customer,
+    channel: str,
+    subject: str,
+    body: str,
+    external_message_id: str,
+    attachments: Sequence[IncomingAttachment],
+    max_attachment_bytes: int,
+    now: Any,
+) -> IntakeResult:
+    repeat_root_id, earlier = _find_repeat(customer, subject, now)
+    ticket = Ticket(
+        subject=subject,
+        body=body,
+        channel=channel,
+        customer=customer,
+        status=TicketStatus.NEW,
+        priority=Priority.P2,
+        created_at=now,
+        repeat_of_id=repeat_root_id,
+        repeat_count=earlier,
+    )
+    ticket.full_clean(exclude=["customer", "repeat_of", "category", "team", "assignee", "model_version"])
+    ticket.save()
+    if repeat_root_id is not None:
+        Ticket.objects.filter(pk=repeat_root_id).update(repeat_count=F("repeat_count") + 1)
+    interaction = Interaction.objects.create(
+        ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=channel, body=body, external_message_id=external_message_id, created_at=now
+    )
+    rejected = _store_attachments(interaction, attachments, max_attachment_bytes)
+    detail: dict[str, Any] = {"channel": channel}
+    if repeat_root_id is not None:
+        detail.update(repeat_of=repeat_root_id, repeat_count=earlier)
+    if rejected:
+        detail["attachments_rejected"] = rejected
+    TicketEvent.objects.create(ticket=ticket, kind="created", detail=detail, created_at=now)
+    return IntakeResult(ticket=ticket, interaction=interaction, created=True, rejected_attachments=rejected)
+
+
+def _add_reply(
+    ticket: Ticket,
+    customer: Customer,
+    channel: str,
+    body: str,
+    external_message_id: str,
+    attachments: Sequence[IncomingAttachment],
+    max_attachment_bytes: int,
+) -> IntakeResult:
+    ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    interaction = Interaction.objects.create(
+        ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=channel, body=body, external_message_id=external_message_id
+    )
+    rejected = _store_attachments(interaction, attachments, max_attachment_bytes)
+    detail: dict[str, Any] = {"interaction_id": interaction.pk, "channel": channel}
+    if ticket.status not in OPEN_STATUSES:
+        # A reply to a resolved ticket reopens it: the customer is not done.
+        detail["reopened_from"] = ticket.status
+        ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
+        ticket.resolved_at = None
+        ticket.closed_at = None
+    elif ticket.status == TicketStatus.PENDING_CUSTOMER:
+        detail["resumed_from"] = ticket.status
+        ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    if rejected:
+        detail["attachments_rejected"] = rejected
+    TicketEvent.objects.create(ticket=ticket, kind="customer_replied", detail=detail)
+    return IntakeResult(ticket=ticket, interaction=interaction, created=False, threaded=True, rejected_attachments=rejected)
+
+
+def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticket:
+    """An agent corrects the category: applied, audited, and kept as a training label."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        old = ticket.category.slug if ticket.category else ""
+        if old == category.slug:
+            return ticket
+        ticket.category = category
+        ticket.needs_triage = False
+        ticket.save(update_fields=["category", "needs_triage", "updated_at"])
+        TrainingLabel.objects.create(ticket=ticket, field=TrainingLabel.Field.CATEGORY, old_value=old, new_value=category.slug, actor=by)
+        TicketEvent.objects.create(ticket=ticket, actor=by, kind="recategorized", detail={"from": old, "to": category.slug})
+    return ticket
+
+
+def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
+    """An agent corrects the priority: applied, audited, and kept as a training label."""
+    if priority not in Priority.values:
+        raise ValidationError({"priority": "Priority must be 0 (P0) to 3 (P3)."})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        old = ticket.priority
+        if old == priority:
+            return ticket
+        ticket.priority = priority
+        ticket.save(update_fields=["priority", "updated_at"])
+        TrainingLabel.objects.create(
+            ticket=ticket, field=TrainingLabel.Field.PRIORITY, old_value=f"P{old}", new_value=f"P{priority}", actor=by
+        )
+        TicketEvent.objects.create(ticket=ticket, actor=by, kind="reprioritized", detail={"from": old, "to": priority})
+    return ticket

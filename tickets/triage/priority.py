@@ -1,0 +1,130 @@
+"""Priority from the triage signals, with the reasons that produced it.
+
+The score is a sum of contributions, capped at 1; each contribution is one weight from
+``DEFAULT_WEIGHTS`` (or the caller's ``weights``) times a signal in [0, 1]:
+
+=================  ==========================================  =====================================
+signal             contribution                                default weight
+=================  ==========================================  =====================================
+tier               ``tier_<tier>`` (flat)                      silver 0.05, gold 0.10, platinum 0.20,
+                                                               enterprise 0.30, bronze 0
+lifetime_value     ``lifetime_value`` × log-scale of value     0.10 (0 at ≤ 1,000, full at ≥ 100,000)
+urgency            ``urgency`` × urgency_score                 0.30 ("outage" 0.9 → +0.27)
+legal              ``legal`` × legal_score                     0.45 (a lawsuit threat alone → P1)
+frustration        ``frustration`` × frustration_score         0.25
+sentiment          ``sentiment`` × max(0, -compound)           0.10
+repeat_contacts    ``repeat_contact`` × repeats (≤ 3 counted)  0.05 per earlier contact
+category           ``category_<slug>`` (flat)                  security 0.15, account_access 0.05,
+                                                               technical_support 0.05, others 0
+=================  ==========================================  =====================================
+
+Thresholds (score ≥ 0.75 → P0, ≥ 0.5 → P1, ≥ 0.25 → P2, else P3). An enterprise customer
+reporting an outage in a frustrated message lands at P0/P1; a calm how-to from a bronze
+customer stays P3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "tier_bronze": 0.0,
+    "tier_silver": 0.05,
+    "tier_gold": 0.10,
+    "tier_platinum": 0.20,
+    "tier_enterprise": 0.30,
+    "lifetime_value": 0.10,
+    "urgency": 0.30,
+    "legal": 0.45,
+    "frustration": 0.25,
+    "sentiment": 0.10,
+    "repeat_contact": 0.05,
+    "category_security": 0.15,
+    "category_account_access": 0.05,
+    "category_technical_support": 0.05,
+}
+
+# Lifetime value counts from LTV_FLOOR (nothing) to LTV_CEILING (the full weight), on a log scale.
+LTV_FLOOR = 1_000.0
+LTV_CEILING = 100_000.0
+MAX_REPEATS_COUNTED = 3
+
+
+@dataclass(frozen=True)
+class Reason:
+    signal: str
+    label: str
+    contribution: float
+
+
+@dataclass(frozen=True)
+class PriorityInput:
+    frustration_score: float = 0.0
+    compound: float = 0.0
+    urgency_score: float = 0.0
+    urgency_terms: list[str] = field(default_factory=list)
+    legal_score: float = 0.0
+    legal_terms: list[str] = field(default_factory=list)
+    tier: str = "bronze"
+    lifetime_value: float = 0.0
+    repeat_count: int = 0
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class PriorityDecision:
+    priority: int
+    score: float
+    reasons: list[Reason]
+
+    def explain(self) -> str:
+        """``"P1: enterprise customer +0.30, 'outage' +0.27, frustration 0.80 +0.20"``."""
+        if not self.reasons:
+            return f"P{self.priority}: no signals"
+        return f"P{self.priority}: " + ", ".join(f"{reason.label} +{reason.contribution:.2f}" for reason in self.reasons)
+
+
+def _clamp(value: float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+def _quoted(terms: list[str], fallback: str) -> str:
+    return ", ".join(f"'{term}'" for term in terms[:2]) if terms else fallback
+
+
+def score_priority(
+    inp: PriorityInput,
+    *,
+    weights: Mapping[str, float] | None = None,
+    thresholds: tuple[float, float, float] = (0.75, 0.5, 0.25),
+) -> PriorityDecision:
+    """Weighted sum of the ticket's signals → P0–P3, with every non-zero contribution as a reason."""
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    tier = (inp.tier or "bronze").lower()
+    value = max(float(inp.lifetime_value or 0.0), 0.0)
+    value_share = _clamp(math.log10(max(value, LTV_FLOOR) / LTV_FLOOR) / math.log10(LTV_CEILING / LTV_FLOOR))
+    contacts = max(int(inp.repeat_count), 0)
+    repeats = min(contacts, MAX_REPEATS_COUNTED)
+    negativity = _clamp(-inp.compound)
+    category = inp.category or ""
+
+    candidates = [
+        Reason("tier", f"{tier} customer", w.get(f"tier_{tier}", 0.0)),
+        Reason("lifetime_value", f"lifetime value {value:,.0f}", w["lifetime_value"] * value_share),
+        Reason("urgency", _quoted(inp.urgency_terms, "urgency"), w["urgency"] * _clamp(inp.urgency_score)),
+        Reason("legal", _quoted(inp.legal_terms, "legal/compliance"), w["legal"] * _clamp(inp.legal_score)),
+        Reason("frustration", f"frustration {_clamp(inp.frustration_score):.2f}", w["frustration"] * _clamp(inp.frustration_score)),
+        Reason("sentiment", f"sentiment {inp.compound:+.2f}", w["sentiment"] * negativity),
+        Reason("repeat_contacts", f"{contacts} earlier contact{'s' if contacts != 1 else ''}", w["repeat_contact"] * repeats),
+        Reason("category", f"category {category}", w.get(f"category_{category}", 0.0) if category else 0.0),
+    ]
+    reasons = sorted(
+        (Reason(r.signal, r.label, round(r.contribution, 4)) for r in candidates if round(r.contribution, 4) > 0),
+        key=lambda r: -r.contribution,
+    )
+    score = round(_clamp(sum(r.contribution for r in reasons)), 4)
+    p0, p1, p2 = thresholds
+    priority = 0 if score >= p0 else 1 if score >= p1 else 2 if score >= p2 else 3
+    return PriorityDecision(priority=priority, score=score, reasons=reasons)

@@ -1,0 +1,361 @@
+"""Django side of triage: load the active model, run the pure core, store the result.
+
+The core (``tickets/triage/``) knows nothing about Django. This module caches the active
+classifier and the knowledge-base index per process, turns a ticket into the core's
+inputs, and writes category, confidence, sentiment, signals, priority with its reasons and
+suggested articles back in one short transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from tickets.models import (
+    AuthorKind,
+    Category,
+    Interaction,
+    KnowledgeArticle,
+    ModelVersion,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    TriageSettings,
+)
+from tickets.triage import kb, priority, sentiment, signals
+from tickets.triage.classifier import TextClassifier, build_classifier
+from tickets.triage.evaluate import evaluate, read_labelled_csv
+
+logger = logging.getLogger(__name__)
+
+SEED_CORPUS = Path(__file__).resolve().parent / "triage" / "seed_corpus.csv"
+DEFAULT_MODEL_NAME = "seed-default"
+
+_lock = threading.Lock()
+_classifier: tuple[int, TextClassifier] | None = None
+_index: tuple[tuple[int, Any], kb.ArticleIndex] | None = None
+
+
+def model_dir() -> Path:
+    path = Path(settings.TRIAGE_MODEL_DIR)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class TrainingSummary:
+    version: ModelVersion
+    metrics: dict[str, Any]
+    promoted: bool
+
+
+def train_and_register(
+    *,
+    texts: list[str],
+    labels: list[str],
+    name: str,
+    activate: bool,
+    kind: str = "tfidf",
+    holdout_texts: list[str] | None = None,
+    holdout_labels: list[str] | None = None,
+    only_if_better: bool = False,
+    progress: Any = None,
+) -> TrainingSummary:
+    """Train a classifier, evaluate it on the hold-out split, save it and record a ModelVersion.
+
+    With ``only_if_better`` the new version is activated only when it beats the active one
+    on the same hold-out texts.
+    """
+    if ModelVersion.objects.filter(name=name).exists():
+        raise ValueError(f"a model version named {name!r} already exists")
+    classifier = build_classifier(kind).fit(texts, labels, progress=progress)
+    metrics: dict[str, Any] = {}
+    if holdout_texts:
+        metrics = evaluate(classifier, holdout_texts, holdout_labels or [], threshold=TriageSettings.current().confidence_threshold)
+    path = model_dir() / f"{name}.joblib"
+    classifier.save(path)
+    promote = activate
+    if only_if_better and holdout_texts:
+        current = active_version()
+        if current is not None:
+            try:
+                baseline = evaluate(load_version(current), holdout_texts, holdout_labels or [])
+            except Exception:  # noqa: BLE001 - an unreadable active model is beaten by any working one
+                logger.warning("active model %s could not be evaluated", current.name, exc_info=True)
+                baseline = {"accuracy": -1.0}
+            promote = metrics["accuracy"] > baseline["accuracy"]
+            metrics["baseline_accuracy"] = baseline["accuracy"]
+    with transaction.atomic():
+        version = ModelVersion.objects.create(
+            name=name,
+            kind=classifier.metadata.get("kind", kind),
+            file_path=str(path),
+            training_size=len(texts),
+            accuracy=metrics.get("accuracy"),
+            macro_f1=metrics.get("macro_f1"),
+            metrics=metrics,
+            labels=list(classifier.labels),
+        )
+        if promote:
+            activate_version(version)
+    return TrainingSummary(version=version, metrics=metrics, promoted=promote)
+
+
+def activate_version(version: ModelVersion) -> None:
+    with transaction.atomic():
+        ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
+        version.is_active = True
+
+
+def active_version() -> ModelVersion | None:
+    return ModelVersion.objects.filter(is_active=True).first()
+
+
+def load_version(version: ModelVersion) -> TextClassifier:
+    return TextClassifier.load(Path(version.file_path))
+
+
+def _seed_model_path() -> Path:
+    # Named after the corpus content, so a changed corpus never reuses a stale file.
+    digest = hashlib.sha256(SEED_CORPUS.read_bytes()).hexdigest()[:12]
+    return model_dir() / f"{DEFAULT_MODEL_NAME}-{digest}.joblib"
+
+
+def ensure_default_model() -> ModelVersion:
+    """The active model; on first use, the default trained on the project's seed corpus.
+
+    The trained file is reused when it already exists for this exact corpus (e.g. after the
+    database was recreated), so only the first start of a machine pays for training.
+    """
+    version = active_version()
+    if version is not None:
+        return version
+    path = _seed_model_path()
+    with transaction.atomic():
+        # One trainer at a time across processes: lock the (single) settings row.
+        TriageSettings.current()
+        TriageSettings.objects.select_for_update().get(pk=1)
+        version = active_version()
+        if version is not None:
+            return version
+        if path.exists():
+            classifier = TextClassifier.load(path)
+        else:
+            texts, labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
+            classifier = build_classifier("tfidf").fit(texts, labels)
+            classifier.save(path)
+        existing = ModelVersion.objects.filter(name=DEFAULT_MODEL_NAME).first()
+        name = (
+            DEFAULT_MODEL_NAME if existing is None else f"{DEFAULT_MODEL_NAME}-{path.stem.rsplit('-', 1)[-1]}-{timezone.now():%Y%m%d%H%M%S}"
+        )
+        version = ModelVersion.objects.create(
+            name=name,
+            kind=classifier.metadata.get("kind", "tfidf"),
+            file_path=str(path),
+            training_size=int(classifier.metadata.get("train_size", 0) or 0),
+            labels=list(classifier.labels),
+        )
+        activate_version(version)
+    return version
+
+
+def active_classifier() -> tuple[ModelVersion, TextClassifier]:
+    """The active classifier, loaded once per process and reloaded when another version is activated."""
+    global _classifier
+    version = ensure_default_model()
+    with _lock:
+        if _classifier is None or _classifier[0] != version.pk:
+            _classifier = (version.pk, load_version(version))
+        return version, _classifier[1]
+
+
+def article_index() -> kb.ArticleIndex:
+    """Published articles as a similarity index, rebuilt only when articles change."""
+    global _index
+    published = KnowledgeArticle.objects.filter(is_published=True)
+    stamp = tuple(published.aggregate(n=Count("id"), last=Max("updated_at")).values())
+    with _lock:
+        if _index is None or _index[0] != stamp:
+            articles = [
+                kb.Article(id=a.pk, title=a.title, body=a.body, category=a.category.slug if a.category else None)
+                for a in published.select_related("category")
+            ]
+            _index = (stamp, kb.ArticleIndex(articles))
+        return _index[1]
+
+
+def _keyword_maps(config: TriageSettings) -> tuple[dict[str, float], dict[str, float]]:
+    urgency = {**signals.DEFAULT_URGENCY_KEYWORDS, **(config.urgency_keywords or {})}
+    legal = {**signals.DEFAULT_LEGAL_KEYWORDS, **(config.legal_keywords or {})}
+    # A weight of 0 in the admin switches a default term off.
+    return {k: v for k, v in urgency.items() if v > 0}, {k: v for k, v in legal.items() if v > 0}
+
+
+def analyze_interaction(*, interaction_id: int) -> Interaction | None:
+    """Sentiment and frustration of one customer message, stored for trend analysis."""
+    interaction = Interaction.objects.filter(pk=interaction_id).select_related("ticket").first()
+    if interaction is None or interaction.author_kind != AuthorKind.CUSTOMER:
+        return interaction
+    result = sentiment.analyze(interaction.body)
+    with transaction.atomic():
+        Interaction.objects.filter(pk=interaction.pk).update(sentiment_score=result.compound, frustration_score=result.frustration_score)
+        Ticket.objects.filter(pk=interaction.ticket_id).update(sentiment_score=result.compound, frustration_score=result.frustration_score)
+    interaction.sentiment_score, interaction.frustration_score = result.compound, result.frustration_score
+    return interaction
+
+
+def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
+    """Classify, score and explain one ticket. Idempotent: a triaged ticket is left alone unless ``force``."""
+    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
+    if ticket is None or (ticket.triaged_at is not None and not force):
+        return ticket
+    config = TriageSettings.current()
+    version, classifier = active_classifier()
+    text = f"{ticket.subject}\n{ticket.body}"
+    prediction = classifier.predict(text)
+    mood = sentiment.analyze(ticket.body)
+    urgency_terms, legal_terms = _keyword_maps(config)
+    found = signals.extract(text, urgency_keywords=urgency_terms, legal_keywords=legal_terms)
+    confident = prediction.confidence >= config.confidence_threshold
+    decision = priority.score_priority(
+        priority.PriorityInput(
+            frustration_score=mood.frustration_score,
+            compound=mood.compound,
+            urgency_score=found.urgency_score,
+            urgency_terms=[term for term, _ in found.urgency_hits],
+            legal_score=found.legal_score,
+            legal_terms=[term for term, _ in found.legal_hits],
+            tier=ticket.customer.tier,
+            lifetime_value=float(ticket.customer.lifetime_value),
+            repeat_count=ticket.repeat_count,
+            category=prediction.label if confident else None,
+        ),
+        weights=config.priority_weights or None,
+    )
+    suggestions = article_index().suggest(text, top=3, category=prediction.label)
+    category = Category.objects.filter(slug=prediction.label).first()
+    if category is None:
+        category = Category.objects.create(slug=prediction.label[:64], name=prediction.label.replace("_", " ").capitalize()[:120])
+    draft = ""
+    if confident and category.allow_auto_reply and suggestions and suggestions[0][1] >= config.auto_reply_min_score:
+        draft = _auto_reply_draft(ticket, suggestions[0][0])
+
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().get(pk=ticket_id)
+        if locked.triaged_at is not None and not force:
+            return locked  # a parallel run finished first
+        locked.category = category
+        locked.category_confidence = round(prediction.confidence, 4)
+        locked.category_alternatives = [[label, round(p, 4)] for label, p in prediction.alternatives]
+        locked.needs_triage = not confident
+        locked.model_version = version
+        locked.sentiment_score = round(mood.compound, 4)
+        locked.frustration_score = round(mood.frustration_score, 4)
+        locked.urgency_score = round(found.urgency_score, 4)
+        locked.legal_score = round(found.legal_score, 4)
+        locked.priority = decision.priority
+        locked.priority_score = round(decision.score, 4)
+        locked.priority_reasons = [
+            {"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons
+        ]
+        locked.entities = found.entities
+        locked.suggested_articles = [{"id": article_id, "score": round(score, 4)} for article_id, score in suggestions]
+        locked.auto_reply_draft = draft
+        locked.triaged_at = timezone.now()
+        if locked.status == TicketStatus.NEW:
+            locked.status = TicketStatus.TRIAGED
+        locked.save()
+        Interaction.objects.filter(ticket=locked, author_kind=AuthorKind.CUSTOMER, sentiment_score__isnull=True).update(
+            sentiment_score=locked.sentiment_score, frustration_score=locked.frustration_score
+        )
+        TicketEvent.objects.create(
+            ticket=locked,
+            kind="triaged",
+            detail={
+                "category": category.slug,
+                "confidence": locked.category_confidence,
+                "needs_triage": locked.needs_triage,
+                "priority": f"P{decision.priority}",
+                "why": decision.explain(),
+                "model": version.name,
+                "sentiment": mood.cues,
+            },
+        )
+    return locked
+
+
+def _auto_reply_draft(ticket: Ticket, article_id: int) -> str:
+    article = KnowledgeArticle.objects.filter(pk=article_id).first()
+    if article is None:
+        return ""
+    greeting = ticket.customer.name.split(" ")[0] if ticket.customer.name else "there"
+    return (
+        f"Hi {greeting},\n\nThanks for contacting us about \u201c{ticket.subject}\u201d. "
+        f"This article should help:\n\n{article.title}\n\n{article.body.strip()}\n\n"
+        "If it does not solve the problem, just reply to this message and we will take it from there."
+    )
+
+
+def training_rows_from_desk() -> tuple[list[str], list[str]]:
+    """Texts and labels from resolved tickets, with agents' corrections taking precedence."""
+    from tickets.models import TrainingLabel
+
+    corrected = dict(
+        TrainingLabel.objects.filter(field=TrainingLabel.Field.CATEGORY)
+        .order_by("ticket_id", "created_at")
+        .values_list("ticket_id", "new_value")
+    )
+    rows = (
+        Ticket.objects.filter(category__isnull=False)
+        .filter(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
+        .values_list("id", "subject", "body", "category__slug")
+    )
+    texts, labels = [], []
+    for ticket_id, subject, body, slug in rows.iterator():
+        texts.append(f"{subject}\n{body}")
+        labels.append(corrected.get(ticket_id, slug))
+    # Corrections on tickets that are still open are labels too.
+    extra = Ticket.objects.filter(pk__in=list(corrected)).exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
+    for ticket_id, subject, body in extra.values_list("id", "subject", "body"):
+        texts.append(f"{subject}\n{body}")
+        labels.append(corrected[ticket_id])
+    return texts, labels
+
+
+def retrain_from_desk(*, min_rows: int = 50, seed: int = 13) -> TrainingSummary | None:
+    """Retrain on the seed corpus plus the desk's own labelled tickets; promote only if better.
+
+    The hold-out split is drawn from the desk's rows (what the model will actually see);
+    both the new and the active model are scored on it.
+    """
+    from sklearn.model_selection import train_test_split
+
+    desk_texts, desk_labels = training_rows_from_desk()
+    if len(desk_texts) < min_rows:
+        logger.info("retrain skipped: %s labelled desk tickets (< %s)", len(desk_texts), min_rows)
+        return None
+    counts: dict[str, int] = {}
+    for label in desk_labels:
+        counts[label] = counts.get(label, 0) + 1
+    stratify = desk_labels if min(counts.values()) >= 2 else None
+    train_t, hold_t, train_l, hold_l = train_test_split(desk_texts, desk_labels, test_size=0.2, random_state=seed, stratify=stratify)
+    seed_texts, seed_labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
+    return train_and_register(
+        texts=seed_texts + list(train_t),
+        labels=seed_labels + list(train_l),
+        name=f"desk-{timezone.now():%Y%m%d-%H%M%S}",
+        activate=False,
+        holdout_texts=list(hold_t),
+        holdout_labels=list(hold_l),
+        only_if_better=True,
+    )

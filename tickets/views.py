@@ -1,0 +1,71 @@
+"""The public support form: no login, CSRF-protected, rate-limited per client address."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from tickets.forms import SupportRequestForm
+from tickets.models import Channel
+from tickets.services import receive_contact
+
+THANKS_SALT = "tickets.support-thanks"
+
+
+def _client_address(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _over_rate_limit(request: HttpRequest) -> bool:
+    """Fixed windows per minute and per hour; counted only for submissions."""
+    address = _client_address(request)
+    for window, limit in ((60, settings.WEB_FORM_RATE_PER_MINUTE), (3600, settings.WEB_FORM_RATE_PER_HOUR)):
+        key = f"webform:{window}:{address}"
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            count = 1
+        if count > limit:
+            return True
+    return False
+
+
+@require_http_methods(["GET", "POST"])
+def support_new(request: HttpRequest) -> HttpResponse:
+    form = SupportRequestForm(request.POST or None)
+    if request.method == "POST":
+        if _over_rate_limit(request):
+            return render(request, "tickets/support_new.html", {"form": form, "rate_limited": True}, status=429)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = receive_contact(
+                    channel=Channel.WEB_FORM,
+                    customer_email=data["email"],
+                    customer_name=data["name"],
+                    subject=data["subject"],
+                    body=data["description"],
+                )
+            except ValidationError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                token = signing.dumps(result.ticket.pk, salt=THANKS_SALT)
+                return redirect("support-thanks", token=token)
+        return render(request, "tickets/support_new.html", {"form": form}, status=400)
+    return render(request, "tickets/support_new.html", {"form": form})
+
+
+def support_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        ticket_id = signing.loads(token, salt=THANKS_SALT, max_age=3600)
+    except signing.BadSignature:
+        return render(request, "tickets/support_thanks.html", {"invalid": True}, status=400)
+    return render(request, "tickets/support_thanks.html", {"reference": f"#{ticket_id}"})
