@@ -1,6 +1,13 @@
+from django import forms
 from django.contrib import admin
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils import timezone
 
-from agents.models import Agent, AgentSkill, Skill, Team
+from agents import routing_core
+from agents.models import Agent, AgentShift, AgentSkill, RoutingRule, Skill, Team
+from agents.services import in_business_hours, rule_spec
+from tickets.models import Category, Channel, CustomerTier, Priority
 
 
 @admin.register(Team)
@@ -22,6 +29,11 @@ class AgentSkillInline(admin.TabularInline):
     extra = 1
 
 
+class AgentShiftInline(admin.TabularInline):
+    model = AgentShift
+    extra = 0
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = ("__str__", "availability", "capacity", "seniority", "time_zone")
@@ -29,7 +41,7 @@ class AgentAdmin(admin.ModelAdmin):
     list_select_related = ("user",)
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
     filter_horizontal = ("teams",)
-    inlines = [AgentSkillInline]
+    inlines = [AgentSkillInline, AgentShiftInline]
 
 
 @admin.register(AgentSkill)
@@ -38,3 +50,95 @@ class AgentSkillAdmin(admin.ModelAdmin):
     list_filter = ("skill", "level")
     list_select_related = ("agent__user", "skill")
     search_fields = ("agent__user__username", "skill__name")
+
+
+class RulePreviewForm(forms.Form):
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    category = forms.ModelChoiceField(queryset=Category.objects.all(), required=False)
+    priority = forms.TypedChoiceField(choices=Priority.choices, coerce=int, initial=Priority.P2)
+    tier = forms.ChoiceField(choices=CustomerTier.choices, initial=CustomerTier.BRONZE)
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL)
+    language = forms.CharField(max_length=8, required=False)
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    """Rules are validated on save (a bad regex is a form error); "Test this rule" previews a match."""
+
+    list_display = ("order", "name", "enabled", "continue_matching", "team", "required_skill", "set_priority", "mark_for_escalation")
+    list_display_links = ("name",)
+    list_editable = ("order", "enabled")
+    list_filter = ("enabled", "team")
+    list_select_related = ("team", "required_skill")
+    search_fields = ("name", "keyword_pattern")
+    filter_horizontal = ("categories",)
+    raw_id_fields = ("assign_agent",)
+    fieldsets = (
+        (None, {"fields": ("name", "order", "enabled", "continue_matching")}),
+        (
+            "Conditions (empty means any)",
+            {"fields": ("categories", "priorities", "customer_tiers", "channels", "languages", "keyword_pattern", "business_hours")},
+        ),
+        (
+            "Actions",
+            {
+                "fields": (
+                    "team",
+                    "required_skill",
+                    "min_skill_level",
+                    "set_priority",
+                    "raise_priority_by",
+                    "add_tags",
+                    "assign_agent",
+                    "mark_for_escalation",
+                )
+            },
+        ),
+    )
+    change_form_template = "admin/agents/routingrule/change_form.html"
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("<int:pk>/preview/", preview, name="agents_routingrule_preview"), *super().get_urls()]
+
+    def preview_view(self, request, pk):
+        from django.core.exceptions import PermissionDenied
+
+        rule = get_object_or_404(RoutingRule.objects.prefetch_related("categories"), pk=pk)
+        if not self.has_view_permission(request, rule):
+            raise PermissionDenied
+        form = RulePreviewForm(request.POST or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            facts = routing_core.TicketFacts(
+                priority=data["priority"],
+                category=data["category"].slug if data["category"] else None,
+                tier=data["tier"],
+                lifetime_value=0.0,
+                channel=data["channel"],
+                language=data["language"],
+                subject=data["subject"],
+                body=data["body"],
+                in_business_hours=in_business_hours(timezone.now()),
+            )
+            try:
+                mismatch = routing_core.rule_mismatch(rule_spec(rule, [c.slug for c in rule.categories.all()]), facts)
+                result = {"matches": mismatch is None, "why": mismatch or "every condition holds"}
+            except Exception as exc:  # noqa: BLE001 - a rule saved before validation existed
+                result = {"matches": False, "why": f"rule cannot be evaluated: {exc}"}
+        context = {
+            **self.admin_site.each_context(request),
+            "rule": rule,
+            "form": form,
+            "result": result,
+            "opts": self.model._meta,
+            "title": f"Test rule: {rule.name}",
+        }
+        template = (
+            "admin/agents/routingrule/preview_result.html"
+            if request.htmx and result is not None
+            else "admin/agents/routingrule/preview.html"
+        )
+        return render(request, template, context)

@@ -1,6 +1,6 @@
 """Demo data for the embedded mode: teams, skilled agents, customers and tickets.
 
-Everything is generated here (names, text via ``tickets.seed_corpus``), reproducibly
+Everything is generated here (names, text via ``tickets.triage.seed_corpus``), reproducibly
 for a seed, and inserted in bulk inside one transaction.
 """
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
-from agents.models import Agent, AgentSkill, Availability, Seniority, Skill, Team
+from agents.models import Agent, AgentSkill, Availability, RoutingRule, Seniority, Skill, Team
 from escalation import roles
 from tickets.models import (
     AuthorKind,
@@ -177,7 +177,9 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
     categories: dict[str, Category] = {}
     for spec in seed_corpus.CATEGORIES:
         skills[spec.slug] = Skill.objects.get_or_create(slug=spec.slug, defaults={"name": spec.name})[0]
-        categories[spec.slug] = Category.objects.get_or_create(slug=spec.slug, defaults={"name": spec.name, "skill": skills[spec.slug]})[0]
+        categories[spec.slug] = Category.objects.get_or_create(
+            slug=spec.slug, defaults={"name": spec.name, "skill": skills[spec.slug], "team": teams[spec.team]}
+        )[0]
 
     user_model = get_user_model()
     logins: list[tuple[str, str, str]] = []
@@ -215,6 +217,27 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
             category.save(update_fields=["allow_auto_reply"])
         for title, body in articles:
             KnowledgeArticle.objects.get_or_create(slug=slugify(title), defaults={"title": title, "body": body, "category": category})
+
+    if not RoutingRule.objects.exists():
+        legal = RoutingRule.objects.create(
+            name="Legal or regulator language → Security, escalate",
+            order=10,
+            keyword_pattern=r"\b(lawyer|lawsuit|attorney|legal action|regulator|ombudsman|chargeback)\b",
+            team=teams.get("Security"),
+            set_priority=1,
+            add_tags=["legal"],
+            mark_for_escalation=True,
+        )
+        legal.save()
+        RoutingRule.objects.create(
+            name="Enterprise and platinum customers: one level more urgent",
+            order=20,
+            customer_tiers=["platinum", "enterprise"],
+            raise_priority_by=1,
+            add_tags=["vip"],
+            continue_matching=True,
+        )
+        RoutingRule.objects.create(name="P0 needs level 4 or a senior", order=30, priorities=[0], min_skill_level=4)
 
     integration, created = user_model.objects.get_or_create(username="intake-bot", defaults={"email": "intake-bot@escalation.localhost"})
     if created:

@@ -26,14 +26,16 @@ AGENT_PERMISSIONS: dict[str, set[str]] = {
         "view_category",
         "view_ticketevent",
     },
-    "agents": {"view_team", "view_agent", "view_skill", "view_agentskill"},
+    "agents": {"view_team", "view_agent", "view_skill", "view_agentskill", "view_agentshift"},
 }
 
 # Supervisors also assign across teams, manage agents' skills and customers.
 SUPERVISOR_PERMISSIONS: dict[str, set[str]] = {
     "tickets": AGENT_PERMISSIONS["tickets"]
     | {"add_ticket", "assign_ticket", "view_all_tickets", "add_customer", "change_customer", "change_category"},
-    "agents": AGENT_PERMISSIONS["agents"] | {"change_agent", "add_agentskill", "change_agentskill", "delete_agentskill"},
+    "agents": AGENT_PERMISSIONS["agents"]
+    | {"change_agent", "add_agentskill", "change_agentskill", "delete_agentskill", "view_routingrule"}
+    | {"view_agentshift", "add_agentshift", "change_agentshift", "delete_agentshift"},
 }
 
 INTEGRATION_PERMISSIONS: dict[str, set[str]] = {
@@ -50,9 +52,12 @@ def sync_roles(apps: Any, schema_editor: Any = None) -> None:
 
     # Permissions are normally created after migrate finishes; make sure they exist now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True  # migration state apps have no module
+        try:
+            create_permissions(app_config, apps=apps, verbosity=0)
+        finally:
+            app_config.models_module = original
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")

@@ -150,6 +150,7 @@ CELERY_BEAT_SCHEDULE = {
     "scheduler-heartbeat": {"task": "escalation.scheduler_heartbeat", "schedule": timedelta(seconds=15)},
     "triage-recovery": {"task": "tickets.triage_untriaged", "schedule": timedelta(seconds=60)},
     "triage-retrain": {"task": "tickets.retrain_classifier", "schedule": timedelta(hours=24)},
+    "route-waiting": {"task": "agents.route_waiting", "schedule": timedelta(seconds=60)},
 }
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).
@@ -163,6 +164,12 @@ WEBHOOK_MAX_AGE_SECONDS = config.env_int(ENV, "WEBHOOK_MAX_AGE_SECONDS", 300, mi
 # Public web form: submissions per client address.
 WEB_FORM_RATE_PER_MINUTE = config.env_int(ENV, "WEB_FORM_RATE_PER_MINUTE", 5, minimum=1)
 WEB_FORM_RATE_PER_HOUR = config.env_int(ENV, "WEB_FORM_RATE_PER_HOUR", 30, minimum=1)
+
+# Routing: the desk's default business hours (weekdays, local TIME_ZONE) and what going offline does.
+BUSINESS_HOURS = tuple(
+    config.env_int(ENV, name, default, minimum=0) for name, default in (("BUSINESS_HOURS_START", 9), ("BUSINESS_HOURS_END", 17))
+)
+RETURN_TICKETS_ON_OFFLINE = config.env_bool(ENV, "RETURN_TICKETS_ON_OFFLINE", True)
 
 # How often a worker records that it is alive, and when /healthz stops believing it.
 WORKER_HEARTBEAT_SECONDS = config.env_float(ENV, "WORKER_HEARTBEAT_SECONDS", 10.0)

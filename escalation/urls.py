@@ -17,5 +17,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("tickets.urls")),
+    path("", include("agents.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]

@@ -25,6 +25,13 @@ class UserFactory(factory.django.DjangoModelFactory[Any]):
     @factory.post_generation
     def role(user: Any, create: bool, extracted: str | None, **kwargs: object) -> None:
         if create and extracted:
+            if not Group.objects.filter(name=extracted).exists():
+                # Transactional tests truncate every table, including the groups the migration made.
+                from django.apps import apps
+
+                from escalation.roles import sync_roles
+
+                sync_roles(apps)
             user.groups.add(Group.objects.get(name=extracted))
             if extracted == "admin":
                 user.is_staff = True

@@ -98,6 +98,8 @@ class Category(models.Model):
     description = models.TextField(blank=True)
     # The skill an agent needs to handle this category (routing matches on it).
     skill = models.ForeignKey("agents.Skill", null=True, blank=True, on_delete=models.SET_NULL, related_name="categories")
+    # The team that owns this category when no routing rule says otherwise.
+    team = models.ForeignKey("agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="categories")
     is_active = models.BooleanField(default=True)
     allow_auto_reply = models.BooleanField(
         default=False, help_text="Triage may draft a reply from a knowledge-base article when it is confident the article answers."
@@ -122,8 +124,12 @@ class Ticket(models.Model):
     team = models.ForeignKey("agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     assignee = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
     tags = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=8, blank=True, help_text="ISO 639-1 code when known.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    routing = models.JSONField(default=dict, blank=True, help_text="The last routing decision: rules, candidates and why.")
+    escalation_requested = models.BooleanField(default=False, help_text="A routing rule or an agent asked for escalation.")
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -291,7 +291,18 @@ def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
                 "sentiment": mood.cues,
             },
         )
+        if not locked.needs_triage:
+            transaction.on_commit(lambda: _enqueue_routing(ticket_id))
     return locked
+
+
+def _enqueue_routing(ticket_id: int) -> None:
+    from agents.tasks import route_ticket
+
+    try:
+        route_ticket.delay(ticket_id)
+    except Exception:  # noqa: BLE001 - the route_waiting sweep picks it up within a minute
+        logger.warning("could not enqueue routing for ticket %s", ticket_id, exc_info=True)
 
 
 def _auto_reply_draft(ticket: Ticket, article_id: int) -> str:

