@@ -18,6 +18,10 @@ $(VENV)/.test-installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.run-installed
 
+$(VENV)/.bench-installed: $(VENV)/.test-installed
+	$(BIN)/python -m pip install --quiet -e '.[test,embeddings]'
+	touch $@
+
 migrate: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 
@@ -44,7 +48,8 @@ format: $(VENV)/.test-installed
 typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
-bench: $(VENV)/.test-installed
+## Benchmarks (JSON to stdout and bench/results/latest.json); installs the optional embeddings extra.
+bench: $(VENV)/.bench-installed
 	$(BIN)/python -m tests.servers -- $(BIN)/python -m bench.run
 
 clean:

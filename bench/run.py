@@ -7,10 +7,13 @@ and Redis); it migrates first. Not part of the test run.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench.common import setup_django
 
@@ -19,19 +22,26 @@ def main() -> int:
     setup_django()
     from django.core.management import call_command
 
-    from bench import foundation
+    from bench import foundation, routing_sim, triage
 
     call_command("migrate", verbosity=0)
-    results = {
+    results: dict[str, Any] = {
         "ran_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count(), "platform": platform.platform()},
-        "foundation": foundation.run(),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
+    # Each benchmark runs on its own; one that fails is reported, not allowed to hide the others.
+    for name, bench in (("foundation", foundation.run), ("triage", triage.run), ("routing_sim", routing_sim.run)):
+        started = time.perf_counter()
+        try:
+            results[name] = bench()
+        except Exception as exc:  # noqa: BLE001
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        print(f"bench: {name} done in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     text = json.dumps(results, indent=2)
     print(text)
     out = Path(__file__).resolve().parent / "results" / "latest.json"
     out.write_text(text + "\n")
-    return 0
+    return 1 if any(isinstance(v, dict) and "error" in v for v in results.values()) else 0
 
 
 if __name__ == "__main__":
