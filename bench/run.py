@@ -22,7 +22,7 @@ def main() -> int:
     setup_django()
     from django.core.management import call_command
 
-    from bench import foundation, routing_sim, triage
+    from bench import foundation, routing_sim, triage, triage_pipeline
 
     call_command("migrate", verbosity=0)
     results: dict[str, Any] = {
@@ -30,7 +30,12 @@ def main() -> int:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
     }
     # Each benchmark runs on its own; one that fails is reported, not allowed to hide the others.
-    for name, bench in (("foundation", foundation.run), ("triage", triage.run), ("routing_sim", routing_sim.run)):
+    for name, bench in (
+        ("foundation", foundation.run),
+        ("triage_pipeline", triage_pipeline.run),
+        ("triage", triage.run),
+        ("routing_sim", routing_sim.run),
+    ):
         started = time.perf_counter()
         try:
             results[name] = bench()
