@@ -35,7 +35,13 @@ class AssignmentError(ValidationError):
 
 
 def in_business_hours(at: datetime) -> bool:
-    """The desk's default hours (``BUSINESS_HOURS``, e.g. Mon–Fri 09:00–17:00 in ``TIME_ZONE``)."""
+    """Open in the default business calendar (admin); without one, ``BUSINESS_HOURS_*`` on weekdays in ``TIME_ZONE``."""
+    from escalation.models import BusinessCalendar
+    from escalation.sla import build_calendar
+
+    calendar = BusinessCalendar.objects.filter(is_default=True).prefetch_related("hours", "holidays").first()
+    if calendar is not None:
+        return build_calendar(calendar).is_open(at)
     local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
     start, end = settings.BUSINESS_HOURS
     return local.weekday() < 5 and start <= local.hour < end

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Component(models.TextChoices):
@@ -23,3 +25,219 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component}@{self.hostname}"
+
+
+class BusinessCalendar(models.Model):
+    """Working hours in a time zone, with holidays; SLA clocks run only while it is open."""
+
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    is_24x7 = models.BooleanField(default=False, verbose_name="open 24×7")
+    is_default = models.BooleanField(
+        default=False, help_text="Used by SLA policies without a calendar, and by routing's business-hours condition."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["is_default"], condition=models.Q(is_default=True), name="calendar_one_default")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.core.exceptions import ValidationError
+
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"time_zone": f"Unknown time zone {self.time_zone!r} (use e.g. Europe/Berlin)."}) from None
+
+
+class BusinessHours(models.Model):
+    """One opening interval; several per weekday make split shifts. An end of 00:00 means midnight."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    opens_at = models.TimeField()
+    closes_at = models.TimeField()
+
+    class Meta:
+        ordering = ["calendar", "weekday", "opens_at"]
+        verbose_name_plural = "business hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="businesshours_weekday_valid", violation_error_message="Unknown weekday."
+            ),
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")) | models.Q(closes_at="00:00"),
+                name="businesshours_closes_after_opening",
+                violation_error_message="Closing time must be after opening time (00:00 means midnight).",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens_at:%H:%M}–{self.closes_at:%H:%M}"
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["calendar", "date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="holiday_calendar_date_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
+
+
+class SlaPolicy(models.Model):
+    """Targets per priority, optionally narrowed to a customer tier and a team; the most specific active one applies."""
+
+    name = models.CharField(max_length=120)
+    priority = models.PositiveSmallIntegerField(choices=[(0, "P0"), (1, "P1"), (2, "P2"), (3, "P3")])
+    customer_tier = models.CharField(max_length=16, blank=True, help_text="Empty = every tier.")
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text="Empty = every team."
+    )
+    first_response_minutes = models.PositiveIntegerField()
+    next_response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Empty = the default calendar."
+    )
+    at_risk_ratio = models.FloatField(default=0.75, help_text="Share of the target elapsed before the ticket counts as at risk.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "customer_tier", "name"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(priority__lte=3), name="slapolicy_priority_valid", violation_error_message="Priority must be P0–P3."
+            ),
+            models.CheckConstraint(
+                condition=models.Q(at_risk_ratio__gt=0, at_risk_ratio__lt=1),
+                name="slapolicy_at_risk_ratio_range",
+                violation_error_message="At-risk ratio must be between 0 and 1.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_response_minutes__gt=0, next_response_minutes__gt=0, resolution_minutes__gt=0),
+                name="slapolicy_targets_positive",
+                violation_error_message="Targets must be at least one minute.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Recommendation(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediate"
+    PRIORITY = "priority", "Priority"
+    MONITOR = "monitor", "Monitor"
+
+
+class EscalationTier(models.TextChoices):
+    SENIOR_SUPPORT = "senior_support", "Senior support"
+    ON_CALL = "on_call", "On-call engineer"
+    SENIOR_ENGINEER = "senior_engineer", "Senior engineer"
+    EXECUTIVE = "executive", "Executive"
+
+
+class EscalationRule(models.Model):
+    """Ordered: the first rule matching recommendation, category and tier decides the tier and actions."""
+
+    name = models.CharField(max_length=120)
+    order = models.PositiveIntegerField(default=100)
+    enabled = models.BooleanField(default=True)
+    recommendation = models.CharField(
+        max_length=12, choices=[(r.value, r.label) for r in (Recommendation.IMMEDIATE, Recommendation.PRIORITY)]
+    )
+    categories = models.ManyToManyField("tickets.Category", blank=True, related_name="+")
+    customer_tiers = models.JSONField(default=list, blank=True, help_text='Empty = any, e.g. ["enterprise"]')
+    tier = models.CharField(max_length=20, choices=EscalationTier.choices)
+    reassign_team = models.ForeignKey("agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    raise_priority_to = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 = P0 … 3 = P3")
+    notify = models.BooleanField(default=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Added to the ticket as an internal note.")
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+
+class Escalation(models.Model):
+    """One escalation of a ticket at a tier, with every signal, weight and action kept for review."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed (false positive)"
+        DEESCALATED = "deescalated", "De-escalated"
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="escalations")
+    tier = models.CharField(max_length=20, choices=EscalationTier.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    score = models.FloatField()
+    recommendation = models.CharField(max_length=12, choices=Recommendation.choices)
+    signals = models.JSONField(default=dict)
+    weights = models.JSONField(default=dict)
+    contributions = models.JSONField(default=dict)
+    rule = models.ForeignKey(EscalationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actions = models.JSONField(default=list, blank=True, help_text="What was done and how it went.")
+    sla_breached_at_escalation = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The sweep can run twice (or in parallel): at most one open escalation per ticket and tier.
+            models.UniqueConstraint(fields=["ticket", "tier"], condition=models.Q(status="open"), name="escalation_one_open_per_tier"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-score"], name="escalation_inbox_idx"),
+            models.Index(fields=["created_at"], name="escalation_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()} for ticket {self.ticket_id} ({self.status})"
+
+
+class EscalationSettings(models.Model):
+    """Admin-editable weights and thresholds (one row)."""
+
+    weights = models.JSONField(default=dict, blank=True, help_text='Overrides of signal weights, e.g. {"legal": 0.9}.')
+    immediate_threshold = models.FloatField(default=0.8)
+    priority_threshold = models.FloatField(default=0.6)
+    recheck_minutes = models.PositiveIntegerField(default=60, help_text="How often an open ticket with no clock due is re-scored.")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "escalation settings"
+
+    def __str__(self) -> str:
+        return "Escalation settings"
+
+    @classmethod
+    def current(cls) -> EscalationSettings:
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row

@@ -151,6 +151,7 @@ CELERY_BEAT_SCHEDULE = {
     "triage-recovery": {"task": "tickets.triage_untriaged", "schedule": timedelta(seconds=60)},
     "triage-retrain": {"task": "tickets.retrain_classifier", "schedule": timedelta(hours=24)},
     "route-waiting": {"task": "agents.route_waiting", "schedule": timedelta(seconds=60)},
+    "escalation-sweep": {"task": "escalation.sweep", "schedule": timedelta(seconds=60)},
 }
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).

@@ -150,6 +150,16 @@ class Ticket(models.Model):
     suggested_articles = models.JSONField(default=list, blank=True)
     auto_reply_draft = models.TextField(blank=True)
 
+    # SLA clocks (business time); indexed so sweeps and queues read only what is due.
+    sla_policy = models.ForeignKey("escalation.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sla_first_response_due_at = models.DateTimeField(null=True, blank=True)
+    sla_next_response_due_at = models.DateTimeField(null=True, blank=True)
+    sla_resolution_due_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_at = models.DateTimeField(null=True, blank=True, help_text="Set while pending the customer: the clocks stand still.")
+    sla_resolution_remaining_seconds = models.FloatField(null=True, blank=True, help_text="Business seconds left when paused.")
+    sla_status = models.CharField(max_length=12, default="none", help_text="none / ok / at_risk / breached / paused / met")
+    next_check_at = models.DateTimeField(null=True, blank=True, help_text="When the escalation sweep looks at this ticket next.")
+
     # Repeat contacts: the same customer on the same subject within 7 days.
     repeat_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats")
     repeat_count = models.PositiveIntegerField(default=0, help_text="Earlier contacts by this customer on this subject in 7 days.")
@@ -172,6 +182,9 @@ class Ticket(models.Model):
             models.Index(fields=["category", "created_at"], name="ticket_category_idx"),
             models.Index(fields=["created_at"], name="ticket_created_idx"),
             models.Index(fields=["priority", "created_at"], condition=Q(needs_triage=True), name="ticket_needs_triage_idx"),
+            # The escalation sweep reads only rows whose check is due, oldest first.
+            models.Index(fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_next_check_idx"),
+            models.Index(fields=["sla_status", "priority", "created_at"], name="ticket_sla_status_idx"),
             # The recovery sweep looks only at tickets that were never triaged.
             models.Index(fields=["created_at"], condition=Q(triaged_at__isnull=True), name="ticket_untriaged_idx"),
         ]

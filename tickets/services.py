@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from escalation import sla
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -210,12 +211,14 @@ def receive_contact(
 
 
 def _enqueue_interaction(result: IntakeResult) -> None:
+    from escalation.tasks import check_ticket_now
     from tickets.tasks import analyze_interaction
 
     if result.interaction is None:
         return
     try:
         analyze_interaction.delay(result.interaction.pk)
+        check_ticket_now.delay(result.ticket.pk)
     except Exception:  # noqa: BLE001 - sentiment of a reply can be filled in later
         logger.warning("could not enqueue analysis of interaction %s", result.interaction.pk, exc_info=True)
 
@@ -300,16 +303,19 @@ def _add_reply(
     )
     rejected = _store_attachments(interaction, attachments, max_attachment_bytes)
     detail: dict[str, Any] = {"interaction_id": interaction.pk, "channel": channel}
+    now = timezone.now()
     if ticket.status not in OPEN_STATUSES:
         # A reply to a resolved ticket reopens it: the customer is not done.
         detail["reopened_from"] = ticket.status
         ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
         ticket.resolved_at = None
         ticket.closed_at = None
+        sla.apply_reopen(ticket, at=now)
     elif ticket.status == TicketStatus.PENDING_CUSTOMER:
         detail["resumed_from"] = ticket.status
         ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
-    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at"])
+    sla.apply_customer_message(ticket, at=now)
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla.SLA_FIELDS])
     if rejected:
         detail["attachments_rejected"] = rejected
     TicketEvent.objects.create(ticket=ticket, kind="customer_replied", detail=detail)
@@ -341,9 +347,72 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
         if old == priority:
             return ticket
         ticket.priority = priority
-        ticket.save(update_fields=["priority", "updated_at"])
+        sla.apply_start(ticket, now=timezone.now())  # targets follow the new priority
+        ticket.save(update_fields=["priority", "updated_at", *sla.SLA_FIELDS])
         TrainingLabel.objects.create(
             ticket=ticket, field=TrainingLabel.Field.PRIORITY, old_value=f"P{old}", new_value=f"P{priority}", actor=by
         )
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="reprioritized", detail={"from": old, "to": priority})
+    return ticket
+
+
+def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = False) -> Interaction:
+    """An agent answers (or writes an internal note). A public answer stops the response clocks."""
+    body = _clean_text(body, limit=MAX_BODY, name="body")
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        now = timezone.now()
+        interaction = Interaction.objects.create(
+            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, channel=ticket.channel, body=body, is_internal=internal, created_at=now
+        )
+        if not internal:
+            sla.apply_agent_reply(ticket, at=now)
+            if ticket.status in (TicketStatus.NEW, TicketStatus.TRIAGED, TicketStatus.ASSIGNED):
+                ticket.status = TicketStatus.IN_PROGRESS
+            ticket.save(update_fields=["first_response_at", "status", "updated_at", *sla.SLA_FIELDS])
+        TicketEvent.objects.create(
+            ticket=ticket, actor=by, kind="note_added" if internal else "agent_replied", detail={"interaction_id": interaction.pk}
+        )
+    return interaction
+
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    TicketStatus.NEW: {TicketStatus.TRIAGED, TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.TRIAGED: {TicketStatus.IN_PROGRESS, TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.ASSIGNED: {TicketStatus.IN_PROGRESS, TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.IN_PROGRESS: {TicketStatus.PENDING_CUSTOMER, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.PENDING_CUSTOMER: {TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED, TicketStatus.CLOSED},
+    TicketStatus.RESOLVED: {TicketStatus.CLOSED, TicketStatus.IN_PROGRESS},
+    TicketStatus.CLOSED: {TicketStatus.IN_PROGRESS},
+}
+
+
+def change_status(*, ticket: Ticket, status: str, by: Any) -> Ticket:
+    """Move a ticket through its life cycle; pending the customer pauses the SLA, reopening restarts resolution."""
+    if status not in TicketStatus.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        old = ticket.status
+        if old == status:
+            return ticket
+        if status not in ALLOWED_TRANSITIONS.get(old, set()):
+            raise ValidationError({"status": f"A ticket cannot go from {old} to {status}."})
+        now = timezone.now()
+        ticket.status = status
+        if status == TicketStatus.PENDING_CUSTOMER:
+            sla.apply_pause(ticket, at=now)
+        elif old == TicketStatus.PENDING_CUSTOMER and status in OPEN_STATUSES:
+            sla.apply_resume(ticket, at=now)
+        if status == TicketStatus.RESOLVED:
+            ticket.resolved_at = now
+        elif status == TicketStatus.CLOSED:
+            ticket.closed_at = now
+            ticket.resolved_at = ticket.resolved_at or now
+        elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
+            ticket.resolved_at = ticket.closed_at = None
+            sla.apply_reopen(ticket, at=now)
+        sla.refresh_status(ticket, now=now)
+        ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla.SLA_FIELDS])
+        TicketEvent.objects.create(ticket=ticket, actor=by, kind="status_changed", detail={"from": old, "to": status})
     return ticket

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from escalation import sla
 from tickets.models import (
     AuthorKind,
     Category,
@@ -274,6 +275,8 @@ def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
         locked.triaged_at = timezone.now()
         if locked.status == TicketStatus.NEW:
             locked.status = TicketStatus.TRIAGED
+        if locked.sla_policy_id is None:
+            sla.apply_start(locked, now=locked.triaged_at)  # the priority is known now
         locked.save()
         Interaction.objects.filter(ticket=locked, author_kind=AuthorKind.CUSTOMER, sentiment_score__isnull=True).update(
             sentiment_score=locked.sentiment_score, frustration_score=locked.frustration_score
@@ -293,7 +296,17 @@ def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
         )
         if not locked.needs_triage:
             transaction.on_commit(lambda: _enqueue_routing(ticket_id))
+        transaction.on_commit(lambda: _enqueue_check(ticket_id))
     return locked
+
+
+def _enqueue_check(ticket_id: int) -> None:
+    from escalation.tasks import check_ticket_now
+
+    try:
+        check_ticket_now.delay(ticket_id)
+    except Exception:  # noqa: BLE001 - the sweep checks it at its next_check_at anyway
+        logger.warning("could not enqueue escalation check for ticket %s", ticket_id, exc_info=True)
 
 
 def _enqueue_routing(ticket_id: int) -> None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from agents import services
 from agents.models import AgentShift, RoutingRule
 from agents.tasks import route_waiting
+from escalation.models import BusinessCalendar
 from tests.factories import AgentFactory, AgentSkillFactory, CategoryFactory, CustomerFactory, SkillFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 
@@ -144,7 +145,8 @@ def test_category_and_tier_and_business_hours_conditions(desk: dict[str, Any], s
     assert route(ticket(category=desk["category"], customer=gold)).tags == ["hit"]
     assert route(ticket(category=desk["category"])).tags == []
     assert route(ticket(customer=gold)).tags == []
-    settings.BUSINESS_HOURS = (0, 0)  # never inside business hours
+    BusinessCalendar.objects.update(is_default=False)  # fall back to the settings…
+    settings.BUSINESS_HOURS = (0, 0)  # …which are never open
     RoutingRule.objects.create(name="after hours", order=0, business_hours="outside", add_tags=["night"], continue_matching=True)
     assert "night" in route(ticket()).tags
 

@@ -48,3 +48,9 @@ def test_role_of_picks_the_highest_role(make_user) -> None:
     user.groups.add(Group.objects.get(name=SUPERVISOR))
     assert role_of(user) == SUPERVISOR
     assert role_of(make_user()) is None
+
+
+def test_later_models_reach_the_roles_through_later_migrations() -> None:
+    assert "escalation.view_escalation" in perms(AGENT)
+    assert {"escalation.change_escalation", "agents.view_routingrule"} <= perms(SUPERVISOR)
+    assert {"escalation.add_slapolicy", "agents.add_routingrule", "tickets.change_triagesettings"} <= perms(ADMIN)

@@ -1,0 +1,114 @@
+"""Escalation scoring: signals in [0, 1], admin-editable weights, an explainable combination.
+
+Pure Python (no Django). The score is a *noisy-OR* of weighted signals,
+``1 - Π(1 - weight_i × signal_i)``: every signal can raise the score on its own (an SLA
+breach alone escalates), several moderate signals add up, and the score never exceeds 1.
+Each signal's contribution ``weight × value`` is kept, so the console can say why.
+
+Recommendation: **immediate** above 0.8, **priority** above 0.6, otherwise **monitor**.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "sla": 0.9,  # at risk 0.6, breached 1.0
+    "sentiment_trend": 0.5,  # deterioration across the customer's messages
+    "frustration": 0.6,  # only above 0.75
+    "legal": 0.8,
+    "repeat_contacts": 0.6,  # > 2 in 7 days → 0.85
+    "customer_value": 0.4,
+    "interactions": 0.4,  # > 5 without resolution
+    "agent_silence": 0.5,  # time since the last agent reply
+    "incident": 0.9,  # part of a multi-customer burst
+    "requested": 0.7,  # a routing rule or an agent asked for escalation
+}
+IMMEDIATE = 0.8
+PRIORITY = 0.6
+
+TIER_VALUE = {"bronze": 0.0, "silver": 0.2, "gold": 0.5, "platinum": 0.8, "enterprise": 1.0}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    score: float
+    recommendation: str  # immediate | priority | monitor
+    signals: dict[str, float]
+    contributions: dict[str, float]
+
+    def explain(self) -> str:
+        top = sorted(self.contributions.items(), key=lambda item: -item[1])
+        return ", ".join(f"{name} {value:.2f}" for name, value in top if value > 0) or "no signal"
+
+
+def recommend(score: float, *, immediate: float = IMMEDIATE, priority: float = PRIORITY) -> str:
+    if score > immediate:
+        return "immediate"
+    if score > priority:
+        return "priority"
+    return "monitor"
+
+
+def combine(signals: Mapping[str, float], weights: Mapping[str, float] | None = None) -> Assessment:
+    weights = {**DEFAULT_WEIGHTS, **(weights or {})}
+    contributions: dict[str, float] = {}
+    remaining = 1.0
+    for name, value in signals.items():
+        part = max(0.0, min(1.0, weights.get(name, 0.0))) * max(0.0, min(1.0, value))
+        contributions[name] = round(part, 4)
+        remaining *= 1 - part
+    score = round(1 - remaining, 4)
+    return Assessment(
+        score=score, recommendation=recommend(score), signals={k: round(v, 4) for k, v in signals.items()}, contributions=contributions
+    )
+
+
+# Signal functions: each maps facts to [0, 1].
+
+
+def sla_signal(status: str) -> float:
+    return {"breached": 1.0, "at_risk": 0.6}.get(status, 0.0)
+
+
+def sentiment_trend_signal(compounds: Sequence[float]) -> float:
+    """Deterioration across the customer's messages, oldest first (needs two or more).
+
+    The least-squares slope of VADER compound per message, negated and scaled so a fall of
+    0.5 per message reads as 1.0; a steady or improving conversation is 0.
+    """
+    n = len(compounds)
+    if n < 2:
+        return 0.0
+    mean_x = (n - 1) / 2
+    mean_y = sum(compounds) / n
+    numerator = sum((i - mean_x) * (y - mean_y) for i, y in enumerate(compounds))
+    denominator = sum((i - mean_x) ** 2 for i in range(n))
+    slope = numerator / denominator
+    return max(0.0, min(1.0, -slope / 0.5))
+
+
+def frustration_signal(frustration: float | None) -> float:
+    return float(frustration) if frustration is not None and frustration > 0.75 else 0.0
+
+
+def repeat_signal(repeat_count: int) -> float:
+    if repeat_count > 2:
+        return 0.85
+    return {0: 0.0, 1: 0.3, 2: 0.55}.get(repeat_count, 0.0)
+
+
+def customer_value_signal(tier: str, lifetime_value: float) -> float:
+    return max(TIER_VALUE.get(tier, 0.0), min(1.0, lifetime_value / 200_000))
+
+
+def interactions_signal(count: int) -> float:
+    return 1.0 if count > 5 else max(0.0, (count - 3) / 3)
+
+
+def agent_silence_signal(hours_since_agent_reply: float | None) -> float:
+    """None = the customer has never heard from an agent (the SLA signal covers the first reply)."""
+    if hours_since_agent_reply is None:
+        return 0.0
+    return max(0.0, min(1.0, hours_since_agent_reply / 48))

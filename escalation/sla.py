@@ -1,0 +1,196 @@
+"""SLA clocks on tickets, in business time.
+
+Every function here *applies* a change to a ticket instance (the caller holds the row lock
+and saves), so a status change and its clock change land in one transaction. Clocks:
+
+* first response — from creation until the first agent reply;
+* next response — from each customer message after the first reply until the agent answers;
+* resolution — from creation (or reopening) until resolved; it **pauses** while the ticket
+  is pending the customer: the business seconds left are stored and the due time is
+  recomputed from the moment the customer answers.
+
+``refresh_status`` derives ``sla_status`` (ok / at_risk / breached / paused / met) and
+``next_check_at``: the instant the next clock turns at-risk or breaches, so the escalation
+sweep reads a ticket exactly when something can have changed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time as monotonic_time
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q
+
+from escalation.business_time import Calendar
+from escalation.models import BusinessCalendar, SlaPolicy
+from tickets.models import OPEN_STATUSES, Ticket
+
+SLA_FIELDS = [
+    "sla_policy",
+    "sla_first_response_due_at",
+    "sla_next_response_due_at",
+    "sla_resolution_due_at",
+    "sla_paused_at",
+    "sla_resolution_remaining_seconds",
+    "sla_status",
+    "next_check_at",
+]
+
+_cache_lock = threading.Lock()
+_calendars: dict[int | None, tuple[float, Calendar]] = {}
+CALENDAR_CACHE_SECONDS = 60.0
+
+
+def build_calendar(calendar: BusinessCalendar) -> Calendar:
+    if calendar.is_24x7:
+        return Calendar(time_zone=calendar.time_zone, always_open=True)
+    weekly: dict[int, list[Any]] = {}
+    for hours in calendar.hours.all():
+        weekly.setdefault(hours.weekday, []).append((hours.opens_at, hours.closes_at))
+    holidays = frozenset(calendar.holidays.values_list("date", flat=True))
+    return Calendar(time_zone=calendar.time_zone, weekly=weekly, holidays=holidays)
+
+
+def calendar_for(policy: SlaPolicy) -> Calendar:
+    """The policy's calendar (or the default one), cached per process for a minute."""
+    key = policy.calendar_id
+    now = monotonic_time.monotonic()
+    with _cache_lock:
+        cached = _calendars.get(key)
+        if cached and now - cached[0] < CALENDAR_CACHE_SECONDS:
+            return cached[1]
+    record = BusinessCalendar.objects.filter(pk=key).first() if key else BusinessCalendar.objects.filter(is_default=True).first()
+    calendar = build_calendar(record) if record is not None else Calendar(always_open=True)
+    with _cache_lock:
+        _calendars[key] = (now, calendar)
+    return calendar
+
+
+def clear_calendar_cache() -> None:
+    with _cache_lock:
+        _calendars.clear()
+
+
+def policy_for(ticket: Ticket) -> SlaPolicy | None:
+    """The most specific active policy: matching tier and team beat the catch-alls."""
+    candidates = SlaPolicy.objects.filter(is_active=True, priority=ticket.priority).filter(
+        Q(customer_tier="") | Q(customer_tier=ticket.customer.tier), Q(team__isnull=True) | Q(team_id=ticket.team_id)
+    )
+    best = sorted(candidates, key=lambda p: (bool(p.customer_tier) + bool(p.team_id), -p.pk), reverse=True)
+    return best[0] if best else None
+
+
+def apply_start(ticket: Ticket, *, now: datetime) -> None:
+    """(Re)compute every clock from the ticket's creation with the policy for its current priority."""
+    policy = policy_for(ticket)
+    ticket.sla_policy = policy
+    if policy is None:
+        ticket.sla_first_response_due_at = ticket.sla_next_response_due_at = ticket.sla_resolution_due_at = None
+        ticket.sla_status, ticket.next_check_at = "none", None
+        return
+    calendar = calendar_for(policy)
+    ticket.sla_first_response_due_at = (
+        None if ticket.first_response_at else calendar.add(ticket.created_at, policy.first_response_minutes * 60)
+    )
+    ticket.sla_resolution_due_at = calendar.add(ticket.created_at, policy.resolution_minutes * 60)
+    if ticket.sla_paused_at is not None:
+        ticket.sla_resolution_remaining_seconds = calendar.elapsed(ticket.sla_paused_at, ticket.sla_resolution_due_at)
+    refresh_status(ticket, now=now)
+
+
+def apply_agent_reply(ticket: Ticket, *, at: datetime) -> None:
+    """An agent answered: the first-response and next-response clocks stop."""
+    if ticket.first_response_at is None:
+        ticket.first_response_at = at
+    ticket.sla_first_response_due_at = None
+    ticket.sla_next_response_due_at = None
+    refresh_status(ticket, now=at)
+
+
+def apply_customer_message(ticket: Ticket, *, at: datetime) -> None:
+    """The customer wrote: resume a paused clock and start the next-response clock."""
+    if ticket.sla_paused_at is not None:
+        apply_resume(ticket, at=at)
+    policy = ticket.sla_policy
+    if policy is not None and ticket.first_response_at is not None and ticket.sla_next_response_due_at is None:
+        ticket.sla_next_response_due_at = calendar_for(policy).add(at, policy.next_response_minutes * 60)
+    refresh_status(ticket, now=at)
+
+
+def apply_pause(ticket: Ticket, *, at: datetime) -> None:
+    """Pending the customer: keep the business seconds left; the clocks stand still."""
+    if ticket.sla_paused_at is not None:
+        return
+    ticket.sla_paused_at = at
+    if ticket.sla_policy is not None and ticket.sla_resolution_due_at is not None:
+        ticket.sla_resolution_remaining_seconds = calendar_for(ticket.sla_policy).elapsed(at, ticket.sla_resolution_due_at)
+    ticket.sla_next_response_due_at = None
+    refresh_status(ticket, now=at)
+
+
+def apply_resume(ticket: Ticket, *, at: datetime) -> None:
+    if ticket.sla_paused_at is None:
+        return
+    if ticket.sla_policy is not None and ticket.sla_resolution_remaining_seconds is not None:
+        ticket.sla_resolution_due_at = calendar_for(ticket.sla_policy).add(at, ticket.sla_resolution_remaining_seconds)
+    ticket.sla_paused_at = None
+    ticket.sla_resolution_remaining_seconds = None
+    refresh_status(ticket, now=at)
+
+
+def apply_reopen(ticket: Ticket, *, at: datetime) -> None:
+    """Reopening restarts the resolution clock from now."""
+    ticket.sla_paused_at = None
+    ticket.sla_resolution_remaining_seconds = None
+    if ticket.sla_policy is not None:
+        ticket.sla_resolution_due_at = calendar_for(ticket.sla_policy).add(at, ticket.sla_policy.resolution_minutes * 60)
+    refresh_status(ticket, now=at)
+
+
+def _clocks(ticket: Ticket) -> list[tuple[datetime, int]]:
+    """Running clocks as (due, target seconds)."""
+    policy = ticket.sla_policy
+    if policy is None:
+        return []
+    clocks = []
+    if ticket.sla_first_response_due_at and ticket.first_response_at is None:
+        clocks.append((ticket.sla_first_response_due_at, policy.first_response_minutes * 60))
+    if ticket.sla_next_response_due_at:
+        clocks.append((ticket.sla_next_response_due_at, policy.next_response_minutes * 60))
+    if ticket.sla_resolution_due_at:
+        clocks.append((ticket.sla_resolution_due_at, policy.resolution_minutes * 60))
+    return clocks
+
+
+def refresh_status(ticket: Ticket, *, now: datetime) -> None:
+    """Set ``sla_status`` and ``next_check_at`` from the running clocks."""
+    policy = ticket.sla_policy
+    if policy is None:
+        ticket.sla_status, ticket.next_check_at = "none", None
+        return
+    if ticket.status not in OPEN_STATUSES:
+        resolved = ticket.resolved_at or now
+        due = ticket.sla_resolution_due_at
+        ticket.sla_status = "breached" if due is not None and resolved > due else "met"
+        ticket.next_check_at = None
+        return
+    if ticket.sla_paused_at is not None:
+        ticket.sla_status, ticket.next_check_at = "paused", None
+        return
+    calendar = calendar_for(policy)
+    status, upcoming = "ok", []
+    for due, target in _clocks(ticket):
+        if now >= due:
+            status = "breached"
+            continue
+        margin = (1 - policy.at_risk_ratio) * target
+        remaining = calendar.elapsed(now, due)
+        if remaining <= margin:
+            status = "at_risk" if status != "breached" else status
+            upcoming.append(due)
+        else:
+            upcoming.append(calendar.add(now, remaining - margin))
+    ticket.sla_status = status
+    ticket.next_check_at = min(upcoming) if upcoming else None

@@ -1,0 +1,187 @@
+"""The escalation sweep: score the tickets whose check is due, escalate, schedule the next check.
+
+Steps (like a health-check loop):
+
+1. Read a batch of tickets with ``next_check_at <= now``, oldest first, locked with
+   ``select_for_update(skip_locked=True)`` on PostgreSQL so parallel sweepers take
+   disjoint batches.
+2. For each: refresh the SLA status, compute the signals and the weighted score.
+3. Priority or immediate → the first matching ``EscalationRule`` picks the tier and the
+   actions; the ``Escalation`` row is created inside a savepoint and the unique "one open
+   escalation per ticket and tier" constraint makes a second run a no-op.
+4. Set ``next_check_at``: the next SLA threshold, or a periodic re-check; closed tickets
+   drop out. A ticket that raises is pushed 5 minutes forward so one bad row cannot stall
+   the sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from escalation import scoring, sla
+from escalation.models import Escalation, EscalationRule, EscalationSettings
+from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+ERROR_BACKOFF = timedelta(minutes=5)
+
+
+@dataclass
+class SweepResult:
+    read: int = 0
+    escalated: int = 0
+    failed: int = 0
+    batches: int = 0
+    escalation_ids: list[int] = field(default_factory=list)
+
+
+def ticket_signals(ticket: Ticket, *, now: datetime) -> dict[str, float]:
+    """Every signal of one ticket in [0, 1] (two queries: its customer messages and its last agent reply)."""
+    messages = list(
+        Interaction.objects.filter(ticket=ticket, is_internal=False)
+        .order_by("created_at")
+        .values_list("author_kind", "sentiment_score", "created_at")
+    )
+    compounds = [score for kind, score, _ in messages if kind == AuthorKind.CUSTOMER and score is not None][-10:]
+    agent_replies = [at for kind, _, at in messages if kind == AuthorKind.AGENT]
+    silence = (now - agent_replies[-1]).total_seconds() / 3600 if agent_replies else None
+    return {
+        "sla": scoring.sla_signal(ticket.sla_status),
+        "sentiment_trend": scoring.sentiment_trend_signal(compounds),
+        "frustration": scoring.frustration_signal(ticket.frustration_score),
+        "legal": float(ticket.legal_score or 0.0),
+        "repeat_contacts": scoring.repeat_signal(ticket.repeat_count),
+        "customer_value": scoring.customer_value_signal(ticket.customer.tier, float(ticket.customer.lifetime_value)),
+        "interactions": scoring.interactions_signal(len(messages)),
+        "agent_silence": scoring.agent_silence_signal(silence),
+        "incident": 1.0 if "incident" in (ticket.tags or []) else 0.0,
+        "requested": 1.0 if ticket.escalation_requested else 0.0,
+    }
+
+
+def assess(ticket: Ticket, *, now: datetime, config: EscalationSettings) -> scoring.Assessment:
+    assessment = scoring.combine(ticket_signals(ticket, now=now), config.weights or None)
+    recommendation = scoring.recommend(assessment.score, immediate=config.immediate_threshold, priority=config.priority_threshold)
+    return scoring.Assessment(assessment.score, recommendation, assessment.signals, assessment.contributions)
+
+
+def matching_rule(ticket: Ticket, recommendation: str, rules: list[EscalationRule]) -> EscalationRule | None:
+    for rule in rules:
+        if rule.recommendation != recommendation:
+            continue
+        slugs = {c.slug for c in rule.categories.all()}
+        if slugs and (ticket.category is None or ticket.category.slug not in slugs):
+            continue
+        if rule.customer_tiers and ticket.customer.tier not in rule.customer_tiers:
+            continue
+        return rule
+    return None
+
+
+def _escalate(
+    ticket: Ticket, assessment: scoring.Assessment, rule: EscalationRule | None, config: EscalationSettings, now: datetime
+) -> Escalation | None:
+    """Create the escalation and apply its actions; None when one is already open at that tier."""
+    tier = rule.tier if rule else ("senior_support" if assessment.recommendation == "priority" else "on_call")
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(
+                ticket=ticket,
+                tier=tier,
+                score=assessment.score,
+                recommendation=assessment.recommendation,
+                signals=assessment.signals,
+                weights={**scoring.DEFAULT_WEIGHTS, **(config.weights or {})},
+                contributions=assessment.contributions,
+                rule=rule,
+                sla_breached_at_escalation=ticket.sla_status == "breached",
+                created_at=now,
+            )
+    except IntegrityError:
+        return None
+    actions: list[dict[str, Any]] = []
+    if rule is not None and rule.raise_priority_to is not None and rule.raise_priority_to < ticket.priority:
+        actions.append({"action": "raise_priority", "from": ticket.priority, "to": rule.raise_priority_to, "ok": True})
+        ticket.priority = rule.raise_priority_to
+    elif rule is None and assessment.recommendation == "immediate" and ticket.priority > Priority.P1:
+        actions.append({"action": "raise_priority", "from": ticket.priority, "to": int(Priority.P1), "ok": True})
+        ticket.priority = Priority.P1
+    if rule is not None and rule.reassign_team_id and rule.reassign_team_id != ticket.team_id:
+        actions.append({"action": "reassign_team", "team_id": rule.reassign_team_id, "ok": True})
+        ticket.team_id = rule.reassign_team_id
+        ticket.assignee = None
+    if rule is not None and rule.note:
+        Interaction.objects.create(ticket=ticket, author_kind=AuthorKind.SYSTEM, channel=ticket.channel, body=rule.note, is_internal=True)
+        actions.append({"action": "note", "ok": True})
+    if rule is None or rule.notify:
+        actions.append({"action": "notify", "channels": ["in_app"], "ok": True})
+    escalation.actions = actions
+    escalation.save(update_fields=["actions"])
+    TicketEvent.objects.create(
+        ticket=ticket,
+        kind="escalated",
+        detail={"escalation_id": escalation.pk, "tier": tier, "score": assessment.score, "why": assessment.explain(), "actions": actions},
+    )
+    return escalation
+
+
+def _next_check(ticket: Ticket, *, now: datetime, config: EscalationSettings) -> datetime | None:
+    if ticket.status not in OPEN_STATUSES:
+        return None
+    periodic = now + timedelta(minutes=config.recheck_minutes)
+    return min(ticket.next_check_at, periodic) if ticket.next_check_at and ticket.next_check_at > now else periodic
+
+
+def check_ticket(ticket: Ticket, *, now: datetime, config: EscalationSettings, rules: list[EscalationRule]) -> Escalation | None:
+    """Score one locked ticket, escalate if warranted, schedule its next check (caller saves)."""
+    sla.refresh_status(ticket, now=now)
+    assessment = assess(ticket, now=now, config=config)
+    escalation = None
+    if assessment.recommendation != "monitor":
+        escalation = _escalate(ticket, assessment, matching_rule(ticket, assessment.recommendation, rules), config, now)
+    ticket.next_check_at = _next_check(ticket, now=now, config=config)
+    return escalation
+
+
+def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000) -> SweepResult:
+    """Check every ticket whose ``next_check_at`` has passed."""
+    now = now or timezone.now()
+    config = EscalationSettings.current()
+    rules = list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
+    result = SweepResult()
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    while result.batches < max_batches:
+        with transaction.atomic():
+            due = Ticket.objects.filter(next_check_at__lte=now).order_by("next_check_at")
+            locked = due.select_for_update(skip_locked=skip_locked, of=("self",)) if skip_locked else due.select_for_update()
+            tickets = list(locked.select_related("customer", "category", "sla_policy")[:batch_size])
+            result.batches += 1
+            for ticket in tickets:
+                result.read += 1
+                try:
+                    with transaction.atomic():
+                        escalation = check_ticket(ticket, now=now, config=config, rules=rules)
+                        ticket.save(update_fields=["priority", "team", "assignee", "updated_at", *sla.SLA_FIELDS])
+                except Exception:
+                    logger.exception("escalation check failed for ticket %s; retrying in 5 minutes", ticket.pk)
+                    result.failed += 1
+                    Ticket.objects.filter(pk=ticket.pk).update(next_check_at=now + ERROR_BACKOFF)
+                    continue
+                if escalation is not None:
+                    result.escalated += 1
+                    result.escalation_ids.append(escalation.pk)
+        if len(tickets) < batch_size:
+            break
+    return result
+
+
+def due_count(*, now: datetime | None = None) -> int:
+    return Ticket.objects.filter(Q(next_check_at__lte=now or timezone.now())).count()
