@@ -2,12 +2,86 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
-from escalation.models import Heartbeat
+from escalation.models import Escalation, Heartbeat
+from tickets.models import TicketEvent
 
 
 def record_heartbeat(*, component: str, hostname: str) -> Heartbeat:
     """Mark ``component`` on ``hostname`` as alive now (one upsert)."""
     heartbeat, _ = Heartbeat.objects.update_or_create(component=component, hostname=hostname, defaults={"last_seen_at": timezone.now()})
     return heartbeat
+
+
+class EscalationConflict(Exception):
+    """Someone else decided this escalation first; the message says who and how."""
+
+
+def _decide(*, escalation_id: int, status: str, by: Any, reason: str = "") -> Escalation:
+    """Compare-and-set on the open escalation: of two supervisors acting at once, exactly one wins."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Escalation.objects.filter(pk=escalation_id, status=Escalation.Status.OPEN).update(
+            status=status, decided_by=by, decided_at=now, decision_reason=reason[:300]
+        )
+        escalation = Escalation.objects.select_related("ticket", "decided_by").get(pk=escalation_id)
+        if not changed:
+            who = escalation.decided_by.get_username() if escalation.decided_by else "someone"
+            raise EscalationConflict(f"Escalation {escalation_id} was already {escalation.get_status_display().lower()} by {who}.")
+        TicketEvent.objects.create(
+            ticket=escalation.ticket, actor=by, kind=f"escalation_{status}", detail={"escalation_id": escalation_id, "reason": reason[:300]}
+        )
+    return escalation
+
+
+def accept_escalation(*, escalation_id: int, by: Any) -> Escalation:
+    """The supervisor agrees: the escalation stands (counted as a true positive)."""
+    return _decide(escalation_id=escalation_id, status=Escalation.Status.ACCEPTED, by=by)
+
+
+def dismiss_escalation(*, escalation_id: int, by: Any, reason: str) -> Escalation:
+    """The supervisor disagrees: counted as a false positive, with the reason for later tuning."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the escalation is a false positive."})
+    return _decide(escalation_id=escalation_id, status=Escalation.Status.DISMISSED, by=by, reason=reason)
+
+
+def deescalate(*, escalation_id: int, by: Any, reason: str = "") -> Escalation:
+    """The situation is under control again: the escalation is closed without being a false positive."""
+    return _decide(escalation_id=escalation_id, status=Escalation.Status.DEESCALATED, by=by, reason=reason)
+
+
+def override_escalation(
+    *, escalation_id: int, by: Any, tier: str | None = None, priority: int | None = None, assignee: Any = None
+) -> Escalation:
+    """Change the tier, the ticket's priority or its assignee; each change is audited, the decision stays open."""
+    from agents.services import assign_ticket
+    from escalation.models import EscalationTier
+    from tickets.services import reprioritize_ticket
+
+    with transaction.atomic():
+        escalation = Escalation.objects.select_for_update().select_related("ticket").get(pk=escalation_id)
+        if escalation.status != Escalation.Status.OPEN:
+            raise EscalationConflict(
+                f"Escalation {escalation_id} is {escalation.get_status_display().lower()}; it can no longer be overridden."
+            )
+        if tier is not None and tier != escalation.tier:
+            if tier not in EscalationTier.values:
+                raise ValidationError({"tier": f"Unknown tier {tier!r}."})
+            if Escalation.objects.filter(ticket=escalation.ticket, tier=tier, status=Escalation.Status.OPEN).exists():
+                raise EscalationConflict(f"Ticket {escalation.ticket_id} already has an open {tier} escalation.")
+            TicketEvent.objects.create(
+                ticket=escalation.ticket, actor=by, kind="escalation_overridden", detail={"tier": [escalation.tier, tier]}
+            )
+            escalation.tier = tier
+            escalation.save(update_fields=["tier"])
+        if priority is not None:
+            reprioritize_ticket(ticket=escalation.ticket, priority=priority, by=by)
+        if assignee is not None:
+            assign_ticket(ticket=escalation.ticket, agent=assignee, by=by, note=f"escalation {escalation_id} override")
+    return escalation

@@ -152,6 +152,7 @@ CELERY_BEAT_SCHEDULE = {
     "triage-retrain": {"task": "tickets.retrain_classifier", "schedule": timedelta(hours=24)},
     "route-waiting": {"task": "agents.route_waiting", "schedule": timedelta(seconds=60)},
     "escalation-sweep": {"task": "escalation.sweep", "schedule": timedelta(seconds=60)},
+    "notification-resend": {"task": "escalation.resend_pending_notifications", "schedule": timedelta(minutes=5)},
 }
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).
@@ -171,6 +172,17 @@ BUSINESS_HOURS = tuple(
     config.env_int(ENV, name, default, minimum=0) for name, default in (("BUSINESS_HOURS_START", 9), ("BUSINESS_HOURS_END", 17))
 )
 RETURN_TICKETS_ON_OFFLINE = config.env_bool(ENV, "RETURN_TICKETS_ON_OFFLINE", True)
+
+# Escalation notifications: chat webhooks per team slug ("*" = every team), e.g.
+# "billing=https://hooks.slack.com/services/…,*=https://chat.example/hook" (secrets: environment only).
+CHAT_WEBHOOKS = dict(item.split("=", 1) for item in config.env_list(ENV, "CHAT_WEBHOOKS", []) if "=" in item)
+NOTIFICATION_MAX_ATTEMPTS = config.env_int(ENV, "NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATION_TIMEOUT_SECONDS = config.env_int(ENV, "NOTIFICATION_TIMEOUT_SECONDS", 5, minimum=1)
+
+# Incident detection: this many different customers with similar tickets within the window.
+INCIDENT_WINDOW_MINUTES = config.env_int(ENV, "INCIDENT_WINDOW_MINUTES", 30, minimum=1)
+INCIDENT_MIN_CUSTOMERS = config.env_int(ENV, "INCIDENT_MIN_CUSTOMERS", 5, minimum=2)
+INCIDENT_SIMILARITY = config.env_float(ENV, "INCIDENT_SIMILARITY", 0.3)
 
 # How often a worker records that it is alive, and when /healthz stops believing it.
 WORKER_HEARTBEAT_SECONDS = config.env_float(ENV, "WORKER_HEARTBEAT_SECONDS", 10.0)

@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from escalation import scoring, sla
+from escalation import notifications, scoring, sla
 from escalation.models import Escalation, EscalationRule, EscalationSettings
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent
 
@@ -75,7 +75,7 @@ def ticket_signals(ticket: Ticket, *, now: datetime, messages: list[Message] | N
         "customer_value": scoring.customer_value_signal(ticket.customer.tier, float(ticket.customer.lifetime_value)),
         "interactions": scoring.interactions_signal(len(messages)),
         "agent_silence": scoring.agent_silence_signal(silence),
-        "incident": 1.0 if "incident" in (ticket.tags or []) else 0.0,
+        "incident": 1.0 if ticket.is_incident or ticket.incident_id else 0.0,
         "requested": 1.0 if ticket.escalation_requested else 0.0,
     }
 
@@ -142,15 +142,39 @@ def _escalate_locked(
         Interaction.objects.create(ticket=ticket, author_kind=AuthorKind.SYSTEM, channel=ticket.channel, body=rule.note, is_internal=True)
         actions.append({"action": "note", "ok": True})
     if rule is None or rule.notify:
-        actions.append({"action": "notify", "channels": ["in_app"], "ok": True})
+        planned = notifications.plan(escalation)
+        channels = sorted({"in_app", *(n.channel for n in planned)})
+        actions.append({"action": "notify", "channels": channels, "ok": True, "queued": len(planned)})
     escalation.actions = actions
     escalation.save(update_fields=["actions"])
+    ticket.save(update_fields=["priority", "team", "assignee", "updated_at"])
     TicketEvent.objects.create(
         ticket=ticket,
         kind="escalated",
         detail={"escalation_id": escalation.pk, "tier": tier, "score": assessment.score, "why": assessment.explain(), "actions": actions},
     )
     return escalation
+
+
+def _save_checks(tickets: list[Ticket]) -> None:
+    """Write the batch's SLA state and next checks: one UPDATE … FROM (VALUES …) on PostgreSQL."""
+    if not tickets:
+        return
+    if connection.vendor != "postgresql":
+        for ticket in tickets:
+            Ticket.objects.filter(pk=ticket.pk).update(sla_status=ticket.sla_status, next_check_at=ticket.next_check_at)
+        return
+    rows = ", ".join(["(%s, %s, %s::timestamptz)"] * len(tickets))
+    params: list[Any] = []
+    for ticket in tickets:
+        params.extend([ticket.pk, ticket.sla_status, ticket.next_check_at])
+    table = Ticket._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS t SET sla_status = v.status, next_check_at = v.next_check "  # noqa: S608 - table name from the model, values bound
+            f"FROM (VALUES {rows}) AS v(id, status, next_check) WHERE t.id = v.id",
+            params,
+        )
 
 
 def _next_check(ticket: Ticket, *, now: datetime, config: EscalationSettings) -> datetime | None:
@@ -203,8 +227,7 @@ def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: in
                 if escalation is not None:
                     result.escalated += 1
                     result.escalation_ids.append(escalation.pk)
-            # One statement per batch instead of one per ticket.
-            Ticket.objects.bulk_update(checked, ["priority", "team", "assignee", "updated_at", *sla.SLA_FIELDS], batch_size=500)
+            _save_checks(checked)
         if len(tickets) < batch_size:
             break
     return result

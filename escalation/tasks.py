@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -40,10 +41,12 @@ def check_ticket_now(ticket_id: int) -> None:
     from django.utils import timezone
 
     from escalation import sla
+    from escalation.incidents import detect_burst
     from escalation.models import EscalationRule, EscalationSettings
     from escalation.sweep import check_ticket
     from tickets.models import Ticket
 
+    detect_burst(ticket_id=ticket_id, now=timezone.now())
     with transaction.atomic():
         ticket = (
             Ticket.objects.select_for_update(of=("self",)).select_related("customer", "category", "sla_policy").filter(pk=ticket_id).first()
@@ -53,3 +56,30 @@ def check_ticket_now(ticket_id: int) -> None:
         rules = list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
         check_ticket(ticket, now=timezone.now(), config=EscalationSettings.current(), rules=rules)
         ticket.save(update_fields=["priority", "team", "assignee", "updated_at", *sla.SLA_FIELDS])
+
+
+@shared_task(name="escalation.send_notification", bind=True, ignore_result=True, acks_late=True, max_retries=None)
+def send_notification(self: Any, notification_id: int) -> None:
+    """Deliver one notification; retried with exponential backoff until it is sent or marked failed."""
+    from escalation.notifications import DeliveryError, deliver
+
+    try:
+        deliver(notification_id=notification_id)
+    except DeliveryError as exc:
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** min(self.request.retries, 7))) from None
+
+
+@shared_task(name="escalation.resend_pending_notifications", ignore_result=True)
+def resend_pending_notifications() -> int:
+    """Every few minutes: pending notifications whose task was lost (broker down) are sent again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from escalation.models import Notification
+
+    stale = Notification.objects.filter(status=Notification.Status.PENDING, created_at__lt=timezone.now() - timedelta(minutes=10))
+    ids = list(stale.values_list("id", flat=True)[:500])
+    for notification_id in ids:
+        send_notification.delay(notification_id)
+    return len(ids)

@@ -160,6 +160,10 @@ class Ticket(models.Model):
     sla_status = models.CharField(max_length=12, default="none", help_text="none / ok / at_risk / breached / paused / met")
     next_check_at = models.DateTimeField(null=True, blank=True, help_text="When the escalation sweep looks at this ticket next.")
 
+    # Multi-customer incidents: a burst of similar tickets opens one parent and links the children.
+    is_incident = models.BooleanField(default=False)
+    incident = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="incident_children")
+
     # Repeat contacts: the same customer on the same subject within 7 days.
     repeat_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats")
     repeat_count = models.PositiveIntegerField(default=0, help_text="Earlier contacts by this customer on this subject in 7 days.")

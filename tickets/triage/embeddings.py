@@ -173,15 +173,22 @@ class SentenceEmbedder:
             torch.manual_seed(seed)
             n_classes = int(targets.max()) + 1
             base = self._encode(encoder, texts)
-            prototypes = np.stack([base[targets == k].mean(axis=0) if (targets == k).any() else base.mean(axis=0) for k in range(n_classes)])
+            prototypes = np.stack(
+                [base[targets == k].mean(axis=0) if (targets == k).any() else base.mean(axis=0) for k in range(n_classes)]
+            )
             head = torch.nn.Parameter(torch.from_numpy(prototypes.astype(np.float32)))
             optimizer = torch.optim.AdamW(
-                [{"params": encoder.parameters(), "lr": learning_rate}, {"params": [head], "lr": learning_rate * FINE_TUNE_HEAD_LEARNING_RATE_FACTOR}],
+                [
+                    {"params": encoder.parameters(), "lr": learning_rate},
+                    {"params": [head], "lr": learning_rate * FINE_TUNE_HEAD_LEARNING_RATE_FACTOR},
+                ],
                 weight_decay=0.01,
             )
             steps = max(1, math.ceil(len(texts) / batch_size * epochs))
             warmup = max(1.0, FINE_TUNE_WARMUP_SHARE * steps)
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / steps))
+            scheduler = torch.optim.lr_scheduler.LambdaLR(
+                optimizer, lambda step: min(1.0, (step + 1) / warmup) * max(0.0, (steps - step) / steps)
+            )
             rng = np.random.default_rng(seed)
             labels = torch.from_numpy(targets.astype(np.int64))
             encoder.train()

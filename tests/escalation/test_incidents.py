@@ -1,0 +1,67 @@
+"""A burst of similar tickets from different customers opens one P0 incident and links the children."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from escalation.incidents import detect_burst
+from escalation.sweep import sweep
+from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+def outage_reports(count: int, *, minutes_apart: int = 2, same_customer: bool = False) -> list[Ticket]:
+    category = CategoryFactory.create(slug="technical_support")
+    customer = CustomerFactory.create()
+    return [
+        TicketFactory.create(
+            category=category,
+            customer=customer if same_customer else CustomerFactory.create(),
+            subject="Checkout page returns error 500",
+            body=f"Since a few minutes the checkout fails with error 500 for us (report {i}).",
+            created_at=NOW - timedelta(minutes=i * minutes_apart),
+            status="triaged",
+        )
+        for i in range(count)
+    ]
+
+
+def test_five_customers_in_the_window_open_one_incident() -> None:
+    reports = outage_reports(5)
+    parent = detect_burst(ticket_id=reports[0].pk, now=NOW)
+    assert parent is not None and parent.is_incident and parent.priority == 0 and "incident" in parent.tags
+    assert set(Ticket.objects.filter(incident=parent).values_list("pk", flat=True)) == {t.pk for t in reports}
+    # a later report joins the same incident instead of opening another
+    late = TicketFactory.create(
+        category=reports[0].category, subject="Error 500 at checkout", body="checkout fails with error 500", created_at=NOW
+    )
+    assert detect_burst(ticket_id=late.pk, now=NOW + timedelta(minutes=1)) == parent
+    assert Ticket.objects.filter(is_incident=True).count() == 1
+
+
+def test_no_incident_below_the_customer_threshold_or_for_one_customer() -> None:
+    assert detect_burst(ticket_id=outage_reports(4)[0].pk, now=NOW) is None
+    Ticket.objects.all().delete()
+    assert detect_burst(ticket_id=outage_reports(8, same_customer=True)[0].pk, now=NOW) is None
+
+
+def test_reports_outside_the_window_or_unrelated_do_not_count() -> None:
+    spread = outage_reports(5, minutes_apart=20)  # 80 minutes: only two fall in the 30-minute window
+    assert detect_burst(ticket_id=spread[0].pk, now=NOW) is None
+    unrelated = [
+        TicketFactory.create(category=spread[0].category, subject=s, body=s, created_at=NOW)
+        for s in ("Invoice address wrong", "How do I export?", "Dark mode please", "Refund for order 7", "Password reset mail missing")
+    ]
+    assert detect_burst(ticket_id=unrelated[0].pk, now=NOW) is None
+
+
+def test_incident_membership_escalates_the_children() -> None:
+    reports = outage_reports(5)
+    parent = detect_burst(ticket_id=reports[0].pk, now=NOW)
+    assert parent is not None
+    result = sweep(now=NOW)
+    assert result.escalated >= 5
+    assert all(t.escalations.exists() for t in Ticket.objects.filter(incident=parent))

@@ -1,0 +1,124 @@
+"""Escalation notifications through a real local SMTP server (aiosmtpd) and a local HTTP receiver."""
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from escalation.models import Escalation, Notification
+from escalation.notifications import DeliveryError, deliver, plan
+from escalation.sweep import sweep
+from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactory
+from tests.servers import free_port
+
+pytestmark = pytest.mark.django_db
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Inbox]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    yield inbox
+    controller.stop()
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.codes: list[int] = []  # answers to give, in order; 200 once exhausted
+
+
+@pytest.fixture
+def chat(settings: Any) -> Iterator[Receiver]:
+    receiver = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+            receiver.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(receiver.codes.pop(0) if receiver.codes else 200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.CHAT_WEBHOOKS = {"*": f"http://127.0.0.1:{server.server_address[1]}/hook"}
+    yield receiver
+    server.shutdown()
+
+
+@pytest.fixture
+def escalation() -> Escalation:
+    team = TeamFactory.create(slug="billing")
+    boss = UserFactory.create(role="supervisor", email="boss@desk.example")
+    AgentFactory.create(user=boss).teams.add(team)
+    UserFactory.create(role="supervisor", email="other@desk.example")  # not in the team: not told
+    TicketFactory.create(team=team, status="triaged", legal_score=1.0, frustration_score=0.9, next_check_at=NOW - timedelta(minutes=1))
+    assert sweep(now=NOW).escalated == 1
+    return Escalation.objects.get()
+
+
+def test_email_and_chat_webhook_are_delivered_once(smtp: Inbox, chat: Receiver, escalation: Escalation) -> None:
+    rows = {n.channel: n for n in Notification.objects.filter(escalation=escalation)}
+    assert set(rows) == {"email", "webhook"} and rows["email"].target == "boss@desk.example"
+    for notification in rows.values():
+        assert deliver(notification_id=notification.pk).status == "sent"  # type: ignore[union-attr]
+        deliver(notification_id=notification.pk)  # a duplicate task delivery sends nothing more
+    assert len(smtp.messages) == 1 and f"Ticket #{escalation.ticket_id} escalated" in smtp.messages[0]["Subject"]
+    assert len(chat.bodies) == 1 and "escalated" in chat.bodies[0]["text"]
+    plan(escalation)  # planning again creates no duplicate rows
+    assert Notification.objects.filter(escalation=escalation).count() == 2
+
+
+def test_failing_webhook_is_retried_then_succeeds(smtp: Inbox, chat: Receiver, escalation: Escalation) -> None:
+    chat.codes = [500, 503]
+    hook = Notification.objects.get(escalation=escalation, channel="webhook")
+    for attempt in (1, 2):
+        with pytest.raises(DeliveryError, match="answered 50"):
+            deliver(notification_id=hook.pk)
+        hook.refresh_from_db()
+        assert (hook.status, hook.attempts) == ("pending", attempt)
+    assert deliver(notification_id=hook.pk).status == "sent"  # type: ignore[union-attr]
+    assert len(chat.bodies) == 3
+
+
+def test_gives_up_after_the_limit_and_marks_failed(smtp: Inbox, chat: Receiver, escalation: Escalation, settings: Any) -> None:
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    settings.CHAT_WEBHOOKS = {"*": f"http://127.0.0.1:{free_port()}/nobody-listens"}
+    hook = Notification.objects.get(escalation=escalation, channel="webhook")
+    with pytest.raises(DeliveryError, match="unreachable"):
+        deliver(notification_id=hook.pk)
+    assert deliver(notification_id=hook.pk).status == "failed"  # type: ignore[union-attr]
+    hook.refresh_from_db()
+    assert hook.attempts == 2 and "unreachable" in hook.last_error
+    assert deliver(notification_id=hook.pk).attempts == 2  # type: ignore[union-attr]  # failed rows are left alone
+
+
+def test_the_task_delivers_through_the_real_smtp_server(smtp: Inbox, chat: Receiver, escalation: Escalation) -> None:
+    from escalation.tasks import send_notification
+
+    email = Notification.objects.get(escalation=escalation, channel="email")
+    send_notification.delay(email.pk)
+    email.refresh_from_db()
+    assert email.status == "sent" and len(smtp.messages) == 1
