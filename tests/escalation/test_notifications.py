@@ -25,7 +25,7 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
 
@@ -53,7 +53,7 @@ def chat(settings: Any) -> Iterator[Receiver]:
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
+        def do_POST(self) -> None:
             receiver.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(receiver.codes.pop(0) if receiver.codes else 200)
             self.end_headers()

@@ -46,7 +46,7 @@ def test_accept_then_a_second_decision_is_a_conflict() -> None:
 def test_dismiss_needs_a_reason_and_counts_as_false_positive() -> None:
     boss = UserFactory.create(role="supervisor")
     kept, dismissed = open_escalation(), open_escalation()
-    with pytest.raises(Exception, match="false positive"):  # noqa: PT011 - Django's ValidationError
+    with pytest.raises(Exception, match="false positive"):
         services.dismiss_escalation(escalation_id=dismissed.pk, by=boss, reason=" ")
     services.dismiss_escalation(escalation_id=dismissed.pk, by=boss, reason="customer was joking")
     services.accept_escalation(escalation_id=kept.pk, by=boss)
@@ -126,8 +126,15 @@ def test_metrics_against_hand_computed_values() -> None:
     Escalation.objects.create(
         ticket=tickets[0], tier="senior_support", score=0.7, recommendation="priority", created_at=created + timedelta(minutes=30)
     )
-    Escalation.objects.create(ticket=tickets[0], tier="executive", score=0.9, recommendation="immediate", created_at=created + timedelta(minutes=90),
-                              status="accepted", sla_breached_at_escalation=True)  # fmt: skip
+    Escalation.objects.create(
+        ticket=tickets[0],
+        tier="executive",
+        score=0.9,
+        recommendation="immediate",
+        created_at=created + timedelta(minutes=90),
+        status="accepted",
+        sla_breached_at_escalation=True,
+    )
     Escalation.objects.create(
         ticket=tickets[1],
         tier="on_call",
