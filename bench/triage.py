@@ -2,11 +2,13 @@
 
 Standalone (no Django): ``python -m bench.triage`` prints JSON.
 
-- Classifiers (``tfidf`` always, ``hybrid`` when the embeddings extra is installed), each
+- Classifiers (``tfidf`` always, ``hybrid`` when the embeddings extra is installed; the
+  hybrid fine-tunes its encoder, so its train seconds include that), each
   trained on the dataset's training split and measured on its held-out split:
   BANKING77 (train → test, 77 intents) and Bitext customer service (train → validation,
   27 intents). Accuracy, macro-F1, train seconds, per-ticket ``predict()`` p50/p95 on 500
-  tickets, model file size, and the calibration error of the confidence.
+  tickets, model size on disk (the joblib file plus a fine-tuned encoder directory, if
+  any), and the calibration error of the confidence.
 - Sentiment on VADER's human-rated ground truth (tweets, Amazon review snippets, mean of
   ≥ 20 ratings in [-4, 4]): Pearson r of VADER compound with the human score, and how well
   ``frustration_score`` separates clearly negative texts (human ≤ -1.5) from the rest
@@ -32,7 +34,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from tickets.triage.classifier import TextClassifier, build_classifier, embeddings_available
+from tickets.triage.classifier import TextClassifier, build_classifier, embeddings_available, encoder_dir_for
 from tickets.triage.evaluate import evaluate, read_labelled_csv
 from tickets.triage.sentiment import analyze
 
@@ -86,6 +88,8 @@ def classifier_run(kind: str, name: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.joblib"
         classifier.save(path)
+        encoder_dir = encoder_dir_for(path)
+        encoder_bytes = sum(f.stat().st_size for f in encoder_dir.rglob("*") if f.is_file()) if encoder_dir.is_dir() else 0
         size = path.stat().st_size
         reloaded = TextClassifier.load(path)
         same = reloaded.predict_many(test_texts[:200]) == classifier.predict_many(test_texts[:200])
@@ -105,7 +109,11 @@ def classifier_run(kind: str, name: str) -> dict[str, Any]:
         **_calibration_error(classifier, test_texts, test_labels),
         "validation_accuracy": classifier.metadata.get("validation_accuracy"),
         "temperature": classifier.metadata.get("temperature"),
+        "fine_tuned_encoder": classifier.metadata.get("params", {}).get("fine_tuned_encoder", False),
+        "fine_tune_seconds": classifier.metadata.get("fine_tune_seconds"),
         "model_file_bytes": size,
+        "encoder_dir_bytes": encoder_bytes,
+        "model_total_bytes": size + encoder_bytes,
         "reload_identical": same,
     }
 

@@ -1,6 +1,21 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _converge_roles(sender: AppConfig, apps: Any = None, **kwargs: Any) -> None:
+    # Data migrations create the roles; this keeps them complete when later migrations add
+    # models, without one more data migration per model.
+    from escalation.roles import sync_roles
+
+    if apps is not None:
+        sync_roles(apps)
 
 
 class EscalationConfig(AppConfig):
     name = "escalation"
     verbose_name = "Escalation engine"
+
+    def ready(self) -> None:
+        post_migrate.connect(_converge_roles, sender=self, dispatch_uid="escalation.converge_roles")

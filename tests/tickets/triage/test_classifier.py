@@ -5,9 +5,11 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import joblib
 import pytest
 
-from tickets.triage.classifier import TextClassifier, build_classifier
+from tickets.triage import classifier as classifier_module
+from tickets.triage.classifier import TextClassifier, build_classifier, encoder_dir_for
 
 VOCABULARY = {
     "billing": ["invoice", "charged", "payment", "card", "bill", "vat", "receipt", "price"],
@@ -117,3 +119,54 @@ def test_build_classifier_kinds() -> None:
     assert build_classifier("auto").kind in {"tfidf", "hybrid"}
     with pytest.raises(ValueError, match="unknown classifier kind"):
         build_classifier("bert")
+
+
+def _as_hybrid_file(trained: TextClassifier, path: Path, **changes: object) -> Path:
+    """A saved model file rewritten to look like a hybrid one (no encoder weights needed)."""
+    trained.save(path)
+    state = joblib.load(path)
+    state.update({"kind": "hybrid", **changes})
+    joblib.dump(state, path)
+    return path
+
+
+def test_a_fine_tuned_encoder_is_saved_beside_the_model_file(tmp_path: Path) -> None:
+    assert encoder_dir_for(tmp_path / "desk-v3.joblib") == tmp_path / "desk-v3.encoder"
+
+
+def test_a_tfidf_file_stays_readable_by_older_code(trained: TextClassifier, tmp_path: Path) -> None:
+    trained.save(tmp_path / "model.joblib")
+    assert joblib.load(tmp_path / "model.joblib")["format_version"] == 1
+    assert "encoder_dir" not in joblib.load(tmp_path / "model.joblib")
+
+
+def test_a_hybrid_fine_tunes_its_encoder_unless_told_not_to() -> None:
+    # Building does not load torch or any weights; only fit() does.
+    assert TextClassifier("hybrid").fine_tune is True
+    assert TextClassifier("hybrid", fine_tune=False).fine_tune is False
+    assert TextClassifier("tfidf").fine_tune is False
+
+
+def test_an_older_hybrid_file_uses_the_bundled_encoder(trained: TextClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(classifier_module, "embeddings_available", lambda: True)
+    path = _as_hybrid_file(trained, tmp_path / "model.joblib", embedder={"quantize": True, "threads": 2})
+    loaded = TextClassifier.load(path)
+    assert loaded.embedder is not None
+    assert loaded.embedder.encoder_dir is None
+    assert loaded.embedder.fine_tuned is False
+    assert loaded.embedder.max_seq_length is None
+
+
+def test_a_fine_tuned_hybrid_without_its_encoder_directory_is_a_clear_error(
+    trained: TextClassifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(classifier_module, "embeddings_available", lambda: True)
+    path = _as_hybrid_file(
+        trained,
+        tmp_path / "model.joblib",
+        format_version=2,
+        embedder={"quantize": True, "threads": 1, "max_seq_length": 64, "fine_tuned": True},
+        encoder_dir="model.encoder",
+    )
+    with pytest.raises(RuntimeError, match="fine-tuned encoder directory"):
+        TextClassifier.load(path)
