@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 
 from escalation.roles import role_of
 
 
-def role(request: HttpRequest) -> dict[str, str | None]:
-    """Expose the signed-in user's role to templates for role-aware navigation."""
+def role(request: HttpRequest) -> dict[str, Any]:
+    """Expose the signed-in user's role (and availability choices) to templates for role-aware navigation."""
+    from agents.models import Availability
+
     user = getattr(request, "user", None)
-    return {"user_role": role_of(user) if user is not None else None}
+    return {"user_role": role_of(user) if user is not None else None, "availability_choices": Availability.choices}

@@ -85,3 +85,31 @@ def override_escalation(
         if assignee is not None:
             assign_ticket(ticket=escalation.ticket, agent=assignee, by=by, note=f"escalation {escalation_id} override")
     return escalation
+
+
+def request_escalation(*, ticket: Any, by: Any, reason: str = "") -> Escalation | None:
+    """An agent escalates by hand: the request is a signal, and the result is at least a *priority* escalation."""
+    from escalation import scoring, sla
+    from escalation.models import EscalationRule, EscalationSettings
+    from escalation.sweep import _escalate, assess, matching_rule
+    from tickets.models import Ticket
+
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer", "category", "sla_policy").get(pk=ticket.pk)
+        locked.escalation_requested = True
+        now = timezone.now()
+        sla.refresh_status(locked, now=now)
+        config = EscalationSettings.current()
+        assessment = assess(locked, now=now, config=config)
+        if assessment.recommendation == "monitor":
+            assessment = scoring.Assessment(assessment.score, "priority", assessment.signals, assessment.contributions)
+        rules = list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
+        escalation = _escalate(locked, assessment, matching_rule(locked, assessment.recommendation, rules), config, now)
+        locked.save(update_fields=["escalation_requested", "updated_at", *sla.SLA_FIELDS])
+        TicketEvent.objects.create(
+            ticket=locked,
+            actor=by,
+            kind="escalation_requested",
+            detail={"reason": reason[:300], "escalation_id": escalation.pk if escalation else None},
+        )
+    return escalation

@@ -416,3 +416,79 @@ def change_status(*, ticket: Ticket, status: str, by: Any) -> Ticket:
         ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla.SLA_FIELDS])
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="status_changed", detail={"from": old, "to": status})
     return ticket
+
+
+def send_reply_after_commit(interaction: Interaction) -> None:
+    """E-mail an agent's public reply to the customer once the reply is committed (retried by the task)."""
+    from tickets.tasks import send_reply_email
+
+    interaction_id = interaction.pk
+
+    def enqueue() -> None:
+        try:
+            send_reply_email.delay(interaction_id)
+        except Exception:  # noqa: BLE001 - the reply is stored; the outbox sweep resends it
+            logger.warning("could not enqueue reply e-mail %s", interaction_id, exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+def deliver_reply_email(*, interaction_id: int) -> bool:
+    """Send one reply e-mail; its Message-ID is stored so the customer's answer threads back. Idempotent."""
+    from email.utils import make_msgid
+
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    with transaction.atomic():
+        interaction = Interaction.objects.select_for_update().select_related("ticket__customer").filter(pk=interaction_id).first()
+        if interaction is None or interaction.is_internal or interaction.external_message_id:
+            return False  # gone, a note, or already sent
+        ticket = interaction.ticket
+        message_id = make_msgid(idstring=f"ticket{ticket.pk}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
+        previous = list(
+            Interaction.objects.filter(ticket=ticket)
+            .exclude(external_message_id="")
+            .exclude(pk=interaction.pk)
+            .values_list("external_message_id", flat=True)
+        )[-10:]
+        headers = {"Message-ID": message_id}
+        if previous:
+            headers["In-Reply-To"] = previous[-1]
+            headers["References"] = " ".join(previous)
+        email = EmailMessage(
+            subject=f"Re: [#{ticket.pk}] {ticket.subject}",
+            body=interaction.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[ticket.customer.email],
+            headers=headers,
+        )
+        email.send()
+        interaction.external_message_id = message_id
+        interaction.save(update_fields=["external_message_id"])
+    return True
+
+
+def merge_tickets(*, source: Ticket, target: Ticket, by: Any) -> Ticket:
+    """Fold a duplicate into another ticket of the same customer: messages move, the duplicate closes."""
+    if source.pk == target.pk:
+        raise ValidationError("A ticket cannot be merged into itself.")
+    with transaction.atomic():
+        first, second = sorted([source.pk, target.pk])
+        locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first, second])}
+        source, target = locked[source.pk], locked[target.pk]
+        if source.customer_id != target.customer_id:
+            raise ValidationError("Only tickets of the same customer can be merged.")
+        if target.status not in OPEN_STATUSES:
+            raise ValidationError(f"Ticket #{target.pk} is {target.status}; merge into an open ticket.")
+        moved = Interaction.objects.filter(ticket=source).update(ticket=target)
+        now = timezone.now()
+        source.status = TicketStatus.CLOSED
+        source.closed_at = now
+        source.resolved_at = source.resolved_at or now
+        source.tags = sorted({*source.tags, "merged"})
+        sla.refresh_status(source, now=now)
+        source.save(update_fields=["status", "closed_at", "resolved_at", "tags", "updated_at", *sla.SLA_FIELDS])
+        TicketEvent.objects.create(ticket=source, actor=by, kind="merged_into", detail={"ticket": target.pk, "messages": moved})
+        TicketEvent.objects.create(ticket=target, actor=by, kind="merged_from", detail={"ticket": source.pk, "messages": moved})
+    return target

@@ -83,3 +83,19 @@ def retrain_classifier() -> str:
     if summary is None:
         return "skipped"
     return f"{summary.version.name} promoted={summary.promoted}"
+
+
+@shared_task(
+    name="tickets.send_reply_email",
+    acks_late=True,
+    autoretry_for=(*TRANSIENT, OSError),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=12,
+)
+def send_reply_email(interaction_id: int) -> None:
+    """Deliver an agent's reply to the customer; SMTP hiccups are retried with backoff."""
+    from tickets.services import deliver_reply_email
+
+    deliver_reply_email(interaction_id=interaction_id)

@@ -19,12 +19,19 @@ def test_home_requires_login(client: Client) -> None:
     assert response["Location"].startswith("/accounts/login/")
 
 
-def test_login_with_password_then_home_shows_role(client: Client, make_user) -> None:
+def test_login_with_password_lands_supervisors_in_the_console(client: Client, make_user) -> None:
     make_user(role="supervisor", username="sam")
     response = client.post("/accounts/login/", {"username": "sam", "password": "pw-for-tests"}, follow=True)
     assert response.status_code == 200
-    assert b"signed in as <strong>supervisor</strong>" in response.content
+    assert response.redirect_chain[-1][0].startswith("/console/queue/")
+    assert b"sam \xc2\xb7 supervisor" in response.content
     assert b'href="/admin/"' not in response.content  # supervisors are not staff
+
+
+def test_accounts_without_a_role_see_what_to_do(client: Client, make_user) -> None:
+    client.force_login(make_user(username="nobody"))
+    response = client.get("/")
+    assert response.status_code == 200 and b"no help-desk role" in response.content
 
 
 def test_wrong_password_shows_an_error(client: Client, make_user) -> None:
@@ -35,7 +42,7 @@ def test_wrong_password_shows_an_error(client: Client, make_user) -> None:
 
 
 def test_names_are_escaped(client: Client, make_user) -> None:
-    user = make_user(role="agent", first_name="<script>x</script>", last_name="")
+    user = make_user(first_name="<script>x</script>", last_name="")
     client.force_login(user)
     response = client.get("/")
     assert b"<script>x</script>" not in response.content

@@ -1,0 +1,187 @@
+"""Read queries for the console: queues with counts, keyset pages, the ticket workspace, the team board.
+
+Every list is one query for the page plus a constant number of queries for its context, so
+the query count does not grow with the page size (asserted in tests).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Min, Q, QuerySet
+
+from agents.models import Agent, Availability
+from escalation.models import Escalation
+from tickets.models import OPEN_STATUSES, Ticket, TicketStatus
+from tickets.selectors import visible_tickets
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    title: str
+
+
+QUEUES = (
+    Queue("mine", "Mine"),
+    Queue("team", "Team"),
+    Queue("unassigned", "Unassigned"),
+    Queue("needs-triage", "Needs triage"),
+    Queue("at-risk", "At risk"),
+    Queue("breached", "Breached"),
+    Queue("pending", "Pending customer"),
+)
+QUEUE_SLUGS = {queue.slug for queue in QUEUES}
+OPEN_WORK = [s for s in OPEN_STATUSES if s != TicketStatus.PENDING_CUSTOMER]
+
+
+def queue_filter(slug: str, agent: Agent | None) -> Q:
+    team_ids = list(agent.teams.values_list("pk", flat=True)) if agent is not None else []
+    return {
+        "mine": Q(assignee=agent, status__in=OPEN_STATUSES) if agent is not None else Q(pk__in=[]),
+        "team": Q(team_id__in=team_ids, status__in=OPEN_STATUSES),
+        "unassigned": Q(assignee__isnull=True, status__in=OPEN_WORK, needs_triage=False),
+        "needs-triage": Q(needs_triage=True, status__in=OPEN_STATUSES),
+        "at-risk": Q(sla_status="at_risk", status__in=OPEN_STATUSES),
+        "breached": Q(sla_status="breached", status__in=OPEN_STATUSES),
+        "pending": Q(status=TicketStatus.PENDING_CUSTOMER),
+    }[slug]
+
+
+def queue_counts(*, user: Any) -> dict[str, int]:
+    """Every queue's size in one aggregate query."""
+    agent = getattr(user, "agent", None)
+    base = visible_tickets(user=user).order_by()
+    return base.aggregate(**{queue.slug.replace("-", "_"): Count("id", filter=queue_filter(queue.slug, agent)) for queue in QUEUES})
+
+
+SORTS = {
+    "priority": ("priority", "created_at", "id"),
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "due": ("sla_resolution_due_at", "id"),
+}
+
+
+@dataclass
+class QueuePage:
+    tickets: list[Ticket]
+    next_cursor: str | None
+    filters: dict[str, str] = field(default_factory=dict)
+
+
+def _encode(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def _decode(cursor: str) -> list[Any] | None:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return values if isinstance(values, list) else None
+
+
+def _after(sort: str, values: list[Any]) -> Q | None:
+    """Keyset condition: rows strictly after the cursor in the sort order."""
+    try:
+        if sort == "priority":
+            priority, created, pk = int(values[0]), datetime.fromisoformat(values[1]), int(values[2])
+            return (
+                Q(priority__gt=priority)
+                | Q(priority=priority, created_at__gt=created)
+                | Q(priority=priority, created_at=created, id__gt=pk)
+            )
+        if sort == "oldest":
+            created, pk = datetime.fromisoformat(values[0]), int(values[1])
+            return Q(created_at__gt=created) | Q(created_at=created, id__gt=pk)
+        if sort == "newest":
+            created, pk = datetime.fromisoformat(values[0]), int(values[1])
+            return Q(created_at__lt=created) | Q(created_at=created, id__lt=pk)
+        if sort == "due":
+            due = datetime.fromisoformat(values[0]) if values[0] else None
+            pk = int(values[1])
+            if due is None:
+                return Q(sla_resolution_due_at__isnull=True, id__gt=pk)
+            return Q(sla_resolution_due_at__gt=due) | Q(sla_resolution_due_at=due, id__gt=pk) | Q(sla_resolution_due_at__isnull=True)
+    except (IndexError, TypeError, ValueError):
+        return None
+    return None
+
+
+def _cursor_for(sort: str, ticket: Ticket) -> str:
+    if sort == "priority":
+        return _encode([ticket.priority, ticket.created_at.isoformat(), ticket.pk])
+    if sort == "due":
+        return _encode([ticket.sla_resolution_due_at.isoformat() if ticket.sla_resolution_due_at else None, ticket.pk])
+    return _encode([ticket.created_at.isoformat(), ticket.pk])
+
+
+def queue_page(*, user: Any, queue: str, filters: dict[str, str], cursor: str = "", page_size: int = 25) -> QueuePage:
+    """One page of a queue, filtered and sorted, keyset-paginated (no OFFSET at any depth)."""
+    agent = getattr(user, "agent", None)
+    qs: QuerySet[Ticket] = visible_tickets(user=user).filter(queue_filter(queue, agent))
+    applied: dict[str, str] = {}
+    if filters.get("priority", "").isdigit():
+        qs = qs.filter(priority=int(filters["priority"]))
+        applied["priority"] = filters["priority"]
+    for name, lookup in (("category", "category__slug"), ("channel", "channel"), ("tier", "customer__tier")):
+        if filters.get(name):
+            qs = qs.filter(**{lookup: filters[name]})
+            applied[name] = filters[name]
+    text = filters.get("q", "").strip()
+    if text:
+        number = text.lstrip("#")
+        by_number = Q(pk=int(number)) if number.isdigit() and len(number) <= 12 else Q(pk__in=[])
+        qs = qs.filter(Q(subject__icontains=text) | Q(customer__email__iexact=text) | by_number)
+        applied["q"] = text
+    sort = filters.get("sort", "priority")
+    if sort not in SORTS:
+        sort = "priority"
+    applied["sort"] = sort
+    if cursor:
+        values = _decode(cursor)
+        condition = _after(sort, values) if values is not None else None
+        if condition is not None:
+            qs = qs.filter(condition)
+    order = list(SORTS[sort])
+    if sort == "due":
+        from django.db.models import F
+
+        rows = list(qs.order_by(F("sla_resolution_due_at").asc(nulls_last=True), "id")[: page_size + 1])
+    else:
+        rows = list(qs.order_by(*order)[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    open_escalations = set(Escalation.objects.filter(ticket_id__in=[t.pk for t in rows], status="open").values_list("ticket_id", flat=True))
+    for ticket in rows:
+        ticket.has_open_escalation = ticket.pk in open_escalations  # type: ignore[attr-defined]
+    return QueuePage(tickets=rows, next_cursor=_cursor_for(sort, rows[-1]) if has_more and rows else None, filters=applied)
+
+
+def team_board(*, user: Any) -> list[dict[str, Any]]:
+    """Agents the supervisor may see with availability, load vs capacity and their oldest open ticket."""
+    agents = Agent.objects.select_related("user").prefetch_related("teams")
+    if not user.has_perm("tickets.view_all_tickets"):
+        own = getattr(user, "agent", None)
+        agents = agents.filter(teams__in=own.teams.all()).distinct() if own else agents.none()
+    agents = agents.annotate(
+        open_count=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES)),
+        oldest_open=Min("tickets__created_at", filter=Q(tickets__status__in=OPEN_STATUSES)),
+    ).order_by("availability", "user__username")
+    order = {Availability.ONLINE: 0, Availability.AWAY: 1, Availability.OFFLINE: 2}
+    board = [
+        {
+            "agent": a,
+            "open": a.open_count,
+            "capacity": a.capacity,
+            "oldest": a.oldest_open,
+            "load_pct": round(100 * a.open_count / a.capacity) if a.capacity else 100,
+        }
+        for a in agents
+    ]
+    return sorted(board, key=lambda row: (order.get(row["agent"].availability, 3), row["agent"].user.username))

@@ -1,0 +1,69 @@
+// Keyboard shortcuts for the console. Plain forms and links work without this file.
+(function () {
+  "use strict";
+  function typing(target) {
+    return target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  }
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr.ticket-row")); }
+  function move(step) {
+    var list = rows();
+    if (!list.length) return;
+    var current = list.indexOf(document.querySelector("tr.ticket-row.selected"));
+    var next = Math.max(0, Math.min(list.length - 1, current + step));
+    list.forEach(function (row) { row.classList.remove("selected"); });
+    list[next].classList.add("selected");
+    list[next].focus();
+  }
+  var pendingG = false;
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    var help = document.getElementById("help");
+    switch (event.key) {
+      case "j": move(1); break;
+      case "k": move(-1); break;
+      case "o":
+      case "Enter": {
+        var selected = document.querySelector("tr.ticket-row.selected a.open");
+        if (selected) { window.location = selected.href; } else { return; }
+        break;
+      }
+      case "r": {
+        var reply = document.getElementById("reply-body");
+        if (!reply) return;
+        document.getElementById("internal-note").checked = false;
+        reply.focus();
+        break;
+      }
+      case "n": {
+        var note = document.getElementById("reply-body");
+        if (!note) return;
+        document.getElementById("internal-note").checked = true;
+        note.focus();
+        break;
+      }
+      case "e": {
+        var reason = document.getElementById("escalate-reason");
+        if (!reason) return;
+        reason.focus();
+        break;
+      }
+      case "g": pendingG = true; return;
+      case "q": if (pendingG) { window.location = "/console/queue/mine/"; } break;
+      case "?": if (help && help.showModal) { help.showModal(); } break;
+      default: pendingG = false; return;
+    }
+    pendingG = false;
+    event.preventDefault();
+  });
+  // Keep the selection after htmx refreshes the rows.
+  document.addEventListener("htmx:afterSwap", function () {
+    var keep = sessionStorage.getItem("selected-ticket");
+    if (!keep) return;
+    var row = document.querySelector('tr.ticket-row[data-ticket="' + keep + '"]');
+    if (row) row.classList.add("selected");
+  });
+  document.addEventListener("focusin", function (event) {
+    var row = event.target.closest && event.target.closest("tr.ticket-row");
+    if (row) sessionStorage.setItem("selected-ticket", row.dataset.ticket);
+  });
+})();
