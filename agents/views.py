@@ -104,8 +104,9 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "tiers": CustomerTier.choices,
         "filter_query": "&".join(f"{k}={v}" for k, v in page.filters.items()),
     }
-    if request.htmx and request.GET.get("fragment") == "rows":
-        return render(request, "agents/queue.html#rows", context)
+    fragment = request.GET.get("fragment")
+    if request.htmx and fragment in ("rows", "counts"):
+        return render(request, f"agents/queue.html#{fragment}", context)
     return render(request, "agents/queue.html", context)
 
 

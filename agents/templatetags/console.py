@@ -13,7 +13,7 @@ register = template.Library()
 
 @register.filter
 def countdown(due: datetime | None, now: datetime | None = None) -> str:
-    """"in 2h 05m" or "3h 10m overdue"; empty when there is no clock."""
+    """ "in 2h 05m" or "3h 10m overdue"; empty when there is no clock."""
     if due is None:
         return ""
     seconds = int((due - (now or timezone.now())).total_seconds())

@@ -91,9 +91,13 @@ def test_htmx_refresh_returns_only_the_rows(desk: dict[str, Any]) -> None:
     response = desk["client"].get("/console/queue/mine/?fragment=rows", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert response.content.strip().startswith(b"<tbody") and b"<html" not in response.content
+    counts = desk["client"].get("/console/queue/mine/?fragment=counts", HTTP_HX_REQUEST="true")
+    assert counts.content.strip().startswith(b'<ul id="queue-counts"') and b'data-queue="mine">1<' in counts.content
 
 
-def test_reply_sends_mail_records_interaction_and_stops_first_response_clock(desk: dict[str, Any], django_capture_on_commit_callbacks: Any) -> None:
+def test_reply_sends_mail_records_interaction_and_stops_first_response_clock(
+    desk: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
     ticket = desk["own"]
     with django_capture_on_commit_callbacks(execute=True):
         response = desk["client"].post(f"/console/ticket/{ticket.pk}/reply", {"body": "We fixed the <b>invoice</b>."})
