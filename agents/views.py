@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from agents import selectors
 from agents.models import Agent, Availability
@@ -33,13 +34,17 @@ from tickets.selectors import visible_tickets
 View = Callable[..., HttpResponse]
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 def staff_role(permission: str) -> Callable[[View], View]:
     """Signed in and holding ``permission`` (agents: view_ticket; supervisors: assign_ticket)."""
 
     def decorator(view: View) -> View:
         @login_required
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.has_perm(permission):
                 raise PermissionDenied("Your role does not allow this page.")
             return view(request, *args, **kwargs)
@@ -53,14 +58,14 @@ agent_view = staff_role("tickets.view_ticket")
 supervisor_view = staff_role("tickets.assign_ticket")
 
 
-def _ticket_or_404(request: HttpRequest, pk: int) -> Ticket:
+def _ticket_or_404(request: HtmxHttpRequest, pk: int) -> Ticket:
     ticket = visible_tickets(user=request.user).filter(pk=pk).first()
     if ticket is None:
         raise Http404("No such ticket, or not one of your teams'.")
     return ticket
 
 
-def _done(request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
+def _done(request: HtmxHttpRequest, ticket: Ticket, message: str) -> HttpResponse:
     """After an action: htmx re-renders the workspace, a plain form post redirects back (PRG)."""
     messages.success(request, message)
     url = reverse("console-ticket", args=[ticket.pk])
@@ -69,7 +74,7 @@ def _done(request: HttpRequest, ticket: Ticket, message: str) -> HttpResponse:
     return redirect(url)
 
 
-def _failed(request: HttpRequest, ticket: Ticket, error: Exception) -> HttpResponse:
+def _failed(request: HtmxHttpRequest, ticket: Ticket, error: Exception) -> HttpResponse:
     text = "; ".join(error.messages) if isinstance(error, ValidationError) else str(error)
     messages.error(request, text)
     return (
@@ -81,13 +86,13 @@ def _failed(request: HttpRequest, ticket: Ticket, error: Exception) -> HttpRespo
 
 @agent_view
 @require_GET
-def console_home(request: HttpRequest) -> HttpResponse:
+def console_home(request: HtmxHttpRequest) -> HttpResponse:
     return redirect("console-queue", "mine" if hasattr(request.user, "agent") else "unassigned")
 
 
 @agent_view
 @require_GET
-def queue(request: HttpRequest, slug: str) -> HttpResponse:
+def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if slug not in selectors.QUEUE_SLUGS:
         raise Http404("Unknown queue.")
     page = selectors.queue_page(user=request.user, queue=slug, filters=request.GET.dict(), cursor=request.GET.get("cursor", ""))
@@ -112,7 +117,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
 
 @agent_view
 @require_GET
-def ticket_workspace(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     interactions = list(ticket.interactions.select_related("author").prefetch_related("attachments"))
     events = list(ticket.events.select_related("actor"))
@@ -146,7 +151,7 @@ def ticket_workspace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
-def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     internal = request.POST.get("internal") == "1"
     try:
@@ -160,7 +165,7 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
-def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     try:
         ticket_services.change_status(ticket=ticket, status=request.POST.get("status", ""), by=request.user)
@@ -171,7 +176,7 @@ def ticket_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
-def ticket_category(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_category(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     category = Category.objects.filter(slug=request.POST.get("category", "")).first()
     if category is None:
@@ -182,7 +187,7 @@ def ticket_category(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
-def ticket_priority(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_priority(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     value = request.POST.get("priority", "")
     try:
@@ -194,7 +199,7 @@ def ticket_priority(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
-def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     escalation = escalation_services.request_escalation(ticket=ticket, by=request.user, reason=request.POST.get("reason", ""))
     return _done(request, ticket, f"Escalated to {escalation.get_tier_display()}." if escalation else "Already escalated at that tier.")
@@ -202,7 +207,7 @@ def ticket_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
-def ticket_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     target_id = request.POST.get("into", "").lstrip("#")
     target = visible_tickets(user=request.user).filter(pk=int(target_id)).first() if target_id.isdigit() and len(target_id) <= 12 else None
@@ -217,7 +222,7 @@ def ticket_merge(request: HttpRequest, pk: int) -> HttpResponse:
 
 @supervisor_view
 @require_POST
-def ticket_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def ticket_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     agent = Agent.objects.filter(pk=request.POST.get("agent") or 0).first() if (request.POST.get("agent") or "").isdigit() else None
     if agent is None:
@@ -231,7 +236,7 @@ def ticket_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @agent_view
 @require_POST
-def availability(request: HttpRequest) -> HttpResponse:
+def availability(request: HtmxHttpRequest) -> HttpResponse:
     agent = getattr(request.user, "agent", None)
     if agent is None:
         raise PermissionDenied("Only agents have an availability.")
@@ -245,7 +250,7 @@ def availability(request: HttpRequest) -> HttpResponse:
 
 @supervisor_view
 @require_GET
-def escalation_inbox(request: HttpRequest) -> HttpResponse:
+def escalation_inbox(request: HtmxHttpRequest) -> HttpResponse:
     visible = visible_tickets(user=request.user).values("id")
     rows = list(
         Escalation.objects.filter(status=Escalation.Status.OPEN, ticket_id__in=visible)
@@ -266,7 +271,7 @@ def escalation_inbox(request: HttpRequest) -> HttpResponse:
 
 @supervisor_view
 @require_POST
-def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def escalation_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     visible = visible_tickets(user=request.user).values("id")
     if not Escalation.objects.filter(pk=pk, ticket_id__in=visible).exists():
         raise Http404("No such escalation.")
@@ -296,5 +301,5 @@ def escalation_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @supervisor_view
 @require_GET
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "agents/team.html", {"board": selectors.team_board(user=request.user), "now": timezone.now()})
