@@ -174,6 +174,12 @@ def team_board(*, user: Any) -> list[dict[str, Any]]:
         oldest_open=Min("tickets__created_at", filter=Q(tickets__status__in=OPEN_STATUSES)),
     ).order_by("availability", "user__username")
     order = {Availability.ONLINE: 0, Availability.AWAY: 1, Availability.OFFLINE: 2}
+    agent_list = list(agents)
+    # Open tickets of every agent on the board in one query (bounded by their capacities).
+    open_by_agent: dict[int, list[Ticket]] = {}
+    open_tickets = Ticket.objects.filter(assignee__in=agent_list, status__in=OPEN_STATUSES).only("id", "subject", "priority", "assignee_id")
+    for ticket in open_tickets.order_by("priority", "created_at"):
+        open_by_agent.setdefault(ticket.assignee_id or 0, []).append(ticket)
     board = [
         {
             "agent": a,
@@ -181,7 +187,8 @@ def team_board(*, user: Any) -> list[dict[str, Any]]:
             "capacity": a.capacity,
             "oldest": a.oldest_open,
             "load_pct": round(100 * a.open_count / a.capacity) if a.capacity else 100,
+            "tickets": open_by_agent.get(a.pk, []),
         }
-        for a in agents
+        for a in agent_list
     ]
     return sorted(board, key=lambda row: (order.get(row["agent"].availability, 3), row["agent"].user.username))

@@ -23,5 +23,6 @@ console_urls = [
     path("console/escalations/", views.escalation_inbox, name="console-inbox"),
     path("console/escalations/<int:pk>/decide", views.escalation_decide, name="console-decide"),
     path("console/team/", views.team, name="console-team"),
+    path("console/team/reassign", views.team_reassign, name="console-team-reassign"),
 ]
 urlpatterns += console_urls

@@ -302,4 +302,24 @@ def escalation_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @supervisor_view
 @require_GET
 def team(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "agents/team.html", {"board": selectors.team_board(user=request.user), "now": timezone.now()})
+    board = selectors.team_board(user=request.user)
+    online = [row["agent"] for row in board if row["agent"].availability == Availability.ONLINE]
+    return render(request, "agents/team.html", {"board": board, "online": online, "now": timezone.now()})
+
+
+@supervisor_view
+@require_POST
+def team_reassign(request: HtmxHttpRequest) -> HttpResponse:
+    """Select a ticket and an agent, press the button: the same checks as any assignment."""
+    ticket_id, agent_id = request.POST.get("ticket", ""), request.POST.get("agent", "")
+    ticket = visible_tickets(user=request.user).filter(pk=int(ticket_id)).first() if ticket_id.isdigit() and len(ticket_id) <= 12 else None
+    agent = Agent.objects.filter(pk=int(agent_id)).first() if agent_id.isdigit() and len(agent_id) <= 12 else None
+    if ticket is None or agent is None:
+        messages.error(request, "Choose a ticket and an agent.")
+    else:
+        try:
+            assign_ticket(ticket=ticket, agent=agent, by=request.user, note="team board")
+            messages.success(request, f"#{ticket.pk} reassigned to {agent}.")
+        except AssignmentError as exc:
+            messages.error(request, "; ".join(exc.messages))
+    return redirect("console-team")

@@ -177,3 +177,35 @@ def test_inbox_query_count_is_flat(desk: dict[str, Any]) -> None:
     for ticket in TicketFactory.create_batch(15, status="triaged"):
         Escalation.objects.create(ticket=ticket, tier="on_call", score=0.9, recommendation="immediate")
     assert count() == few
+
+
+def test_team_board_reassigns_with_the_usual_checks(desk: dict[str, Any]) -> None:
+    boss = Client()
+    boss.force_login(UserFactory.create(role="supervisor"))
+    other = AgentFactory.create()
+    other.teams.add(desk["team"])
+    page = boss.get("/console/team/")
+    row = next(r for r in page.context["board"] if r["agent"] == desk["agent"])
+    assert row["open"] == 1 and row["tickets"] == [desk["own"]]
+    boss.post("/console/team/reassign", {"ticket": desk["own"].pk, "agent": other.pk})
+    assert Ticket.objects.get(pk=desk["own"].pk).assignee == other
+    offline = AgentFactory.create(availability="offline")
+    response = boss.post("/console/team/reassign", {"ticket": desk["own"].pk, "agent": offline.pk}, follow=True)
+    assert b"offline" in response.content and Ticket.objects.get(pk=desk["own"].pk).assignee == other
+
+
+def test_team_board_query_count_is_flat(desk: dict[str, Any]) -> None:
+    boss = Client()
+    boss.force_login(UserFactory.create(role="supervisor"))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert boss.get("/console/team/").status_code == 200
+        return len(queries)
+
+    few = count()
+    for _ in range(8):
+        agent = AgentFactory.create()
+        agent.teams.add(desk["team"])
+        TicketFactory.create_batch(2, assignee=agent, team=desk["team"], status="assigned")
+    assert count() == few

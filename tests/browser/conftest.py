@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 DEFAULT_TIMEOUT_MS = 10_000
 
 
@@ -38,13 +38,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"browser tests without @pytest.mark.browser: {', '.join(unmarked)}")
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: one Chromium for all browser tests, stopped as soon as the
+# last one here has run, so its asyncio loop does not linger under the rest of the suite.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     # The sync API runs an asyncio loop in this thread while it is started, so Django's
     # async-safety check would refuse every ORM call a test makes (SynchronousOnlyOperation).
     # Tests and the live server still use the database from one thread at a time.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    pass
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as pw:
             yield pw
@@ -55,7 +57,7 @@ def playwright() -> Iterator[Playwright]:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does this).")
@@ -66,12 +68,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, transactional_db: None) -> Iterator[Page]:
-    """A fresh page in its own context (no cookies shared between tests)."""
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    """A fresh page in its own context (no cookies shared between tests).
+
+    An uncaught JavaScript error on any page the test visited fails the test.
+    """
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
+    js_errors: list[str] = []
+    page.on("pageerror", lambda error: js_errors.append(f"{page.url}: {error}"))
     yield page
     context.close()
+    assert not js_errors, "uncaught JavaScript errors:\n" + "\n".join(js_errors)
 
 
 def submit_sign_in(page: Page, live_server: Any, username: str, password: str) -> None:
