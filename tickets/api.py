@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from tickets import mail, webhooks
 from tickets.selectors import visible_tickets
-from tickets.serializers import TicketCreateInput, TicketOutput, WebhookInput
+from tickets.serializers import IntakeOutput, TicketCreateInput, TicketOutput, WebhookInput
 from tickets.services import IntakeResult, receive_contact
 
 
@@ -69,7 +69,7 @@ class TicketListCreate(APIView):
 
     @extend_schema(
         request=TicketCreateInput,
-        responses={201: TicketOutput, 200: TicketOutput},
+        responses={201: IntakeOutput, 200: IntakeOutput},
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
     )
     def post(self, request: Request) -> Response:
@@ -104,7 +104,7 @@ class InboundEmail(APIView):
     required_permissions = {"POST": "tickets.add_ticket"}
     parser_classes = [RawBodyParser]
 
-    @extend_schema(request={"message/rfc822": bytes}, responses={201: TicketOutput, 200: TicketOutput})
+    @extend_schema(request={"message/rfc822": bytes}, responses={201: IntakeOutput, 200: IntakeOutput})
     def post(self, request: Request) -> Response:
         raw = request.data if isinstance(request.data, bytes) else b""
         try:
@@ -121,7 +121,7 @@ class InboundWebhook(APIView):
     permission_classes = [permissions.AllowAny]
     parser_classes = [RawBodyParser]
 
-    @extend_schema(request=WebhookInput, responses={201: TicketOutput, 200: TicketOutput})
+    @extend_schema(request=WebhookInput, responses={201: IntakeOutput, 200: IntakeOutput})
     def post(self, request: Request, source: str) -> Response:
         secret = settings.WEBHOOK_SECRETS.get(source)
         if not secret:

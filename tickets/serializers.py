@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tickets.models import Channel, Ticket
@@ -42,9 +43,9 @@ class CustomerBrief(serializers.Serializer):
 class TicketOutput(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     priority = serializers.SerializerMethodField()
-    category: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     customer = CustomerBrief(read_only=True)
-    team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     assignee = serializers.SerializerMethodField()
 
     class Meta:
@@ -57,8 +58,19 @@ class TicketOutput(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
+    @extend_schema_field(serializers.CharField())
     def get_priority(self, ticket: Ticket) -> str:
         return f"P{ticket.priority}"
 
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Username of the assigned agent."))
     def get_assignee(self, ticket: Ticket) -> Any:
         return ticket.assignee.user.get_username() if ticket.assignee else None
+
+
+class IntakeOutput(serializers.Serializer):
+    """What every intake endpoint answers: the ticket, and whether this delivery created it."""
+
+    ticket = TicketOutput()
+    created = serializers.BooleanField(help_text="False for a duplicate delivery or a reply threaded onto an existing ticket.")
+    threaded = serializers.BooleanField()
+    rejected_attachments = serializers.ListField(child=serializers.CharField(), required=False)
