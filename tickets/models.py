@@ -7,6 +7,8 @@ on tickets without an assignee), a customer's history, and the audit timeline.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -215,6 +217,17 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def sla_next_due_at(self) -> Any:
+        """The earliest running SLA clock (what the countdown in lists shows)."""
+        dues = [
+            self.sla_first_response_due_at if self.first_response_at is None else None,
+            self.sla_next_response_due_at,
+            None if self.sla_paused_at else self.sla_resolution_due_at,
+        ]
+        running = [due for due in dues if due is not None]
+        return min(running) if running else None
 
 
 class Interaction(models.Model):

@@ -44,3 +44,9 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key) if hasattr(mapping, "get") else mapping[key]
     except (KeyError, IndexError, TypeError):
         return None
+
+
+@register.filter
+def words(value: Any) -> str:
+    """snake_case → words: "at_risk" → "at risk"."""
+    return str(value or "").replace("_", " ")
