@@ -286,8 +286,16 @@ def escalation_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         elif action == "override":
             tier = request.POST.get("tier") or None
             priority_value = request.POST.get("priority", "")
+            assignee_value = request.POST.get("assignee", "")
+            assignee = (
+                Agent.objects.filter(pk=int(assignee_value)).first() if assignee_value.isdigit() and len(assignee_value) <= 12 else None
+            )
             escalation_services.override_escalation(
-                escalation_id=pk, by=request.user, tier=tier, priority=int(priority_value) if priority_value.isdigit() else None
+                escalation_id=pk,
+                by=request.user,
+                tier=tier,
+                priority=int(priority_value) if priority_value.isdigit() else None,
+                assignee=assignee,
             )
         else:
             raise ValidationError("Unknown action.")

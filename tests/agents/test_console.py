@@ -209,3 +209,16 @@ def test_team_board_query_count_is_flat(desk: dict[str, Any]) -> None:
         agent.teams.add(desk["team"])
         TicketFactory.create_batch(2, assignee=agent, team=desk["team"], status="assigned")
     assert count() == few
+
+
+def test_inbox_override_reassigns_with_the_usual_checks(desk: dict[str, Any]) -> None:
+    boss = Client()
+    boss.force_login(UserFactory.create(role="supervisor"))
+    other = AgentFactory.create()
+    escalation = Escalation.objects.create(ticket=desk["own"], tier="senior_support", score=0.7, recommendation="priority")
+    boss.post(
+        f"/console/escalations/{escalation.pk}/decide", {"action": "override", "tier": "executive", "priority": "0", "assignee": other.pk}
+    )
+    ticket = Ticket.objects.get(pk=desk["own"].pk)
+    assert (ticket.assignee, ticket.priority) == (other, 0)
+    assert Escalation.objects.get(pk=escalation.pk).tier == "executive"
