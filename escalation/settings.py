@@ -190,9 +190,10 @@ WORKER_HEARTBEAT_SECONDS = config.env_float(ENV, "WORKER_HEARTBEAT_SECONDS", 10.
 WORKER_STALE_AFTER_SECONDS = config.env_float(ENV, "WORKER_STALE_AFTER_SECONDS", 3 * WORKER_HEARTBEAT_SECONDS)
 
 REST_FRAMEWORK = {
+    # Token first, so an unauthenticated API call gets 401 with WWW-Authenticate (not 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
