@@ -108,17 +108,20 @@ class AgentSkill(models.Model):
         return f"{self.agent} · {self.skill} ({self.level})"
 
 
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
 class AgentShift(models.Model):
     """A weekly working window in the agent's own time zone; agents without shifts are always on shift."""
 
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
+    Weekday = Weekday
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="shifts")
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)

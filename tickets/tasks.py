@@ -6,16 +6,13 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
+from escalation.retry import TRANSIENT
 from tickets import triage_service
 from tickets.models import OPEN_STATUSES, Ticket
 
 logger = logging.getLogger(__name__)
-
-# Transient failures (database or broker hiccups) are retried with backoff and jitter.
-TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
 @shared_task(
