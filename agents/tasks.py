@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-
 from agents import services
-from escalation.retry import TRANSIENT
+from escalation.retry import retrying_task
 from tickets.models import Ticket
 
 
-@shared_task(
-    name="agents.route_ticket",
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=20,
-)
+@retrying_task("agents.route_ticket", backoff_max=120)
 def route_ticket(ticket_id: int) -> None:
     ticket = Ticket.objects.filter(pk=ticket_id).first()
     if ticket is not None:
         services.route_ticket(ticket=ticket)
 
 
-@shared_task(
-    name="agents.route_waiting",
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
-)
+@retrying_task("agents.route_waiting", backoff_max=120, max_retries=5)
 def route_waiting(team_ids: list[int] | None = None) -> int:
     """Offer queued tickets again (an agent came online or freed capacity; also every minute)."""
     assigned = 0

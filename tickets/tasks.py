@@ -5,52 +5,27 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from celery import shared_task
 from django.utils import timezone
 
-from escalation.retry import TRANSIENT
+from escalation.retry import retrying_task
 from tickets import triage_service
 from tickets.models import OPEN_STATUSES, Ticket
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    name="tickets.triage_ticket",
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=20,
-)
+@retrying_task("tickets.triage_ticket")
 def triage_ticket(ticket_id: int) -> None:
     """Classify, score and explain one ticket (no-op when it is gone or already triaged)."""
     triage_service.triage_ticket(ticket_id=ticket_id)
 
 
-@shared_task(
-    name="tickets.analyze_interaction",
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=20,
-)
+@retrying_task("tickets.analyze_interaction")
 def analyze_interaction(interaction_id: int) -> None:
     triage_service.analyze_interaction(interaction_id=interaction_id)
 
 
-@shared_task(
-    name="tickets.triage_untriaged",
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=20,
-)
+@retrying_task("tickets.triage_untriaged")
 def triage_untriaged(older_than_seconds: int = 60, batch: int = 500) -> int:
     """Recovery sweep: enqueue triage for tickets stored while the broker or a worker was down."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
@@ -66,15 +41,7 @@ def triage_untriaged(older_than_seconds: int = 60, batch: int = 500) -> int:
     return len(ids)
 
 
-@shared_task(
-    name="tickets.retrain_classifier",
-    acks_late=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=2,
-    retry_backoff_max=300,
-    retry_jitter=True,
-    max_retries=20,
-)
+@retrying_task("tickets.retrain_classifier")
 def retrain_classifier() -> str:
     summary = triage_service.retrain_from_desk()
     if summary is None:
@@ -82,15 +49,7 @@ def retrain_classifier() -> str:
     return f"{summary.version.name} promoted={summary.promoted}"
 
 
-@shared_task(
-    name="tickets.send_reply_email",
-    acks_late=True,
-    autoretry_for=(*TRANSIENT, OSError),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=12,
-)
+@retrying_task("tickets.send_reply_email", backoff=5, backoff_max=600, max_retries=12, also_retry=(OSError,))
 def send_reply_email(interaction_id: int) -> None:
     """Deliver an agent's reply to the customer; SMTP hiccups are retried with backoff."""
     from tickets.services import deliver_reply_email
