@@ -97,7 +97,7 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Ca
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     started: list[subprocess.Popen[bytes]] = []
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(**env: str) -> subprocess.Popen[bytes]:
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - lives as long as the process
         process = subprocess.Popen(
             [
@@ -115,7 +115,7 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Ca
                 f"test{len(started)}@%h",
             ],
             cwd=ROOT,
-            env=subprocess_env(WORKER_HEARTBEAT_SECONDS="1", VAR_DIR=str(tmp_path / "var")),
+            env=subprocess_env(WORKER_HEARTBEAT_SECONDS="1", VAR_DIR=str(tmp_path / "var"), **env),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -66,9 +66,9 @@ def _redis_binary() -> str:
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[str]:
-    """Yield a ``redis://`` URL of a fresh in-memory server on a loopback port."""
-    port = free_port()
+def redis_server(port: int | None = None) -> Iterator[str]:
+    """Yield a ``redis://`` URL of a fresh in-memory server on a loopback port (free one if unset)."""
+    port = port or free_port()
     workdir = Path(tempfile.mkdtemp(prefix="esc-redis-"))
     process = subprocess.Popen(
         [_redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from escalation import ratelimit
 from tickets.forms import SupportRequestForm
 from tickets.models import Channel
 from tickets.services import receive_contact
@@ -25,14 +25,7 @@ def _over_rate_limit(request: HttpRequest) -> bool:
     """Fixed windows per minute and per hour; counted only for submissions."""
     address = _client_address(request)
     for window, limit in ((60, settings.WEB_FORM_RATE_PER_MINUTE), (3600, settings.WEB_FORM_RATE_PER_HOUR)):
-        key = f"webform:{window}:{address}"
-        cache.add(key, 0, timeout=window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            count = 1
-        if count > limit:
+        if ratelimit.hit(f"webform:{window}:{address}", window=window) > limit:
             return True
     return False
 
