@@ -1,4 +1,5 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 
 from escalation.models import (
     BusinessCalendar,
@@ -8,6 +9,7 @@ from escalation.models import (
     EscalationSettings,
     Heartbeat,
     Holiday,
+    Notification,
     SlaPolicy,
 )
 
@@ -86,3 +88,33 @@ class EscalationSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Delivery state of escalation e-mails and chat messages; failed ones can be sent again."""
+
+    list_display = ("id", "escalation", "channel", "target", "status", "attempts", "short_error", "created_at", "sent_at")
+    list_filter = ("status", "channel")
+    list_select_related = ("escalation",)
+    raw_id_fields = ("escalation",)
+    readonly_fields = ("escalation", "channel", "target", "status", "attempts", "last_error", "created_at", "sent_at")
+    search_fields = ("=escalation__ticket_id", "target")
+    show_full_result_count = False
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj: Notification) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Send the selected failed notifications again")
+    def retry(self, request, queryset):
+        from escalation.tasks import send_notification
+
+        ids = list(queryset.filter(status=Notification.Status.FAILED).values_list("id", flat=True))
+        Notification.objects.filter(pk__in=ids).update(status=Notification.Status.PENDING, attempts=0, last_error="")
+        transaction.on_commit(lambda: [send_notification.delay(pk) for pk in ids])
+        self.message_user(request, f"{len(ids)} notification(s) queued again.", messages.SUCCESS)

@@ -178,6 +178,7 @@ RETURN_TICKETS_ON_OFFLINE = config.env_bool(ENV, "RETURN_TICKETS_ON_OFFLINE", Tr
 # "billing=https://hooks.slack.com/services/…,*=https://chat.example/hook" (secrets: environment only).
 CHAT_WEBHOOKS = dict(item.split("=", 1) for item in config.env_list(ENV, "CHAT_WEBHOOKS", []) if "=" in item)
 NOTIFICATION_MAX_ATTEMPTS = config.env_int(ENV, "NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+NOTIFICATION_RETRY_BASE_SECONDS = config.env_int(ENV, "NOTIFICATION_RETRY_BASE_SECONDS", 5, minimum=1)
 NOTIFICATION_TIMEOUT_SECONDS = config.env_int(ENV, "NOTIFICATION_TIMEOUT_SECONDS", 5, minimum=1)
 
 # Incident detection: this many different customers with similar tickets within the window.

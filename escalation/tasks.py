@@ -6,6 +6,7 @@ import socket
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from escalation.models import Component
@@ -66,7 +67,8 @@ def send_notification(self: Any, notification_id: int) -> None:
     try:
         deliver(notification_id=notification_id)
     except DeliveryError as exc:
-        raise self.retry(exc=exc, countdown=min(600, 5 * 2 ** min(self.request.retries, 7))) from None
+        base = settings.NOTIFICATION_RETRY_BASE_SECONDS
+        raise self.retry(exc=exc, countdown=min(600, base * 2 ** min(self.request.retries, 7))) from None
 
 
 @shared_task(name="escalation.resend_pending_notifications", ignore_result=True)
