@@ -120,8 +120,8 @@ def secret_key(env: Mapping[str, str], var_dir: Path, *, production: bool) -> st
     """``SECRET_KEY`` from the environment; in embedded mode generated once into ``var/``."""
     key = env_str(env, "SECRET_KEY")
     if key:
-        if production and len(key) < 32:
-            raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters in production")
+        if production and (len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure")):
+            raise ImproperlyConfigured("SECRET_KEY must be at least 50 random characters in production")
         return key
     if production:
         raise ImproperlyConfigured("SECRET_KEY must be set when ESCALATION_PRODUCTION is on")

@@ -70,16 +70,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 def page(browser: Browser, transactional_db: None) -> Iterator[Page]:
     """A fresh page in its own context (no cookies shared between tests).
 
-    An uncaught JavaScript error on any page the test visited fails the test.
+    An uncaught JavaScript error or a Content-Security-Policy violation (Chromium reports
+    each refused inline script or style on the console) on any page the test visited fails
+    the test.
     """
     context = browser.new_context(viewport=VIEWPORT, locale="en-US")
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = context.new_page()
     js_errors: list[str] = []
     page.on("pageerror", lambda error: js_errors.append(f"{page.url}: {error}"))
+    page.on(
+        "console",
+        lambda message: js_errors.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None,
+    )
     yield page
     context.close()
-    assert not js_errors, "uncaught JavaScript errors:\n" + "\n".join(js_errors)
+    assert not js_errors, "uncaught JavaScript errors or CSP violations:\n" + "\n".join(js_errors)
 
 
 def submit_sign_in(page: Page, live_server: Any, username: str, password: str) -> None:

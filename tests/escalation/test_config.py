@@ -68,9 +68,11 @@ def test_secret_key_is_generated_once_and_reused(tmp_path: Path) -> None:
 def test_production_requires_a_real_secret_key(tmp_path: Path) -> None:
     with pytest.raises(ImproperlyConfigured, match="SECRET_KEY must be set"):
         config.secret_key({}, tmp_path, production=True)
-    with pytest.raises(ImproperlyConfigured, match="at least 32"):
-        config.secret_key({"SECRET_KEY": "short"}, tmp_path, production=True)
-    assert config.secret_key({"SECRET_KEY": "k" * 40}, tmp_path, production=True) == "k" * 40
+    for weak in ("short", "k" * 60, "django-insecure-" + "abcdefghij" * 5):
+        with pytest.raises(ImproperlyConfigured, match="at least 50 random"):
+            config.secret_key({"SECRET_KEY": weak}, tmp_path, production=True)
+    strong = "abcdefghij0123456789" * 3
+    assert config.secret_key({"SECRET_KEY": strong}, tmp_path, production=True) == strong
 
 
 def test_cache_is_redis_when_redis_url_is_set(tmp_path: Path) -> None:
