@@ -25,9 +25,7 @@ from tickets.services import receive_contact
 pytestmark = pytest.mark.integration
 
 
-def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(
-    celery_worker_process: Any, settings: Any, make_user: Any
-) -> None:
+def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(celery_worker_process: Any, settings: Any, make_user: Any) -> None:
     smtp_port, hook_port = free_port(), free_port()  # nobody listens on either
     hook = f"http://127.0.0.1:{hook_port}/hook"
     settings.CHAT_WEBHOOKS = {"*": hook}
@@ -48,9 +46,7 @@ def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(
     assert set(Notification.objects.values_list("channel", flat=True)) == {"email", "webhook"}
     incoming = receive_contact(channel="api", customer_email="new@example.com", subject="Card declined", body="Declined twice.")
 
-    wait_for(
-        lambda: Notification.objects.filter(status="failed").count() == 2, timeout=90, interval=0.3, what="both marked failed"
-    )
+    wait_for(lambda: Notification.objects.filter(status="failed").count() == 2, timeout=90, interval=0.3, what="both marked failed")
     elapsed = time.monotonic() - started
     assert elapsed >= 2.5, f"three tries with 1 s and 2 s backoff cannot finish in {elapsed:.1f} s"
     for notification in Notification.objects.all():

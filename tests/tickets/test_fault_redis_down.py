@@ -60,9 +60,7 @@ def _post_web_form(base: str, subject: str) -> requests.Response:
     )
 
 
-def test_intake_survives_a_redis_outage_and_triages_each_ticket_once(
-    celery_worker_process: Any, make_user: Any, tmp_path: Path
-) -> None:
+def test_intake_survives_a_redis_outage_and_triages_each_ticket_once(celery_worker_process: Any, make_user: Any, tmp_path: Path) -> None:
     token = Token.objects.create(user=make_user(role="integration")).key
     redis_port, web_port = free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
