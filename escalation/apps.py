@@ -18,4 +18,6 @@ class EscalationConfig(AppConfig):
     verbose_name = "Escalation engine"
 
     def ready(self) -> None:
+        from escalation import login_guard  # noqa: F401 - connects the sign-in failure counters
+
         post_migrate.connect(_converge_roles, sender=self, dispatch_uid="escalation.converge_roles")

@@ -40,3 +40,11 @@ def reset(key: str) -> None:
         cache.delete(key)
     except Exception:  # noqa: BLE001 - see hit()
         logger.warning("rate-limit cache unavailable; could not reset %s", key.split(":", 1)[0], exc_info=True)
+
+
+def mark(key: str, *, seconds: int) -> None:
+    """Set a flag (a lock) that expires by itself."""
+    try:
+        cache.set(key, 1, timeout=seconds)
+    except Exception:  # noqa: BLE001 - see hit()
+        logger.warning("rate-limit cache unavailable; could not set %s", key.split(":", 1)[0], exc_info=True)
