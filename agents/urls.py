@@ -12,6 +12,7 @@ console_urls = [
     path("console/", views.console_home, name="console-home"),
     path("console/queue/<slug:slug>/", views.queue, name="console-queue"),
     path("console/ticket/<int:pk>/", views.ticket_workspace, name="console-ticket"),
+    path("console/attachment/<int:pk>/", views.attachment_download, name="console-attachment"),
     path("console/ticket/<int:pk>/reply", views.ticket_reply, name="console-reply"),
     path("console/ticket/<int:pk>/status", views.ticket_status, name="console-status"),
     path("console/ticket/<int:pk>/category", views.ticket_category, name="console-category"),

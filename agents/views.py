@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,7 +28,7 @@ from agents.services import AssignmentError, assign_ticket, set_availability
 from escalation import services as escalation_services
 from escalation.models import Escalation, EscalationTier
 from tickets import services as ticket_services
-from tickets.models import Category, Channel, CustomerTier, KnowledgeArticle, Priority, Ticket, TicketStatus
+from tickets.models import Attachment, Category, Channel, CustomerTier, KnowledgeArticle, Priority, Ticket, TicketStatus
 from tickets.selectors import visible_tickets
 
 View = Callable[..., HttpResponse]
@@ -113,6 +113,27 @@ def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if request.htmx and fragment in ("rows", "counts"):
         return render(request, f"agents/queue.html#{fragment}", context)
     return render(request, "agents/queue.html", context)
+
+
+@agent_view
+@require_GET
+def attachment_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
+    """An attachment of a visible ticket, always as a download (never rendered by the browser)."""
+    attachment = (
+        Attachment.objects.filter(pk=pk, interaction__ticket__in=visible_tickets(user=request.user).values("pk"))
+        .only("filename", "file")
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment, or not on one of your teams' tickets.")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file of this attachment is missing from storage.") from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.filename, content_type="application/octet-stream")
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @agent_view

@@ -4,12 +4,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
 
 from escalation.models import Escalation
-from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactory
+from tests.factories import AgentFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tickets.models import Attachment
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +20,8 @@ LOGIN = "login"  # a redirect to the sign-in page
 
 
 @pytest.fixture
-def world() -> dict[str, Any]:
+def world(settings: Any, tmp_path: Any) -> dict[str, Any]:
+    settings.STORAGES = {**settings.STORAGES, "default": {**settings.STORAGES["default"], "OPTIONS": {"location": tmp_path}}}
     team, elsewhere = TeamFactory.create(), TeamFactory.create()
     agent = AgentFactory.create()
     agent.teams.add(team)
@@ -33,7 +36,9 @@ def world() -> dict[str, Any]:
         "admin": UserFactory.create(role="admin", is_superuser=True),
         "integration": UserFactory.create(role="integration"),
     }
-    return {"ticket": ticket, "escalation": escalation, "agent": agent, "users": users}
+    attachment = Attachment(interaction=InteractionFactory.create(ticket=ticket), filename="log.txt", content_type="text/plain", size=3)
+    attachment.file.save("log.txt", ContentFile(b"log"), save=True)
+    return {"ticket": ticket, "escalation": escalation, "agent": agent, "users": users, "attachment": attachment}
 
 
 def client_for(role: str, world: dict[str, Any], *, api: bool) -> Client:
@@ -52,6 +57,7 @@ Case = tuple[str, Callable[[dict[str, Any]], str], Callable[[dict[str, Any]], di
 CONSOLE: list[Case] = [
     ("get", lambda w: "/console/queue/mine/", lambda w: {}, (LOGIN, 200, 200, 200, 200, 403)),
     ("get", lambda w: f"/console/ticket/{w['ticket'].pk}/", lambda w: {}, (LOGIN, 200, 404, 200, 200, 403)),
+    ("get", lambda w: f"/console/attachment/{w['attachment'].pk}/", lambda w: {}, (LOGIN, 200, 404, 200, 200, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/reply", lambda w: {"body": "hi"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/status", lambda w: {"status": "in_progress"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/assign", lambda w: {"agent": w["agent"].pk}, (LOGIN, 403, 403, 302, 302, 403)),
@@ -109,7 +115,7 @@ def test_api_matrix(world: dict[str, Any], case: Case) -> None:
 def test_every_console_and_api_url_is_in_the_matrix() -> None:
     """A new URL must be added above, with who may use it."""
     covered = {
-        "console-queue", "console-ticket", "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
+        "console-queue", "console-ticket", "console-attachment", "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
         "api-my-availability", "api-schema",
     }  # fmt: skip

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation import sla
+from tickets import attachments as attachment_policy
 from tickets.models import (
     OPEN_STATUSES,
     Attachment,
@@ -131,15 +132,18 @@ def _find_repeat(customer: Customer, subject: str, now: Any) -> tuple[int | None
 
 
 def _store_attachments(interaction: Interaction, attachments: Sequence[IncomingAttachment], max_bytes: int) -> list[str]:
+    """Store what the policy accepts; return "name (reason)" for each refused attachment."""
     rejected = []
     for item in attachments:
-        if len(item.content) > max_bytes:
-            rejected.append(item.filename)
+        name = attachment_policy.safe_filename(item.filename)
+        verdict = attachment_policy.check(name, item.content_type, item.content)
+        if verdict.ok and len(item.content) > max_bytes:
+            verdict = attachment_policy.Verdict(False, f"larger than {max_bytes} bytes")
+        if not verdict.ok:
+            rejected.append(f"{name} ({verdict.reason})")
             continue
-        attachment = Attachment(
-            interaction=interaction, filename=item.filename[:255], content_type=item.content_type[:120], size=len(item.content)
-        )
-        attachment.file.save(item.filename[:100] or "attachment", ContentFile(item.content), save=False)
+        attachment = Attachment(interaction=interaction, filename=name, content_type=item.content_type[:120], size=len(item.content))
+        attachment.file.save(attachment_policy.storage_name(name), ContentFile(item.content), save=False)
         attachment.save()
     return rejected
 

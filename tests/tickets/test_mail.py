@@ -110,7 +110,7 @@ def test_attachments_are_stored_and_oversized_ones_rejected(settings: Any, tmp_p
     stored = Attachment.objects.get(interaction__ticket=result.ticket)
     assert stored.filename == "screenshot.png" and stored.size == 104
     assert stored.file.read().startswith(b"\x89PNG")
-    assert result.rejected_attachments == ["dump.bin"]
+    assert result.rejected_attachments == ["dump.bin (larger than 1000 bytes)"]
 
 
 def test_inbound_email_endpoint(make_user: Any) -> None:
