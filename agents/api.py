@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from agents.models import Agent, Availability, RoutingRule
 from agents.services import AssignmentError, assign_ticket, set_availability
+from escalation import audit
 from tickets.api import HasPermission
 from tickets.models import Category
 from tickets.selectors import visible_tickets
@@ -70,6 +71,7 @@ class RoutingRuleListCreate(APIView):
         serializer = RoutingRuleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rule = serializer.save()
+        audit.log_change(request.user, rule, action=audit.ADDITION, message="Added through the API.")
         return Response(RoutingRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 

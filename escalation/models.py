@@ -228,6 +228,8 @@ class EscalationSettings(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "escalation settings"
+        # Held by the admin role (every permission of this app): the console's audit log.
+        permissions = [("view_audit", "Can view the audit log of ticket and configuration changes")]
 
     def __str__(self) -> str:
         return "Escalation settings"

@@ -168,7 +168,7 @@ TRIAGE_MODEL_DIR = Path(config.env_str(ENV, "TRIAGE_MODEL_DIR") or VAR_DIR / "mo
 # Largest accepted attachment and request body.
 MAX_ATTACHMENT_BYTES = config.env_int(ENV, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=0)
 # Refused on top of the built-in list of executables and scripts (tickets/attachments.py).
-ATTACHMENT_BLOCKED_EXTENSIONS = [e.lower() if e.startswith(".") else f".{e.lower()}" for e in config.env_list(ENV, "ATTACHMENT_BLOCKED_EXTENSIONS", [])]
+ATTACHMENT_BLOCKED_EXTENSIONS = ["." + e.lower().lstrip(".") for e in config.env_list(ENV, "ATTACHMENT_BLOCKED_EXTENSIONS", [])]
 DATA_UPLOAD_MAX_MEMORY_SIZE = config.env_int(ENV, "MAX_REQUEST_BYTES", 25 * 1024 * 1024, minimum=1024)
 # Webhook sources and their HMAC secrets: "crm:secret1,shop:secret2" (secrets only from the environment).
 WEBHOOK_SECRETS = dict(item.split(":", 1) for item in config.env_list(ENV, "WEBHOOK_SECRETS", []) if ":" in item)

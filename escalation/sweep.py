@@ -187,8 +187,14 @@ def _next_check(ticket: Ticket, *, now: datetime, config: EscalationSettings) ->
 def check_ticket(
     ticket: Ticket, *, now: datetime, config: EscalationSettings, rules: list[EscalationRule], messages: list[Message] | None = None
 ) -> Escalation | None:
-    """Score one locked ticket, escalate if warranted, schedule its next check (caller saves)."""
+    """Score one locked ticket, escalate if warranted, schedule its next check (caller saves).
+
+    A clock that turns at risk or breached leaves an ``sla_at_risk`` / ``sla_breached`` event.
+    """
+    before = ticket.sla_status
     sla.refresh_status(ticket, now=now)
+    if ticket.sla_status != before and ticket.sla_status in ("at_risk", "breached"):
+        TicketEvent.objects.create(ticket=ticket, kind=f"sla_{ticket.sla_status}", detail={"from": before}, created_at=now)
     assessment = assess(ticket, now=now, config=config, messages=messages)
     escalation = None
     if assessment.recommendation != "monitor":

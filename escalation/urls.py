@@ -14,6 +14,7 @@ admin.site.login_form = login_guard.LockoutAdminAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("console/audit/", views.audit_log, name="console-audit"),
     path("accounts/login/", login_guard.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

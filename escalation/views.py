@@ -1,13 +1,14 @@
-"""Project-level views: health check and the signed-in home page."""
+"""Project-level views: health check, the signed-in home page and the admin audit log."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from escalation import audit
 from escalation.health import health_report
 
 
@@ -25,3 +26,36 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm("tickets.view_ticket"):
         return redirect("console-home")
     return render(request, "escalation/home.html")
+
+
+def _optional_int(value: str | None) -> int | None:
+    if value in (None, ""):
+        return None
+    number = int(value)  # ValueError → 400 below
+    if number < 1:
+        raise ValueError(value)
+    return number
+
+
+@login_required
+@permission_required("escalation.view_audit", raise_exception=True)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Admins only: who changed what and when, for tickets and for configuration."""
+    source = request.GET.get("source", "tickets")
+    if source not in ("tickets", "config"):
+        return HttpResponseBadRequest("source must be tickets or config")
+    actor = request.GET.get("actor", "").strip()[:150]
+    try:
+        before = _optional_int(request.GET.get("before"))
+        ticket_id = _optional_int(request.GET.get("ticket"))
+    except ValueError:
+        return HttpResponseBadRequest("before and ticket must be positive whole numbers")
+    if source == "tickets":
+        kind = request.GET.get("kind", "").strip()[:40]
+        page = audit.ticket_changes(before=before, actor=actor, kind=kind, ticket_id=ticket_id)
+    else:
+        kind = ""
+        page = audit.config_changes(before=before, actor=actor)
+    filters = {k: v for k, v in (("source", source), ("actor", actor), ("kind", kind), ("ticket", ticket_id or "")) if v}
+    return render(request, "escalation/audit.html", {"source": source, "page": page, "filters": filters})

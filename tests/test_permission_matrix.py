@@ -69,6 +69,7 @@ CONSOLE: list[Case] = [
         (LOGIN, 403, 403, 302, 302, 403),
     ),
     ("get", lambda w: "/console/team/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
+    ("get", lambda w: "/console/audit/", lambda w: {}, (LOGIN, 403, 403, 403, 200, 403)),
     ("get", lambda w: "/admin/", lambda w: {}, (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)),
 ]
 API: list[Case] = [
@@ -115,7 +116,8 @@ def test_api_matrix(world: dict[str, Any], case: Case) -> None:
 def test_every_console_and_api_url_is_in_the_matrix() -> None:
     """A new URL must be added above, with who may use it."""
     covered = {
-        "console-queue", "console-ticket", "console-attachment", "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
+        "console-queue", "console-ticket", "console-attachment", "console-audit",
+        "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
         "api-my-availability", "api-schema",
     }  # fmt: skip

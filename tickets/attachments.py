@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from django.conf import settings
 
 BLOCKED_EXTENSIONS = frozenset(
-    ".exe .com .scr .pif .msi .msp .dll .cpl .bat .cmd .ps1 .psm1 .vbs .vbe .js .jse .wsf .wsh .hta .jar .lnk .reg .sh .app .apk".split()
+    {".exe", ".com", ".scr", ".pif", ".msi", ".msp", ".dll", ".cpl", ".bat", ".cmd", ".ps1", ".psm1", ".vbs", ".vbe"}
+    | {".js", ".jse", ".wsf", ".wsh", ".hta", ".jar", ".lnk", ".reg", ".sh", ".app", ".apk"}
 )
 BLOCKED_CONTENT_TYPES = frozenset(
     {"application/x-msdownload", "application/x-msdos-program", "application/x-dosexec", "application/x-sh", "application/java-archive"}
