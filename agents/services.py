@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from agents import routing_core
 from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
+from analytics.rollup import mark_dirty
 from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus
 
 logger = logging.getLogger(__name__)
@@ -254,6 +255,8 @@ def assign_ticket(*, ticket: Ticket, agent: Agent, by: Any, note: str = "") -> T
             return ticket
         reason = {"at": timezone.now().isoformat(), "why": f"assigned by {by}" + (f": {note}" if note else ""), "manual": True}
         kind = "reassigned" if ticket.assignee_id else "assigned"
+        if kind == "reassigned":
+            mark_dirty(ticket.created_at)  # routing accuracy of the day it arrived changes
         if _lock_and_assign(ticket, agent.pk, by=by, reason=reason, event_kind=kind) is None:
             agent.refresh_from_db()
             if agent.availability != Availability.ONLINE:

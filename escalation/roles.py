@@ -38,6 +38,7 @@ SUPERVISOR_PERMISSIONS: dict[str, set[str]] = {
     | {"change_agent", "add_agentskill", "change_agentskill", "delete_agentskill", "view_routingrule"}
     | {"view_agentshift", "add_agentshift", "change_agentshift", "delete_agentshift"},
     "escalation": {"view_escalation", "change_escalation", "view_escalationrule", "view_slapolicy", "view_businesscalendar"},
+    "analytics": {"view_dashboards", "view_satisfactionsurvey"},
 }
 
 INTEGRATION_PERMISSIONS: dict[str, set[str]] = {

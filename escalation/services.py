@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.rollup import mark_dirty
 from escalation.models import Escalation, Heartbeat
 from tickets.models import TicketEvent
 
@@ -36,6 +37,7 @@ def _decide(*, escalation_id: int, status: str, by: Any, reason: str = "") -> Es
         TicketEvent.objects.create(
             ticket=escalation.ticket, actor=by, kind=f"escalation_{status}", detail={"escalation_id": escalation_id, "reason": reason[:300]}
         )
+        mark_dirty(escalation.created_at)  # the dashboards count decisions on the day of the escalation
     return escalation
 
 

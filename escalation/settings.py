@@ -161,6 +161,9 @@ CELERY_BEAT_SCHEDULE = {
     "route-waiting": {"task": "agents.route_waiting", "schedule": timedelta(seconds=60)},
     "escalation-sweep": {"task": "escalation.sweep", "schedule": timedelta(seconds=60)},
     "notification-resend": {"task": "escalation.resend_pending_notifications", "schedule": timedelta(minutes=5)},
+    "analytics-rollups": {"task": "analytics.refresh_rollups", "schedule": timedelta(minutes=5)},
+    "analytics-surveys": {"task": "analytics.send_pending_surveys", "schedule": timedelta(minutes=10)},
+    "analytics-churn": {"task": "analytics.score_churn", "schedule": timedelta(hours=1)},
 }
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).
@@ -175,10 +178,19 @@ WEBHOOK_SECRETS = dict(item.split(":", 1) for item in config.env_list(ENV, "WEBH
 WEBHOOK_MAX_AGE_SECONDS = config.env_int(ENV, "WEBHOOK_MAX_AGE_SECONDS", 300, minimum=1)
 # Public web form: submissions per client address.
 WEB_FORM_RATE_PER_MINUTE = config.env_int(ENV, "WEB_FORM_RATE_PER_MINUTE", 5, minimum=1)
+WEB_FORM_RATE_PER_HOUR = config.env_int(ENV, "WEB_FORM_RATE_PER_HOUR", 30, minimum=1)
+# Sign-in lockout: failed passwords per account name / per address within the lockout window.
 LOGIN_FAILURE_LIMIT = config.env_int(ENV, "LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_ADDRESS_FAILURE_LIMIT = config.env_int(ENV, "LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)
 LOGIN_LOCKOUT_SECONDS = config.env_int(ENV, "LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
-WEB_FORM_RATE_PER_HOUR = config.env_int(ENV, "WEB_FORM_RATE_PER_HOUR", 30, minimum=1)
+
+# Links in e-mails to customers (surveys) point here.
+PUBLIC_BASE_URL = config.env_str(ENV, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# CSAT: survey links expire after this many days; a rating at or below the threshold is followed up.
+CSAT_LINK_MAX_AGE_DAYS = config.env_int(ENV, "CSAT_LINK_MAX_AGE_DAYS", 14, minimum=1)
+CSAT_FOLLOW_UP_AT_OR_BELOW = config.env_int(ENV, "CSAT_FOLLOW_UP_AT_OR_BELOW", 2, minimum=0)
+# Satisfaction prediction switches from the documented rule to a trained model at this many answers.
+CSAT_MODEL_MIN_ANSWERS = config.env_int(ENV, "CSAT_MODEL_MIN_ANSWERS", 200, minimum=10)
 
 # Routing: the desk's default business hours (weekdays, local TIME_ZONE) and what going offline does.
 BUSINESS_HOURS = tuple(

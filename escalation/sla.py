@@ -36,6 +36,12 @@ SLA_FIELDS = [
     "sla_resolution_remaining_seconds",
     "sla_status",
     "next_check_at",
+    "sla_paused_seconds",
+    "first_response_seconds",
+    "first_response_met",
+    "resolution_seconds",
+    "resolution_met",
+    "reopen_count",
 ]
 
 _cache_lock = threading.Lock()
@@ -100,10 +106,22 @@ def apply_start(ticket: Ticket, *, now: datetime) -> None:
     refresh_status(ticket, now=now)
 
 
+def business_seconds(ticket: Ticket, start: datetime, end: datetime) -> float:
+    """Business seconds between two instants on the ticket's calendar (wall-clock without a policy)."""
+    if end <= start:
+        return 0.0
+    if ticket.sla_policy is None:
+        return (end - start).total_seconds()
+    return calendar_for(ticket.sla_policy).elapsed(start, end)
+
+
 def apply_agent_reply(ticket: Ticket, *, at: datetime) -> None:
     """An agent answered: the first-response and next-response clocks stop."""
     if ticket.first_response_at is None:
         ticket.first_response_at = at
+        ticket.first_response_seconds = business_seconds(ticket, ticket.created_at, at)
+        due = ticket.sla_first_response_due_at
+        ticket.first_response_met = None if due is None else at <= due
     ticket.sla_first_response_due_at = None
     ticket.sla_next_response_due_at = None
     refresh_status(ticket, now=at)
@@ -133,6 +151,7 @@ def apply_pause(ticket: Ticket, *, at: datetime) -> None:
 def apply_resume(ticket: Ticket, *, at: datetime) -> None:
     if ticket.sla_paused_at is None:
         return
+    ticket.sla_paused_seconds += business_seconds(ticket, ticket.sla_paused_at, at)
     if ticket.sla_policy is not None and ticket.sla_resolution_remaining_seconds is not None:
         ticket.sla_resolution_due_at = calendar_for(ticket.sla_policy).add(at, ticket.sla_resolution_remaining_seconds)
     ticket.sla_paused_at = None
@@ -140,8 +159,24 @@ def apply_resume(ticket: Ticket, *, at: datetime) -> None:
     refresh_status(ticket, now=at)
 
 
-def apply_reopen(ticket: Ticket, *, at: datetime) -> None:
-    """Reopening restarts the resolution clock from now."""
+def apply_resolve(ticket: Ticket, *, at: datetime) -> None:
+    """Resolved: record the resolution time (business, minus pauses) and whether it met its target."""
+    paused = ticket.sla_paused_seconds + (business_seconds(ticket, ticket.sla_paused_at, at) if ticket.sla_paused_at else 0.0)
+    ticket.resolution_seconds = max(0.0, business_seconds(ticket, ticket.created_at, at) - paused)
+    if ticket.sla_paused_at is not None:
+        remaining = ticket.sla_resolution_remaining_seconds
+        ticket.resolution_met = None if remaining is None else remaining > 0
+    else:
+        due = ticket.sla_resolution_due_at
+        ticket.resolution_met = None if due is None else at <= due
+
+
+def apply_reopen(ticket: Ticket, *, at: datetime, resolved_at: datetime | None = None) -> None:
+    """Reopening restarts the resolution clock from now; the time spent resolved counts as paused."""
+    ticket.reopen_count += 1
+    if resolved_at is not None:
+        ticket.sla_paused_seconds += business_seconds(ticket, resolved_at, at)
+    ticket.resolution_seconds = ticket.resolution_met = None
     ticket.sla_paused_at = None
     ticket.sla_resolution_remaining_seconds = None
     if ticket.sla_policy is not None:

@@ -16,6 +16,7 @@ Steps (like a health-check loop):
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from analytics import prediction
 from escalation import notifications, scoring, sla
 from escalation.models import Escalation, EscalationRule, EscalationSettings
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent
@@ -156,23 +158,28 @@ def _escalate_locked(
     return escalation
 
 
+CHECK_FIELDS = ["sla_status", "next_check_at", "predicted_satisfaction", "satisfaction_factors"]
+
+
 def _save_checks(tickets: list[Ticket]) -> None:
     """Write the batch's SLA state and next checks: one UPDATE … FROM (VALUES …) on PostgreSQL."""
     if not tickets:
         return
     if connection.vendor != "postgresql":
-        for ticket in tickets:
-            Ticket.objects.filter(pk=ticket.pk).update(sla_status=ticket.sla_status, next_check_at=ticket.next_check_at)
+        Ticket.objects.bulk_update(tickets, CHECK_FIELDS)
         return
-    rows = ", ".join(["(%s, %s, %s::timestamptz)"] * len(tickets))
+    rows = ", ".join(["(%s, %s, %s::timestamptz, %s::double precision, %s::jsonb)"] * len(tickets))
     params: list[Any] = []
     for ticket in tickets:
-        params.extend([ticket.pk, ticket.sla_status, ticket.next_check_at])
+        params.extend(
+            [ticket.pk, ticket.sla_status, ticket.next_check_at, ticket.predicted_satisfaction, json.dumps(ticket.satisfaction_factors)]
+        )
     table = Ticket._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} AS t SET sla_status = v.status, next_check_at = v.next_check "  # noqa: S608 - table name from the model, values bound
-            f"FROM (VALUES {rows}) AS v(id, status, next_check) WHERE t.id = v.id",
+            f"UPDATE {table} AS t SET sla_status = v.status, next_check_at = v.next_check, "  # noqa: S608 - table name from the model, values bound
+            "predicted_satisfaction = v.predicted, satisfaction_factors = v.factors "
+            f"FROM (VALUES {rows}) AS v(id, status, next_check, predicted, factors) WHERE t.id = v.id",
             params,
         )
 
@@ -196,6 +203,11 @@ def check_ticket(
     if ticket.sla_status != before and ticket.sla_status in ("at_risk", "breached"):
         TicketEvent.objects.create(ticket=ticket, kind=f"sla_{ticket.sla_status}", detail={"from": before}, created_at=now)
     assessment = assess(ticket, now=now, config=config, messages=messages)
+    if ticket.status in OPEN_STATUSES:
+        predicted = prediction.predict(assessment.signals, ticket.reopen_count)
+        ticket.predicted_satisfaction, ticket.satisfaction_factors = round(predicted.probability, 4), predicted.factors
+    else:
+        ticket.predicted_satisfaction, ticket.satisfaction_factors = None, []
     escalation = None
     if assessment.recommendation != "monitor":
         escalation = _escalate(ticket, assessment, matching_rule(ticket, assessment.recommendation, rules), config, now)

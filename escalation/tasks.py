@@ -56,7 +56,9 @@ def check_ticket_now(ticket_id: int) -> None:
             return
         rules = list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
         check_ticket(ticket, now=timezone.now(), config=EscalationSettings.current(), rules=rules)
-        ticket.save(update_fields=["priority", "team", "assignee", "updated_at", *sla.SLA_FIELDS])
+        ticket.save(
+            update_fields=["priority", "team", "assignee", "updated_at", "predicted_satisfaction", "satisfaction_factors", *sla.SLA_FIELDS]
+        )
 
 
 @shared_task(name="escalation.send_notification", bind=True, ignore_result=True, acks_late=True, max_retries=None)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("agents.urls")),
     path("", include("escalation.api_urls")),
+    path("", include("analytics.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

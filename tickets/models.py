@@ -76,9 +76,18 @@ class Customer(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    # Churn risk (analytics.churn): scored hourly for customers with recent activity.
+    churn_risk = models.CharField(max_length=8, blank=True, help_text="low / medium / high")
+    churn_score = models.FloatField(null=True, blank=True)
+    churn_factors = models.JSONField(default=list, blank=True)
+    churn_scored_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["tier"], name="customer_tier_idx")]
+        indexes = [
+            models.Index(fields=["tier"], name="customer_tier_idx"),
+            models.Index(fields=["churn_score"], condition=Q(churn_score__isnull=False), name="customer_churn_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(tier__in=CustomerTier.values), name="customer_tier_valid", violation_error_message="Unknown customer tier."
@@ -162,6 +171,21 @@ class Ticket(models.Model):
     sla_status = models.CharField(max_length=12, default="none", help_text="none / ok / at_risk / breached / paused / met")
     next_check_at = models.DateTimeField(null=True, blank=True, help_text="When the escalation sweep looks at this ticket next.")
 
+    # Measured outcomes (business seconds, set when they happen) for the dashboards.
+    sla_paused_seconds = models.FloatField(
+        default=0, help_text="Business seconds spent paused (pending customer, or resolved then reopened)."
+    )
+    first_response_seconds = models.FloatField(null=True, blank=True, help_text="Business seconds from creation to the first agent reply.")
+    first_response_met = models.BooleanField(null=True, blank=True)
+    resolution_seconds = models.FloatField(null=True, blank=True, help_text="Business seconds from creation to resolution, minus pauses.")
+    resolution_met = models.BooleanField(null=True, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    agent_reply_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Public agent replies (one and never reopened: first-contact resolution)."
+    )
+    predicted_satisfaction = models.FloatField(null=True, blank=True, help_text="Chance (0–1) the customer ends satisfied; open tickets.")
+    satisfaction_factors = models.JSONField(default=list, blank=True, help_text="What moves the prediction most, and which way.")
+
     # Multi-customer incidents: a burst of similar tickets opens one parent and links the children.
     is_incident = models.BooleanField(default=False)
     incident = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="incident_children")
@@ -193,6 +217,13 @@ class Ticket(models.Model):
             models.Index(fields=["sla_status", "priority", "created_at"], name="ticket_sla_status_idx"),
             # The recovery sweep looks only at tickets that were never triaged.
             models.Index(fields=["created_at"], condition=Q(triaged_at__isnull=True), name="ticket_untriaged_idx"),
+            # Dashboard rollups read a day of resolutions / first responses at a time.
+            models.Index(fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="ticket_resolved_idx"),
+            models.Index(fields=["first_response_at"], condition=Q(first_response_at__isnull=False), name="ticket_first_response_idx"),
+            # Open tickets least likely to end well, for the satisfaction dashboard.
+            models.Index(
+                fields=["predicted_satisfaction"], condition=Q(predicted_satisfaction__isnull=False), name="ticket_predicted_csat_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

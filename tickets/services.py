@@ -312,9 +312,7 @@ def _add_reply(
         # A reply to a resolved ticket reopens it: the customer is not done.
         detail["reopened_from"] = ticket.status
         ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
-        ticket.resolved_at = None
-        ticket.closed_at = None
-        sla.apply_reopen(ticket, at=now)
+        _reopen(ticket, now)
     elif ticket.status == TicketStatus.PENDING_CUSTOMER:
         detail["resumed_from"] = ticket.status
         ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
@@ -371,13 +369,24 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
         )
         if not internal:
             sla.apply_agent_reply(ticket, at=now)
+            ticket.agent_reply_count += 1
             if ticket.status in (TicketStatus.NEW, TicketStatus.TRIAGED, TicketStatus.ASSIGNED):
                 ticket.status = TicketStatus.IN_PROGRESS
-            ticket.save(update_fields=["first_response_at", "status", "updated_at", *sla.SLA_FIELDS])
+            ticket.save(update_fields=["first_response_at", "agent_reply_count", "status", "updated_at", *sla.SLA_FIELDS])
         TicketEvent.objects.create(
             ticket=ticket, actor=by, kind="note_added" if internal else "agent_replied", detail={"interaction_id": interaction.pk}
         )
     return interaction
+
+
+def _reopen(ticket: Ticket, now: Any) -> None:
+    """Back to work after resolution: the SLA clock restarts; the day it was resolved is re-counted."""
+    from analytics.rollup import mark_dirty
+
+    if ticket.resolved_at is not None:
+        mark_dirty(ticket.resolved_at)
+    sla.apply_reopen(ticket, at=now, resolved_at=ticket.resolved_at)
+    ticket.resolved_at = ticket.closed_at = None
 
 
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -408,17 +417,21 @@ def change_status(*, ticket: Ticket, status: str, by: Any) -> Ticket:
             sla.apply_pause(ticket, at=now)
         elif old == TicketStatus.PENDING_CUSTOMER and status in OPEN_STATUSES:
             sla.apply_resume(ticket, at=now)
-        if status == TicketStatus.RESOLVED:
+        newly_resolved = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and ticket.resolved_at is None
+        if newly_resolved:
+            sla.apply_resolve(ticket, at=now)
             ticket.resolved_at = now
-        elif status == TicketStatus.CLOSED:
+        if status == TicketStatus.CLOSED:
             ticket.closed_at = now
-            ticket.resolved_at = ticket.resolved_at or now
         elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-            ticket.resolved_at = ticket.closed_at = None
-            sla.apply_reopen(ticket, at=now)
+            _reopen(ticket, now)
         sla.refresh_status(ticket, now=now)
         ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla.SLA_FIELDS])
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="status_changed", detail={"from": old, "to": status})
+        if newly_resolved:
+            from analytics import csat
+
+            csat.on_resolved(ticket)
     return ticket
 
 

@@ -1,0 +1,163 @@
+"""CSAT: a survey e-mail on resolution with a signed, expiring, single-use link.
+
+The link carries ``{survey id, nonce}`` signed with ``django.core.signing`` (salted, with a
+timestamp), so it cannot be forged or pointed at another survey, expires after
+``CSAT_LINK_MAX_AGE_DAYS``, and stops working once answered. Opening the link never
+records anything (mail scanners prefetch links); only the form's POST does. A rating at or
+below ``CSAT_FOLLOW_UP_AT_OR_BELOW`` reopens the ticket and puts it in the supervisors'
+escalation inbox with the customer's words.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from analytics.models import SatisfactionSurvey
+from tickets.models import Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+SALT = "analytics.csat"
+MAX_COMMENT = 2000
+
+
+class SurveyLinkError(Exception):
+    """Why a survey link cannot be used; ``status`` is the HTTP status of the page shown."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Answer:
+    survey: SatisfactionSurvey
+    followed_up: bool
+
+
+def token_for(survey: SatisfactionSurvey) -> str:
+    return signing.dumps({"s": survey.pk, "n": survey.nonce}, salt=SALT, compress=True)
+
+
+def survey_url(survey: SatisfactionSurvey, rating: int | None = None) -> str:
+    url = settings.PUBLIC_BASE_URL + reverse("csat-survey", args=[token_for(survey)])
+    return f"{url}?rating={rating}" if rating else url
+
+
+def survey_for_token(token: str) -> SatisfactionSurvey:
+    """The survey a link points to, or ``SurveyLinkError`` (tampered 400, expired 410, used 409)."""
+    max_age = timedelta(days=settings.CSAT_LINK_MAX_AGE_DAYS)
+    try:
+        payload = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise SurveyLinkError("This survey link has expired. Thank you all the same.", 410) from None
+    except signing.BadSignature:
+        raise SurveyLinkError("This survey link is not valid. Please use the link from your e-mail as it is.", 400) from None
+    survey = SatisfactionSurvey.objects.select_related("ticket").filter(pk=payload.get("s"), nonce=payload.get("n")).first()
+    if survey is None:
+        raise SurveyLinkError("This survey link is not valid. Please use the link from your e-mail as it is.", 400)
+    if survey.answered_at is not None:
+        raise SurveyLinkError("This survey has already been answered. Thank you!", 409)
+    return survey
+
+
+def on_resolved(ticket: Ticket) -> None:
+    """Inside the resolving transaction: create the survey (once per ticket) and send it after commit."""
+    from escalation.sweep import ticket_signals
+
+    survey, created = SatisfactionSurvey.objects.get_or_create(
+        ticket=ticket,
+        defaults={
+            "customer_id": ticket.customer_id,
+            "team_id": ticket.team_id,
+            "agent_id": ticket.assignee_id,
+            "category_id": ticket.category_id,
+            "priority": ticket.priority,
+            "channel": ticket.channel,
+            "signals": ticket_signals(ticket, now=timezone.now()),
+        },
+    )
+    if created:
+        survey_id = survey.pk
+        transaction.on_commit(lambda: _enqueue(survey_id))
+
+
+def _enqueue(survey_id: int) -> None:
+    from analytics.tasks import send_survey
+
+    try:
+        send_survey.delay(survey_id)
+    except Exception:  # noqa: BLE001 - the survey row is stored; send_pending_surveys sends it later
+        logger.warning("could not enqueue CSAT survey %s", survey_id, exc_info=True)
+
+
+def send(*, survey_id: int) -> bool:
+    """E-mail one survey (idempotent: a sent survey is not sent again)."""
+    with transaction.atomic():
+        survey = SatisfactionSurvey.objects.select_for_update().select_related("ticket__customer").filter(pk=survey_id).first()
+        if survey is None or survey.sent_at is not None:
+            return False
+        ticket = survey.ticket
+        lines = [
+            f"Hello {ticket.customer.name or ticket.customer.email},",
+            "",
+            f"your request #{ticket.pk} “{ticket.subject}” has been resolved. How did we do?",
+            "",
+            *(f"  {n} {'★' * n}{'☆' * (5 - n)}  {survey_url(survey, n)}" for n in range(5, 0, -1)),
+            "",
+            f"The link works for {settings.CSAT_LINK_MAX_AGE_DAYS} days. Thank you!",
+        ]
+        EmailMessage(
+            subject=f"[#{ticket.pk}] How did we do?",
+            body="\n".join(lines),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[ticket.customer.email],
+        ).send()
+        survey.sent_at = timezone.now()
+        survey.save(update_fields=["sent_at"])
+    return True
+
+
+def answer(*, token: str, rating: Any, comment: str = "") -> Answer:
+    """Record the answer once; a low rating reopens the ticket for a supervisor's follow-up."""
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        raise ValidationError({"rating": "Choose a rating from 1 to 5."}) from None
+    if not 1 <= rating <= 5:
+        raise ValidationError({"rating": "Choose a rating from 1 to 5."})
+    comment = (comment or "").strip()[:MAX_COMMENT]
+    with transaction.atomic():
+        survey = survey_for_token(token)
+        survey = SatisfactionSurvey.objects.select_for_update().get(pk=survey.pk)
+        if survey.answered_at is not None:  # answered by a parallel request since the check above
+            raise SurveyLinkError("This survey has already been answered. Thank you!", 409)
+        survey.rating, survey.comment, survey.answered_at = rating, comment, timezone.now()
+        survey.save(update_fields=["rating", "comment", "answered_at"])
+        TicketEvent.objects.create(ticket_id=survey.ticket_id, kind="csat_answered", detail={"rating": rating})
+        followed_up = rating <= settings.CSAT_FOLLOW_UP_AT_OR_BELOW
+        if followed_up:
+            _follow_up(survey)
+    return Answer(survey=survey, followed_up=followed_up)
+
+
+def _follow_up(survey: SatisfactionSurvey) -> None:
+    from escalation.services import request_escalation
+    from tickets.models import OPEN_STATUSES, TicketStatus
+    from tickets.services import change_status
+
+    ticket = Ticket.objects.get(pk=survey.ticket_id)
+    if ticket.status not in OPEN_STATUSES:
+        ticket = change_status(ticket=ticket, status=TicketStatus.IN_PROGRESS, by=None)
+    reason = f"Customer rated {survey.rating}/5" + (f": {survey.comment[:250]}" if survey.comment else "")
+    request_escalation(ticket=ticket, by=None, reason=reason)
