@@ -1,13 +1,18 @@
-"""The public CSAT survey (signed link, no login)."""
+"""The public CSAT survey (signed link, no login) and the supervisor dashboards."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_http_methods
+from typing import Any
+from urllib.parse import urlencode
 
-from analytics import csat
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from agents.models import Team
+from analytics import csat, export, selectors
 
 
 @require_http_methods(["GET", "POST"])
@@ -34,3 +39,41 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
 
 def _rating(value: str | None) -> int | None:
     return int(value) if value in {"1", "2", "3", "4", "5"} else None
+
+
+@login_required
+@permission_required("analytics.view_dashboards", raise_exception=True)
+@require_GET
+def dashboard(request: HttpRequest, name: str) -> HttpResponse:
+    """One supervisor dashboard: filters by date range, team and breakdown; ``?format=csv`` exports it."""
+    if name not in selectors.DASHBOARDS:
+        raise Http404("No such dashboard.")
+    title, build = selectors.DASHBOARDS[name]
+    context: dict[str, Any] = {
+        "name": name,
+        "title": title,
+        "dashboards": [(key, label) for key, (label, _) in selectors.DASHBOARDS.items()],
+        "breakdowns": selectors.BREAKDOWNS[name],
+        "teams": Team.objects.order_by("name").values_list("pk", "name"),
+        "params": request.GET,
+    }
+    try:
+        filters = selectors.parse_filters(request.GET, name)
+    except ValidationError as error:
+        if request.GET.get("format") == "csv":
+            return HttpResponseBadRequest("; ".join(error.messages), content_type="text/plain")
+        context["errors"] = error.messages
+        return render(request, "analytics/dashboard.html", context, status=400)
+    data = build(filters)
+    if request.GET.get("format") == "csv":
+        return export.csv_response(f"{name}-{filters.start}-{filters.end}.csv", data, filters.by)
+    context.update(filters=filters, data=data, csv_query=urlencode({**filters.as_query(), "format": "csv"}))
+    template = "analytics/dashboard.html#content" if getattr(request, "htmx", False) else "analytics/dashboard.html"
+    return render(request, template, context)
+
+
+@login_required
+@permission_required("analytics.view_dashboards", raise_exception=True)
+@require_GET
+def dashboards_home(request: HttpRequest) -> HttpResponse:
+    return redirect("analytics-dashboard", name="sla")

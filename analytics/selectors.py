@@ -1,0 +1,305 @@
+"""What each dashboard shows, computed from ``DailyStat`` rollups plus a few indexed live counts.
+
+Each ``*_dashboard`` function returns plain data (numbers, lists, dicts) that the HTML page,
+the CSV export and the JSON API all render, so the three always agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from agents.models import Agent, Team
+from analytics.models import DailyStat
+from analytics.rollup import COUNT_FIELDS, merge, quantile
+from escalation.models import Escalation, EscalationTier
+from tickets.models import OPEN_STATUSES, Category, Channel, Customer, Ticket, TicketStatus
+
+MAX_DAYS = 731
+BREAKDOWNS = {
+    "sla": ("priority", "team", "agent", "category", "channel"),
+    "escalations": ("tier", "signal", "priority", "team", "category"),
+    "satisfaction": ("agent", "team", "category", "priority", "channel"),
+    "volume": ("category", "channel", "priority", "team"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: date
+    end: date
+    team: int  # 0 = all teams
+    by: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def as_query(self) -> dict[str, str]:
+        query = {"start": self.start.isoformat(), "end": self.end.isoformat(), "by": self.by}
+        if self.team:
+            query["team"] = str(self.team)
+        return query
+
+
+def parse_filters(params: Any, dashboard: str) -> Filters:
+    """Filters from a query string; bad values raise ``ValidationError`` with a clear message."""
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+
+    def day(name: str, default: date) -> date:
+        raw = (params.get(name) or "").strip()
+        if not raw:
+            return default
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            errors[name] = f"{name} must be a date like {today.isoformat()}."
+            return default
+
+    end = day("end", today)
+    start = day("start", end - timedelta(days=29))
+    if start > end:
+        errors["start"] = "start must not be after end."
+    elif (end - start).days + 1 > MAX_DAYS:
+        errors["start"] = f"The date range can span at most {MAX_DAYS} days."
+    team_raw = (params.get("team") or "").strip()
+    team = 0
+    if team_raw:
+        if not team_raw.isdigit() or not Team.objects.filter(pk=int(team_raw)).exists():
+            errors["team"] = "team must be the id of an existing team."
+        else:
+            team = int(team_raw)
+    choices = BREAKDOWNS[dashboard]
+    by = (params.get("by") or choices[0]).strip()
+    if by not in choices:
+        errors["by"] = f"by must be one of: {', '.join(choices)}."
+    if errors:
+        raise ValidationError(errors)
+    return Filters(start=start, end=end, team=team, by=by)
+
+
+def _stats(filters: Filters, dim: str) -> QuerySet[DailyStat]:
+    return DailyStat.objects.filter(team=filters.team, dim=dim, day__gte=filters.start, day__lte=filters.end)
+
+
+def _sum_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {name: sum(row.get(name, 0) for row in rows) for name in COUNT_FIELDS}
+    for name in ("first_response_hist", "resolution_hist", "escalate_hist"):
+        total[name] = merge(row[name] for row in rows)
+    total["csat_hist"] = merge((row["csat_hist"] for row in rows), size=5)
+    return total
+
+
+VALUE_FIELDS = (*COUNT_FIELDS, "first_response_hist", "resolution_hist", "escalate_hist", "csat_hist")
+
+
+def _grouped(filters: Filters, dim: str, *, by_day: bool = False) -> dict[Any, dict[str, Any]]:
+    """Sum the rollup rows per key (or per day): one indexed query, histograms merged here."""
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in _stats(filters, dim).values("day", "key", *VALUE_FIELDS):
+        groups[row["day"] if by_day else row["key"]].append(row)
+    return {key: _sum_rows(rows) for key, rows in groups.items()}
+
+
+def ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _minutes(hist: list[int], q: float) -> float | None:
+    value = quantile(hist, q)
+    return None if value is None else round(value, 1)
+
+
+def _labels(dim: str, keys: list[str]) -> dict[str, str]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    if dim == "priority":
+        return {k: f"P{k}" for k in keys}
+    if dim == "team":
+        return {str(pk): name for pk, name in Team.objects.filter(pk__in=ids).values_list("pk", "name")}
+    if dim == "agent":
+        agents = Agent.objects.filter(pk__in=ids).select_related("user")
+        return {str(a.pk): a.user.get_full_name() or a.user.get_username() for a in agents}
+    if dim == "category":
+        return {str(pk): name for pk, name in Category.objects.filter(pk__in=ids).values_list("pk", "name")}
+    if dim == "channel":
+        return {k: dict(Channel.choices).get(k, k or "unknown") for k in keys}
+    if dim == "tier":
+        return {k: dict(EscalationTier.choices).get(k, k) for k in keys}
+    if dim == "signal":
+        return {k: (k or "none").replace("_", " ") for k in keys}
+    return {k: k for k in keys}
+
+
+def _series(filters: Filters) -> list[date]:
+    return [filters.start + timedelta(days=n) for n in range(filters.days)]
+
+
+def _breakdown_rows(filters: Filters, dim: str, shape: Any) -> list[dict[str, Any]]:
+    grouped = _grouped(filters, dim)
+    labels = _labels(dim, list(grouped))
+    rows = [{"key": key, "label": labels.get(key, key or "—"), **shape(totals)} for key, totals in grouped.items()]
+    return sorted(rows, key=lambda row: row["label"])
+
+
+def _sla_shape(t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "first_responses": t["first_responses"],
+        "first_response_compliance": ratio(t["first_response_met"], t["first_response_met"] + t["first_response_breached"]),
+        "first_response_p50_minutes": _minutes(t["first_response_hist"], 0.5),
+        "first_response_p90_minutes": _minutes(t["first_response_hist"], 0.9),
+        "resolved": t["resolved"],
+        "resolution_compliance": ratio(t["resolution_met"], t["resolution_met"] + t["resolution_breached"]),
+        "resolution_p50_minutes": _minutes(t["resolution_hist"], 0.5),
+        "resolution_p90_minutes": _minutes(t["resolution_hist"], 0.9),
+    }
+
+
+def _open_tickets(filters: Filters) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    return tickets.filter(team_id=filters.team) if filters.team else tickets
+
+
+def sla_dashboard(filters: Filters) -> dict[str, Any]:
+    by_day = _grouped(filters, "all", by_day=True)
+    empty = _sum_rows([])
+    live = _open_tickets(filters).filter(sla_status__in=("at_risk", "breached")).values("sla_status").annotate(n=Count("id")).order_by()
+    now = {row["sla_status"]: row["n"] for row in live}
+    return {
+        "totals": _sla_shape(_sum_rows(list(by_day.values()))),
+        "now": {"at_risk": now.get("at_risk", 0), "breached": now.get("breached", 0)},
+        "breakdown": _breakdown_rows(filters, filters.by, _sla_shape),
+        "trend": [{"day": d.isoformat(), **_sla_shape(by_day.get(d, empty))} for d in _series(filters)],
+    }
+
+
+def _escalation_shape(t: dict[str, Any]) -> dict[str, Any]:
+    decided = t["escalations_accepted"] + t["escalations_dismissed"]
+    return {
+        "escalations": t["escalations"],
+        "rate_per_ticket": ratio(t["escalations"], t["created"]),
+        "reescalation_rate": ratio(t["reescalations"], t["escalations"]),
+        "false_positive_rate": ratio(t["escalations_dismissed"], decided),
+        "before_breach": t["escalations_before_breach"],
+        "after_breach": t["escalations"] - t["escalations_before_breach"],
+        "time_to_escalate_p50_minutes": _minutes(t["escalate_hist"], 0.5),
+        "routing_accuracy": ratio(t["routed_kept"], t["routed"]),
+    }
+
+
+def escalations_dashboard(filters: Filters) -> dict[str, Any]:
+    by_day = _grouped(filters, "all", by_day=True)
+    empty = _sum_rows([])
+    open_now = Escalation.objects.filter(status=Escalation.Status.OPEN)
+    if filters.team:
+        open_now = open_now.filter(ticket__team_id=filters.team)
+    return {
+        "totals": _escalation_shape(_sum_rows(list(by_day.values()))),
+        "now": {"open": open_now.count()},
+        "breakdown": _breakdown_rows(filters, filters.by, _escalation_shape),
+        "trend": [{"day": d.isoformat(), **_escalation_shape(by_day.get(d, empty))} for d in _series(filters)],
+    }
+
+
+def _csat_shape(t: dict[str, Any]) -> dict[str, Any]:
+    hist, answers = t["csat_hist"], t["csat_responses"]
+    promoters, detractors = hist[4], sum(hist[:3])
+    return {
+        "responses": answers,
+        "surveys_sent": t["surveys_sent"],
+        "response_rate": ratio(answers, t["surveys_sent"]),
+        "csat_average": round(t["csat_sum"] / answers, 2) if answers else None,
+        "satisfied_share": ratio(hist[3] + hist[4], answers),
+        "distribution": {str(n + 1): count for n, count in enumerate(hist)},
+        "promoters_share": ratio(promoters, answers),
+        "detractors_share": ratio(detractors, answers),
+        "net_score": round(100 * (promoters - detractors) / answers) if answers else None,
+    }
+
+
+def satisfaction_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any]:
+    by_day = _grouped(filters, "all", by_day=True)
+    empty = _sum_rows([])
+    at_risk = (
+        _open_tickets(filters)
+        .filter(predicted_satisfaction__isnull=False)
+        .select_related("customer")
+        .order_by("predicted_satisfaction")
+        .only("id", "subject", "predicted_satisfaction", "satisfaction_factors", "customer__name", "customer__email")[:limit]
+    )
+    churn = Customer.objects.filter(churn_risk="high").order_by("-churn_score")
+    if filters.team:
+        churn = churn.filter(tickets__team_id=filters.team).distinct()
+    return {
+        "totals": _csat_shape(_sum_rows(list(by_day.values()))),
+        "breakdown": _breakdown_rows(filters, filters.by, _csat_shape),
+        "trend": [{"day": d.isoformat(), **_csat_shape(by_day.get(d, empty))} for d in _series(filters)],
+        "predicted": [
+            {
+                "ticket": t.pk,
+                "subject": t.subject,
+                "customer": t.customer.name or t.customer.email,
+                "probability": t.predicted_satisfaction,
+                "factors": t.satisfaction_factors,
+            }
+            for t in at_risk
+        ],
+        "churn_risk": [
+            {"customer": c.pk, "name": c.name or c.email, "tier": c.tier, "score": c.churn_score, "factors": c.churn_factors}
+            for c in churn.only("id", "name", "email", "tier", "churn_score", "churn_factors")[:limit]
+        ],
+    }
+
+
+def _volume_shape(t: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "created": t["created"],
+        "resolved": t["resolved"],
+        "first_contact_resolution": ratio(t["first_contact_resolved"], t["resolved"]),
+        "reopen_rate": ratio(t["reopened_resolved"], t["resolved"]),
+    }
+
+
+def volume_dashboard(filters: Filters) -> dict[str, Any]:
+    by_day = _grouped(filters, "all", by_day=True)
+    empty = _sum_rows([])
+    backlog = {row["status"]: row["n"] for row in _open_tickets(filters).values("status").annotate(n=Count("id")).order_by()}
+    agents = Agent.objects.select_related("user").annotate(open=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES)))
+    if filters.team:
+        agents = agents.filter(teams=filters.team)
+    per_key_day: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, day, created in _stats(filters, filters.by).filter(created__gt=0).values_list("key", "day", "created"):
+        per_key_day[key][day.isoformat()] = created
+    labels = _labels(filters.by, list(per_key_day))
+    return {
+        "totals": _volume_shape(_sum_rows(list(by_day.values()))),
+        "backlog": {status: backlog.get(status, 0) for status in OPEN_STATUSES},
+        "backlog_total": sum(backlog.values()),
+        "breakdown": _breakdown_rows(filters, filters.by, _volume_shape),
+        "created_by_day": {labels.get(key, key): days for key, days in sorted(per_key_day.items(), key=lambda i: labels.get(i[0], i[0]))},
+        "trend": [{"day": d.isoformat(), **_volume_shape(by_day.get(d, empty))} for d in _series(filters)],
+        "agent_load": [
+            {
+                "agent": a.user.get_full_name() or a.user.get_username(),
+                "open": a.open,
+                "capacity": a.capacity,
+                "utilisation": ratio(a.open, a.capacity),
+            }
+            for a in agents.order_by("-open", "pk")[:50]
+        ],
+    }
+
+
+DASHBOARDS = {
+    "sla": ("SLA", sla_dashboard),
+    "escalations": ("Escalations", escalations_dashboard),
+    "satisfaction": ("Satisfaction", satisfaction_dashboard),
+    "volume": ("Volume & workload", volume_dashboard),
+}
+TicketStatusLabels = dict(TicketStatus.choices)
