@@ -76,4 +76,4 @@ def dashboard(request: HttpRequest, name: str) -> HttpResponse:
 @permission_required("analytics.view_dashboards", raise_exception=True)
 @require_GET
 def dashboards_home(request: HttpRequest) -> HttpResponse:
-    return redirect("analytics-dashboard", name="sla")
+    return redirect("console-dashboard", name="sla")

@@ -19,6 +19,8 @@ from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
 from agents.models import Agent, AgentSkill, Availability, RoutingRule, Seniority, Skill, Team
+from analytics import rollup
+from analytics.models import SatisfactionSurvey
 from escalation import roles
 from tickets.models import (
     AuthorKind,
@@ -161,6 +163,38 @@ def _staff_skills(team_names: tuple[str, ...], rng: random.Random) -> dict[str, 
         elif rng.random() < 0.25:
             skills[spec.slug] = rng.randint(1, 2)
     return skills
+
+
+# Demo SLA targets in minutes (first response, resolution) per priority, wall clock.
+DEMO_TARGETS = {0: (15, 240), 1: (60, 1440), 2: (240, 4320), 3: (1440, 10080)}
+# CSAT answers lean on whether the SLA was met: weights for ratings 5, 4, 3, 2, 1.
+RATING_WEIGHTS = {True: (50, 30, 10, 6, 4), False: (15, 20, 25, 20, 20)}
+
+
+def _measure(ticket: Ticket) -> None:
+    """Outcome fields as the services would have recorded them (wall-clock durations for the demo)."""
+    first, resolution = DEMO_TARGETS[int(ticket.priority)]
+    if ticket.first_response_at is not None:
+        ticket.first_response_seconds = (ticket.first_response_at - ticket.created_at).total_seconds()
+        ticket.first_response_met = ticket.first_response_seconds <= first * 60
+    if ticket.resolved_at is not None:
+        ticket.resolution_seconds = (ticket.resolved_at - ticket.created_at).total_seconds()
+        ticket.resolution_met = ticket.resolution_seconds <= resolution * 60
+
+
+def demo_survey(ticket: Ticket, rng: random.Random, *, answer_rate: float = 0.45) -> SatisfactionSurvey | None:
+    """A sent survey for a resolved ticket, answered about half the time, rated by how it went."""
+    if ticket.resolved_at is None:
+        return None
+    sent = ticket.resolved_at + timedelta(minutes=5)
+    answered = rng.random() < answer_rate
+    rating = rng.choices((5, 4, 3, 2, 1), weights=RATING_WEIGHTS[bool(ticket.resolution_met)])[0] if answered else None
+    return SatisfactionSurvey(
+        ticket=ticket, customer_id=ticket.customer_id, team_id=ticket.team_id, agent_id=ticket.assignee_id,
+        category_id=ticket.category_id, priority=ticket.priority, channel=ticket.channel, sent_at=sent,
+        answered_at=sent + timedelta(hours=rng.randint(1, 30)) if answered else None, rating=rating,
+        signals={"sla": 0.0 if ticket.resolution_met else 1.0},
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -308,8 +342,11 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
                 first_response_at=min(now, created_at + timedelta(minutes=rng.randint(5, 240))) if answered else None,
                 resolved_at=min(now, created_at + timedelta(hours=rng.randint(1, 72))) if done else None,
                 closed_at=min(now, created_at + timedelta(hours=rng.randint(73, 120))) if status == TicketStatus.CLOSED else None,
+                agent_reply_count=(1 if rng.random() < 0.6 else rng.randint(2, 4)) if answered else 0,
+                reopen_count=1 if done and rng.random() < 0.08 else 0,
             )
         )
+        _measure(rows[-1])
     created_tickets = Ticket.objects.bulk_create(rows)
 
     interactions: list[Interaction] = []
@@ -340,4 +377,6 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
             )
     Interaction.objects.bulk_create(interactions)
     TicketEvent.objects.bulk_create(events)
+    SatisfactionSurvey.objects.bulk_create(survey for ticket in created_tickets if (survey := demo_survey(ticket, rng)) is not None)
+    rollup.rebuild_range(timezone.localdate(now) - timedelta(days=31), timezone.localdate(now))
     return DemoResult(logins=logins, tickets=len(created_tickets), customers=len(new_customers))

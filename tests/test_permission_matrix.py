@@ -70,6 +70,7 @@ CONSOLE: list[Case] = [
     ),
     ("get", lambda w: "/console/team/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/console/audit/", lambda w: {}, (LOGIN, 403, 403, 403, 200, 403)),
+    ("get", lambda w: "/console/dashboards/sla/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/admin/", lambda w: {}, (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)),
 ]
 API: list[Case] = [
@@ -84,6 +85,7 @@ API: list[Case] = [
     ("post", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/assign", lambda w: {"agent_id": w["agent"].pk}, (401, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/api/v1/routing-rules/", lambda w: {}, (401, 403, 403, 403, 200, 403)),
     ("get", lambda w: "/api/v1/escalations/", lambda w: {}, (401, 403, 403, 200, 200, 403)),
+    ("get", lambda w: "/api/v1/analytics/sla", lambda w: {}, (401, 403, 403, 200, 200, 403)),
     ("post", lambda w: f"/api/v1/escalations/{w['escalation'].pk}/accept", lambda w: {}, (401, 403, 403, 200, 409, 403)),
     ("post", lambda w: "/api/v1/agents/me/availability", lambda w: {"availability": "away"}, (401, 200, 200, 403, 403, 403)),
     ("get", lambda w: "/api/schema/", lambda w: {}, (200, 200, 200, 200, 200, 200)),  # the schema holds no data: public
@@ -116,7 +118,7 @@ def test_api_matrix(world: dict[str, Any], case: Case) -> None:
 def test_every_console_and_api_url_is_in_the_matrix() -> None:
     """A new URL must be added above, with who may use it."""
     covered = {
-        "console-queue", "console-ticket", "console-attachment", "console-audit",
+        "console-queue", "console-ticket", "console-attachment", "console-audit", "console-dashboard", "api-analytics-sla",
         "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
         "api-my-availability", "api-schema",
@@ -125,7 +127,8 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
     same_guard = {
         "console-home", "console-category", "console-priority", "console-escalate", "console-merge", "console-availability",
         "console-team-reassign", "api-escalation-dismiss", "api-escalation-deescalate", "api-escalation-override",
-        "api-inbound-email", "api-inbound-webhook", "api-docs",
+        "api-inbound-email", "api-inbound-webhook", "api-docs", "console-dashboards",
+        "api-analytics-escalations", "api-analytics-satisfaction", "api-analytics-volume",
     }  # fmt: skip
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith(("console-", "api-"))}
     assert names <= covered | same_guard, sorted(names - covered - same_guard)

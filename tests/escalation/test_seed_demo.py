@@ -5,8 +5,10 @@ import io
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
 from agents.models import Agent, AgentSkill, Team
+from analytics.models import DailyStat, SatisfactionSurvey
 from escalation.roles import role_of
 from tickets.models import Customer, CustomerTier, Interaction, Ticket, TicketEvent
 
@@ -33,6 +35,13 @@ def test_seed_demo_creates_a_working_desk() -> None:
     for ticket in Ticket.objects.exclude(assignee=None).select_related("assignee", "team"):
         assert ticket.assignee is not None and ticket.team is not None
         assert ticket.assignee.teams.filter(pk=ticket.team.pk).exists()
+    # the dashboards have something to show: surveys for resolved tickets, rollups of the last month
+    resolved = Ticket.objects.filter(resolved_at__isnull=False)
+    assert SatisfactionSurvey.objects.count() == resolved.count() > 0
+    assert SatisfactionSurvey.objects.filter(rating__isnull=False).exists()
+    assert resolved.filter(resolution_seconds__isnull=False).count() == resolved.count()
+    created = DailyStat.objects.filter(team=0, dim="all").aggregate(n=Sum("created"))["n"]
+    assert created == Ticket.objects.count()
     for username, role in (("admin", "admin"), ("supervisor", "supervisor"), ("agent", "agent")):
         assert f"{username}" in output
         user = authenticate(username=username, password="demo-escalation")
