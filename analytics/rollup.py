@@ -116,8 +116,8 @@ class _Accumulator:
         return [DailyStat(day=self.day, team=team, dim=dim, key=key, **values) for (team, dim, key), values in self.rows.items()]
 
 
-def rebuild_day(day: date) -> int:
-    """Recompute every ``DailyStat`` row of one day; returns how many rows it wrote."""
+def rebuild_day(day: date, *, months: bool = True) -> int:
+    """Recompute every day row of one day (and its month's rows); returns how many day rows it wrote."""
     start, end = day_bounds(day)
     acc = _Accumulator(day)
     dims = ("team_id", "assignee_id", "category_id", "priority", "channel")
@@ -186,7 +186,36 @@ def rebuild_day(day: date) -> int:
 
     stats = acc.stats()
     with transaction.atomic():
-        DailyStat.objects.filter(day=day).delete()
+        DailyStat.objects.filter(period="day", day=day).delete()
+        DailyStat.objects.bulk_create(stats, batch_size=1000)
+    if months:
+        rebuild_month(day)
+    return len(stats)
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def rebuild_month(day: date) -> int:
+    """Sum the day rows of ``day``'s month into its month rows."""
+    first = month_of(day)
+    following = (first + timedelta(days=32)).replace(day=1)
+    days = DailyStat.objects.filter(period="day", day__gte=first, day__lt=following)
+    totals: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for row in days.values("team", "dim", "key", *COUNT_FIELDS, *HIST_FIELDS, "csat_hist").iterator(chunk_size=5000):
+        key = (row.pop("team"), row.pop("dim"), row.pop("key"))
+        total = totals.get(key)
+        if total is None:
+            totals[key] = row
+            continue
+        for name in COUNT_FIELDS:
+            total[name] += row[name]
+        for name in (*HIST_FIELDS, "csat_hist"):
+            total[name] = [a + b for a, b in zip(total[name], row[name], strict=True)]
+    stats = [DailyStat(period="month", day=first, team=t, dim=d, key=k, **values) for (t, d, k), values in totals.items()]
+    with transaction.atomic():
+        DailyStat.objects.filter(period="month", day=first).delete()
         DailyStat.objects.bulk_create(stats, batch_size=1000)
     return len(stats)
 
@@ -198,7 +227,9 @@ def refresh(*, now: datetime | None = None) -> list[date]:
     dirty = list(DirtyDay.objects.filter(marked_at__lte=now).values_list("day", flat=True))
     days = sorted({today, today - timedelta(days=1), *dirty})
     for day in days:
-        rebuild_day(day)
+        rebuild_day(day, months=False)
+    for month in sorted({month_of(day) for day in days}):
+        rebuild_month(month)
     DirtyDay.objects.filter(day__in=dirty, marked_at__lte=now).delete()
     return days
 
@@ -206,6 +237,10 @@ def refresh(*, now: datetime | None = None) -> list[date]:
 def rebuild_range(first: date, last: date) -> int:
     rows, day = 0, first
     while day <= last:
-        rows += rebuild_day(day)
+        rows += rebuild_day(day, months=False)
         day += timedelta(days=1)
+    month = month_of(first)
+    while month <= last:
+        rebuild_month(month)
+        month = (month + timedelta(days=32)).replace(day=1)
     return rows

@@ -85,27 +85,56 @@ def parse_filters(params: Any, dashboard: str) -> Filters:
     return Filters(start=start, end=end, team=team, by=by)
 
 
-def _stats(filters: Filters, dim: str) -> QuerySet[DailyStat]:
-    return DailyStat.objects.filter(team=filters.team, dim=dim, day__gte=filters.start, day__lte=filters.end)
+def _next_month(month: date) -> date:
+    return (month + timedelta(days=32)).replace(day=1)
+
+
+def _range_rows(filters: Filters) -> Q:
+    """Month rows for the whole months inside the range, day rows for the days around them."""
+    first_full = filters.start if filters.start.day == 1 else _next_month(filters.start)
+    months = []
+    month = first_full
+    while _next_month(month) - timedelta(days=1) <= filters.end:
+        months.append(month)
+        month = _next_month(month)
+    if not months:
+        return Q(period="day", day__gte=filters.start, day__lte=filters.end)
+    covered_end = _next_month(months[-1]) - timedelta(days=1)
+    return (
+        Q(period="month", day__gte=months[0], day__lte=months[-1])
+        | Q(period="day", day__gte=filters.start, day__lt=months[0])
+        | Q(period="day", day__gt=covered_end, day__lte=filters.end)
+    )
+
+
+def _stats(filters: Filters, dim: str, *, by_day: bool = False) -> QuerySet[DailyStat]:
+    rows = DailyStat.objects.filter(team=filters.team, dim=dim)
+    if by_day:
+        return rows.filter(period="day", day__gte=filters.start, day__lte=filters.end)
+    return rows.filter(_range_rows(filters))
+
+
+HISTS = ("first_response_hist", "resolution_hist", "escalate_hist")
 
 
 def _sum_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = {name: sum(row.get(name, 0) for row in rows) for name in COUNT_FIELDS}
-    for name in ("first_response_hist", "resolution_hist", "escalate_hist"):
-        total[name] = merge(row[name] for row in rows)
-    total["csat_hist"] = merge((row["csat_hist"] for row in rows), size=5)
+    for name in HISTS:
+        total[name] = merge(row[name] for row in rows if name in row)
+    total["csat_hist"] = merge((row["csat_hist"] for row in rows if "csat_hist" in row), size=5)
     return total
 
 
-VALUE_FIELDS = (*COUNT_FIELDS, "first_response_hist", "resolution_hist", "escalate_hist", "csat_hist")
-
-
-def _grouped(filters: Filters, dim: str, *, by_day: bool = False) -> dict[Any, dict[str, Any]]:
-    """Sum the rollup rows per key (or per day): one indexed query, histograms merged here."""
+def _grouped(filters: Filters, dim: str, *, hists: tuple[str, ...] = (), by_day: bool = False) -> dict[Any, dict[str, Any]]:
+    """Sum the rollup rows per key (or per day): one indexed query; only the histograms asked for."""
     groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
-    for row in _stats(filters, dim).values("day", "key", *VALUE_FIELDS):
+    for row in _stats(filters, dim, by_day=by_day).values("day", "key", *COUNT_FIELDS, *hists):
         groups[row["day"] if by_day else row["key"]].append(row)
     return {key: _sum_rows(rows) for key, rows in groups.items()}
+
+
+def _total(filters: Filters, hists: tuple[str, ...]) -> dict[str, Any]:
+    return _grouped(filters, "all", hists=hists).get("") or _sum_rows([])
 
 
 def ratio(part: float, whole: float) -> float | None:
@@ -141,8 +170,8 @@ def _series(filters: Filters) -> list[date]:
     return [filters.start + timedelta(days=n) for n in range(filters.days)]
 
 
-def _breakdown_rows(filters: Filters, dim: str, shape: Any) -> list[dict[str, Any]]:
-    grouped = _grouped(filters, dim)
+def _breakdown_rows(filters: Filters, dim: str, shape: Any, hists: tuple[str, ...]) -> list[dict[str, Any]]:
+    grouped = _grouped(filters, dim, hists=hists)
     labels = _labels(dim, list(grouped))
     rows = [{"key": key, "label": labels.get(key, key or "—"), **shape(totals)} for key, totals in grouped.items()]
     return sorted(rows, key=lambda row: row["label"])
@@ -166,15 +195,18 @@ def _open_tickets(filters: Filters) -> QuerySet[Ticket]:
     return tickets.filter(team_id=filters.team) if filters.team else tickets
 
 
+SLA_HISTS = ("first_response_hist", "resolution_hist")
+
+
 def sla_dashboard(filters: Filters) -> dict[str, Any]:
-    by_day = _grouped(filters, "all", by_day=True)
+    by_day = _grouped(filters, "all", hists=SLA_HISTS, by_day=True)
     empty = _sum_rows([])
     live = _open_tickets(filters).filter(sla_status__in=("at_risk", "breached")).values("sla_status").annotate(n=Count("id")).order_by()
     now = {row["sla_status"]: row["n"] for row in live}
     return {
-        "totals": _sla_shape(_sum_rows(list(by_day.values()))),
+        "totals": _sla_shape(_total(filters, SLA_HISTS)),
         "now": {"at_risk": now.get("at_risk", 0), "breached": now.get("breached", 0)},
-        "breakdown": _breakdown_rows(filters, filters.by, _sla_shape),
+        "breakdown": _breakdown_rows(filters, filters.by, _sla_shape, SLA_HISTS),
         "trend": [{"day": d.isoformat(), **_sla_shape(by_day.get(d, empty))} for d in _series(filters)],
     }
 
@@ -193,16 +225,19 @@ def _escalation_shape(t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+ESCALATION_HISTS = ("escalate_hist",)
+
+
 def escalations_dashboard(filters: Filters) -> dict[str, Any]:
-    by_day = _grouped(filters, "all", by_day=True)
+    by_day = _grouped(filters, "all", hists=ESCALATION_HISTS, by_day=True)
     empty = _sum_rows([])
     open_now = Escalation.objects.filter(status=Escalation.Status.OPEN)
     if filters.team:
         open_now = open_now.filter(ticket__team_id=filters.team)
     return {
-        "totals": _escalation_shape(_sum_rows(list(by_day.values()))),
+        "totals": _escalation_shape(_total(filters, ESCALATION_HISTS)),
         "now": {"open": open_now.count()},
-        "breakdown": _breakdown_rows(filters, filters.by, _escalation_shape),
+        "breakdown": _breakdown_rows(filters, filters.by, _escalation_shape, ESCALATION_HISTS),
         "trend": [{"day": d.isoformat(), **_escalation_shape(by_day.get(d, empty))} for d in _series(filters)],
     }
 
@@ -223,8 +258,11 @@ def _csat_shape(t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+CSAT_HISTS = ("csat_hist",)
+
+
 def satisfaction_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any]:
-    by_day = _grouped(filters, "all", by_day=True)
+    by_day = _grouped(filters, "all", hists=CSAT_HISTS, by_day=True)
     empty = _sum_rows([])
     at_risk = (
         _open_tickets(filters)
@@ -237,8 +275,8 @@ def satisfaction_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, An
     if filters.team:
         churn = churn.filter(tickets__team_id=filters.team).distinct()
     return {
-        "totals": _csat_shape(_sum_rows(list(by_day.values()))),
-        "breakdown": _breakdown_rows(filters, filters.by, _csat_shape),
+        "totals": _csat_shape(_total(filters, CSAT_HISTS)),
+        "breakdown": _breakdown_rows(filters, filters.by, _csat_shape, CSAT_HISTS),
         "trend": [{"day": d.isoformat(), **_csat_shape(by_day.get(d, empty))} for d in _series(filters)],
         "predicted": [
             {
@@ -274,14 +312,14 @@ def volume_dashboard(filters: Filters) -> dict[str, Any]:
     if filters.team:
         agents = agents.filter(teams=filters.team)
     per_key_day: dict[str, dict[str, int]] = defaultdict(dict)
-    for key, day, created in _stats(filters, filters.by).filter(created__gt=0).values_list("key", "day", "created"):
+    for key, day, created in _stats(filters, filters.by, by_day=True).filter(created__gt=0).values_list("key", "day", "created"):
         per_key_day[key][day.isoformat()] = created
     labels = _labels(filters.by, list(per_key_day))
     return {
-        "totals": _volume_shape(_sum_rows(list(by_day.values()))),
+        "totals": _volume_shape(_total(filters, ())),
         "backlog": {status: backlog.get(status, 0) for status in OPEN_STATUSES},
         "backlog_total": sum(backlog.values()),
-        "breakdown": _breakdown_rows(filters, filters.by, _volume_shape),
+        "breakdown": _breakdown_rows(filters, filters.by, _volume_shape, ()),
         "created_by_day": {labels.get(key, key): days for key, days in sorted(per_key_day.items(), key=lambda i: labels.get(i[0], i[0]))},
         "trend": [{"day": d.isoformat(), **_volume_shape(by_day.get(d, empty))} for d in _series(filters)],
         "agent_load": [

@@ -216,3 +216,19 @@ def test_query_count_does_not_grow_with_range_or_rows(desk: dict[str, Any], name
     with CaptureQueriesContext(connection) as long:
         assert client.get(f"/console/dashboards/{name}/?start=2026-10-01&end=2026-11-10").status_code == 200
     assert len(long) == len(short), [q["sql"][:120] for q in long.captured_queries]
+
+
+def test_whole_months_read_month_rows_with_the_same_numbers(desk: dict[str, Any]) -> None:
+    from analytics.models import DailyStat
+
+    assert DailyStat.objects.filter(period="month", day=date(2026, 11, 1), team=0, dim="all").get().created == 4
+    week = api(desk, "sla")
+    for query in ("start=2026-11-01&end=2026-11-30", "start=2026-10-15&end=2026-12-05", "start=2026-11-10&end=2026-11-10"):
+        data = api(desk, "sla", query)
+        assert data["totals"] == week["totals"], query
+        assert data["breakdown"] == week["breakdown"], query
+    # A day outside the month rows' month is not counted twice or lost.
+    TicketFactory.create(created_at=datetime(2026, 12, 1, 9, tzinfo=UTC))
+    rebuild_day(date(2026, 12, 1))
+    assert api(desk, "volume", "start=2026-10-15&end=2026-12-05")["totals"]["created"] == 5
+    assert api(desk, "volume", "start=2026-11-01&end=2026-11-30")["totals"]["created"] == 4

@@ -40,7 +40,7 @@ def test_seed_demo_creates_a_working_desk() -> None:
     assert SatisfactionSurvey.objects.count() == resolved.count() > 0
     assert SatisfactionSurvey.objects.filter(rating__isnull=False).exists()
     assert resolved.filter(resolution_seconds__isnull=False).count() == resolved.count()
-    created = DailyStat.objects.filter(team=0, dim="all").aggregate(n=Sum("created"))["n"]
+    created = DailyStat.objects.filter(team=0, dim="all", period="day").aggregate(n=Sum("created"))["n"]
     assert created == Ticket.objects.count()
     for username, role in (("admin", "admin"), ("supervisor", "supervisor"), ("agent", "agent")):
         assert f"{username}" in output
