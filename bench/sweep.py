@@ -23,7 +23,9 @@ def _load(n: int, *, seed: int = 5) -> None:
 
     rng = random.Random(seed)
     now = timezone.now()
-    if Ticket.objects.count() >= n:
+    # Counts only its own open tickets: other benchmarks may have loaded a realistic (mostly closed) desk.
+    have = Ticket.objects.filter(subject="Bench ticket").count()
+    if have >= n:
         return
     customers = Customer.objects.bulk_create(
         [Customer(name=f"Bench {i}", email=f"bench{i}@sweep.example", tier=rng.choice(["bronze", "silver", "gold"])) for i in range(1000)],
@@ -31,7 +33,7 @@ def _load(n: int, *, seed: int = 5) -> None:
     )
     customer_ids = list(Customer.objects.filter(email__endswith="@sweep.example").values_list("id", flat=True)) or [c.pk for c in customers]
     batch: list[Ticket] = []
-    for i in range(n - Ticket.objects.count()):
+    for i in range(n - have):
         created = now - timedelta(minutes=rng.randint(1, 60 * 24 * 14))
         batch.append(
             Ticket(
@@ -77,7 +79,11 @@ def run(*, n: int = 1_000_000) -> dict[str, Any]:
     _load(n)
     load_seconds = time.perf_counter() - started
     now = timezone.now()
-    report: dict[str, Any] = {"database": connection.vendor, "open_tickets": Ticket.objects.count(), "load_seconds": round(load_seconds, 1)}
+    report: dict[str, Any] = {
+        "database": connection.vendor,
+        "open_tickets": Ticket.objects.filter(next_check_at__isnull=False).count(),
+        "load_seconds": round(load_seconds, 1),
+    }
     report["idle"] = _timed_sweep(now)
     for due in (1_000, 10_000):
         ids = list(Ticket.objects.filter(next_check_at__gt=now).order_by("?").values_list("id", flat=True)[:due])

@@ -220,6 +220,10 @@ class Ticket(models.Model):
             # Dashboard rollups read a day of resolutions / first responses at a time.
             models.Index(fields=["resolved_at"], condition=Q(resolved_at__isnull=False), name="ticket_resolved_idx"),
             models.Index(fields=["first_response_at"], condition=Q(first_response_at__isnull=False), name="ticket_first_response_idx"),
+            # Open tickets only (a few percent of all): backlog and "at risk / breached now" counts.
+            models.Index(
+                fields=["team", "assignee", "status", "sla_status"], condition=Q(status__in=OPEN_STATUSES), name="ticket_open_idx"
+            ),
             # Open tickets least likely to end well, for the satisfaction dashboard.
             models.Index(
                 fields=["predicted_satisfaction"], condition=Q(predicted_satisfaction__isnull=False), name="ticket_predicted_csat_idx"
