@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import SatisfactionSurvey
+from helpcenter.links import status_url
 from tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ def send(*, survey_id: int) -> bool:
             *(f"  {n} {'★' * n}{'☆' * (5 - n)}  {survey_url(survey, n)}" for n in range(5, 0, -1)),
             "",
             f"The link works for {settings.CSAT_LINK_MAX_AGE_DAYS} days. Thank you!",
+            "",
+            f"Your request: {status_url(ticket)}",
         ]
         EmailMessage(
             subject=f"[#{ticket.pk}] How did we do?",

@@ -40,7 +40,7 @@ def sections_of(data: dict[str, Any], by: str) -> list[tuple[str, list[dict[str,
             sections.append((name, [data[name]]))
     sections.append((f"by {by}", data["breakdown"]))
     sections.append(("day", data["trend"]))
-    for name in ("predicted", "churn_risk", "agent_load"):
+    for name in ("predicted", "churn_risk", "agent_load", "helpfulness", "content_gaps"):
         if name in data:
             sections.append((name.replace("_", " "), data[name]))
     return sections

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from agents.models import Agent, Team
@@ -348,3 +348,78 @@ DASHBOARDS = {
     "volume": ("Volume & workload", volume_dashboard),
 }
 TicketStatusLabels = dict(TicketStatus.choices)
+
+
+def _day_range(filters: Filters) -> tuple[Any, Any]:
+    from analytics.rollup import day_bounds
+
+    return day_bounds(filters.start)[0], day_bounds(filters.end)[1]
+
+
+def selfservice_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any]:
+    """Deflection, auto-resolution, article helpfulness and content gaps (searches without results)."""
+    from django.db.models.functions import TruncDate
+
+    from helpcenter.models import Deflection, SearchLog
+    from tickets.models import KnowledgeArticle
+
+    since, until = _day_range(filters)
+    deflections = Deflection.objects.filter(created_at__gte=since, created_at__lt=until)
+    web_by_day = {
+        row["day"]: row["created"] for row in _stats(filters, "channel", by_day=True).filter(key=Channel.WEB_FORM).values("day", "created")
+    }
+    deflected_by_day = {
+        row["day"]: row["n"] for row in deflections.annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).order_by()
+    }
+    web_tickets = sum(web_by_day.values())
+    deflected = sum(deflected_by_day.values())
+    replied = Ticket.objects.filter(auto_reply_sent_at__gte=since, auto_reply_sent_at__lt=until)
+    if filters.team:
+        replied = replied.filter(team_id=filters.team)
+    auto = replied.aggregate(
+        sent=Count("id"), resolved=Count("id", filter=Q(auto_resolved=True)),
+        reopened=Count("id", filter=Q(auto_resolved=True, reopen_count__gt=0)),
+    )  # fmt: skip
+    by_article = deflections.values("article_id", "article__title").annotate(n=Count("id")).order_by("-n", "article__title")[:limit]
+    voted = KnowledgeArticle.objects.filter(is_published=True).annotate(vote_total=F("helpful_count") + F("not_helpful_count"))
+    gaps = (
+        SearchLog.objects.filter(created_at__gte=since, created_at__lt=until, results=0)
+        .values("query").annotate(n=Count("id")).order_by("-n", "query")[:limit]
+    )  # fmt: skip
+    return {
+        "totals": {
+            "deflected": deflected,
+            "web_form_tickets": web_tickets,
+            "deflection_rate": ratio(deflected, deflected + web_tickets),
+            "auto_replies": auto["sent"],
+            "auto_resolved": auto["resolved"],
+            "auto_resolution_rate": ratio(auto["resolved"], auto["sent"]),
+            "auto_resolved_reopen_rate": ratio(auto["reopened"], auto["resolved"]),
+        },
+        "breakdown": [
+            {"key": str(row["article_id"]), "label": row["article__title"] or "(deleted)", "deflected": row["n"]} for row in by_article
+        ],
+        "trend": [
+            {
+                "day": d.isoformat(),
+                "deflected": deflected_by_day.get(d, 0),
+                "web_form_tickets": web_by_day.get(d, 0),
+                "deflection_rate": ratio(deflected_by_day.get(d, 0), deflected_by_day.get(d, 0) + web_by_day.get(d, 0)),
+            }
+            for d in _series(filters)
+        ],
+        "helpfulness": [
+            {
+                "article": a.title,
+                "helpful": a.helpful_count,
+                "not_helpful": a.not_helpful_count,
+                "helpful_share": ratio(a.helpful_count, a.vote_total),
+            }
+            for a in voted.filter(vote_total__gt=0).order_by("-vote_total", "title")[:limit]
+        ],
+        "content_gaps": [{"query": row["query"], "searches": row["n"]} for row in gaps],
+    }
+
+
+BREAKDOWNS["selfservice"] = ("article",)
+DASHBOARDS["selfservice"] = ("Self-service", selfservice_dashboard)

@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -22,6 +23,7 @@ from agents.models import Agent, AgentSkill, Availability, RoutingRule, Seniorit
 from analytics import rollup
 from analytics.models import SatisfactionSurvey
 from escalation import roles
+from helpcenter.models import Deflection, SearchLog
 from tickets.models import (
     AuthorKind,
     Category,
@@ -180,6 +182,27 @@ def _measure(ticket: Ticket) -> None:
     if ticket.resolved_at is not None:
         ticket.resolution_seconds = (ticket.resolved_at - ticket.created_at).total_seconds()
         ticket.resolution_met = ticket.resolution_seconds <= resolution * 60
+
+
+GAPS = ("crypto refund", "change account holder name", "fax number", "paper statements")
+
+
+def _self_service_history(rng: random.Random, now: Any, tickets: int) -> None:
+    """A month of help-centre use: deflected contacts, searches (some without results), votes."""
+    articles = list(KnowledgeArticle.objects.filter(is_published=True))
+    if not articles:
+        return
+    moments = [now - timedelta(minutes=rng.randint(5, 60 * 24 * 30)) for _ in range(max(1, tickets // 6))]
+    Deflection.objects.bulk_create(Deflection(article=rng.choice(articles), subject="demo", created_at=moment) for moment in moments)
+    SearchLog.objects.bulk_create(
+        SearchLog(query=rng.choice(GAPS), results=0, created_at=moment) if rng.random() < 0.3
+        else SearchLog(query=rng.choice(articles).title.lower(), results=rng.randint(1, 4), created_at=moment)
+        for moment in moments * 2
+    )  # fmt: skip
+    for article in articles:
+        article.helpful_count += rng.randint(3, 30)
+        article.not_helpful_count += rng.randint(0, 8)
+    KnowledgeArticle.objects.bulk_update(articles, ["helpful_count", "not_helpful_count"])
 
 
 def demo_survey(ticket: Ticket, rng: random.Random, *, answer_rate: float = 0.45) -> SatisfactionSurvey | None:
@@ -378,5 +401,6 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
     Interaction.objects.bulk_create(interactions)
     TicketEvent.objects.bulk_create(events)
     SatisfactionSurvey.objects.bulk_create(survey for ticket in created_tickets if (survey := demo_survey(ticket, rng)) is not None)
+    _self_service_history(rng, now, tickets)
     rollup.rebuild_range(timezone.localdate(now) - timedelta(days=31), timezone.localdate(now))
     return DemoResult(logins=logins, tickets=len(created_tickets), customers=len(new_customers))

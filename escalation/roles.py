@@ -46,7 +46,7 @@ INTEGRATION_PERMISSIONS: dict[str, set[str]] = {
 }
 
 # Admins hold every permission of these apps (configuration lives in Django admin).
-ADMIN_APPS = ("tickets", "agents", "analytics", "escalation", "auth", "authtoken")
+ADMIN_APPS = ("tickets", "agents", "analytics", "helpcenter", "escalation", "auth", "authtoken")
 
 
 def sync_roles(apps: Any, schema_editor: Any = None) -> None:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "tickets",
     "agents",
     "analytics",
+    "helpcenter",
     "escalation",
 ]
 
@@ -186,6 +187,9 @@ LOGIN_LOCKOUT_SECONDS = config.env_int(ENV, "LOGIN_LOCKOUT_SECONDS", 900, minimu
 
 # Links in e-mails to customers (surveys) point here.
 PUBLIC_BASE_URL = config.env_str(ENV, "PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Self-service: the ticket status link in every e-mail, and how long an auto-reply can be answered.
+STATUS_LINK_MAX_AGE_DAYS = config.env_int(ENV, "STATUS_LINK_MAX_AGE_DAYS", 30, minimum=1)
+AUTO_REPLY_ANSWER_HOURS = config.env_int(ENV, "AUTO_REPLY_ANSWER_HOURS", 72, minimum=1)
 # CSAT: survey links expire after this many days; a rating at or below the threshold is followed up.
 CSAT_LINK_MAX_AGE_DAYS = config.env_int(ENV, "CSAT_LINK_MAX_AGE_DAYS", 14, minimum=1)
 CSAT_FOLLOW_UP_AT_OR_BELOW = config.env_int(ENV, "CSAT_FOLLOW_UP_AT_OR_BELOW", 2, minimum=0)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("", include("escalation.api_urls")),
     path("", include("analytics.urls")),
+    path("", include("helpcenter.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

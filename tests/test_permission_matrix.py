@@ -128,7 +128,7 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-home", "console-category", "console-priority", "console-escalate", "console-merge", "console-availability",
         "console-team-reassign", "api-escalation-dismiss", "api-escalation-deescalate", "api-escalation-override",
         "api-inbound-email", "api-inbound-webhook", "api-docs", "console-dashboards",
-        "api-analytics-escalations", "api-analytics-satisfaction", "api-analytics-volume",
+        "api-analytics-escalations", "api-analytics-satisfaction", "api-analytics-volume", "api-analytics-selfservice",
     }  # fmt: skip
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith(("console-", "api-"))}
     assert names <= covered | same_guard, sorted(names - covered - same_guard)

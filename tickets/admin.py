@@ -111,11 +111,14 @@ class IntakeKeyAdmin(admin.ModelAdmin):
 
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(admin.ModelAdmin):
-    list_display = ("title", "category", "is_published", "updated_at")
+    """Articles in markdown; drafts (not published) are hidden from customers and never suggested."""
+
+    list_display = ("title", "category", "is_published", "helpful_count", "not_helpful_count", "updated_at")
     list_filter = ("is_published", "category")
     list_select_related = ("category",)
     search_fields = ("title", "body")
     prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("helpful_count", "not_helpful_count")
 
 
 @admin.register(ModelVersion)

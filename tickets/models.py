@@ -186,6 +186,12 @@ class Ticket(models.Model):
     predicted_satisfaction = models.FloatField(null=True, blank=True, help_text="Chance (0–1) the customer ends satisfied; open tickets.")
     satisfaction_factors = models.JSONField(default=list, blank=True, help_text="What moves the prediction most, and which way.")
 
+    # Self-service: what the web form showed before the customer sent this anyway, and auto-replies.
+    shown_articles = models.JSONField(default=list, blank=True, help_text="Article ids suggested on the web form before submitting.")
+    auto_reply_article = models.ForeignKey("tickets.KnowledgeArticle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    auto_reply_sent_at = models.DateTimeField(null=True, blank=True)
+    auto_resolved = models.BooleanField(default=False, help_text="The customer said the auto-reply article solved it.")
+
     # Multi-customer incidents: a burst of similar tickets opens one parent and links the children.
     is_incident = models.BooleanField(default=False)
     incident = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="incident_children")
@@ -224,6 +230,8 @@ class Ticket(models.Model):
             models.Index(
                 fields=["team", "assignee", "status", "sla_status"], condition=Q(status__in=OPEN_STATUSES), name="ticket_open_idx"
             ),
+            # Auto-replies sent in a date range, for the self-service dashboard.
+            models.Index(fields=["auto_reply_sent_at"], condition=Q(auto_reply_sent_at__isnull=False), name="ticket_auto_reply_idx"),
             # Open tickets least likely to end well, for the satisfaction dashboard.
             models.Index(
                 fields=["predicted_satisfaction"], condition=Q(predicted_satisfaction__isnull=False), name="ticket_predicted_csat_idx"
@@ -355,9 +363,11 @@ class IntakeKey(models.Model):
 class KnowledgeArticle(models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
-    body = models.TextField(help_text="Markdown.")
+    body = models.TextField(help_text="Markdown (rendered to sanitised HTML in the help centre).")
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
-    is_published = models.BooleanField(default=True)
+    is_published = models.BooleanField(default=True, help_text="Drafts are hidden from customers and never suggested.")
+    helpful_count = models.PositiveIntegerField(default=0)
+    not_helpful_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -367,6 +377,16 @@ class KnowledgeArticle(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("help-article", args=[self.slug])
+
+    @property
+    def helpfulness(self) -> float | None:
+        votes = self.helpful_count + self.not_helpful_count
+        return self.helpful_count / votes if votes else None
 
 
 class ModelVersion(models.Model):

@@ -171,8 +171,13 @@ def receive_contact(
     in_reply_to: Sequence[str] = (),
     attachments: Sequence[IncomingAttachment] = (),
     max_attachment_bytes: int = 10 * 1024 * 1024,
+    shown_articles: Sequence[int] = (),
+    thread_onto: Ticket | None = None,
 ) -> IntakeResult:
     """Store an inbound contact: a new ticket, or a reply threaded onto an existing one.
+
+    ``shown_articles`` are the help articles the web form suggested before the customer sent
+    it anyway; ``thread_onto`` (the status page) adds the message to that ticket.
 
     Duplicates (same idempotency key for the source, or same external message id) return
     the ticket of the first delivery and create nothing. Replies thread by ``in_reply_to``
@@ -194,12 +199,19 @@ def receive_contact(
         now = timezone.now()
 
         parent = _thread_target(customer, subject, in_reply_to)
+        if thread_onto is not None:
+            if thread_onto.customer_id != customer.pk:
+                raise ValidationError("A message can only be added to the customer's own request.")
+            parent = thread_onto
         try:
             with transaction.atomic():
                 if parent is not None:
                     result = _add_reply(parent, customer, channel, body, external_message_id, attachments, max_attachment_bytes)
                 else:
                     result = _open_ticket(customer, channel, subject, body, external_message_id, attachments, max_attachment_bytes, now)
+                    if shown_articles:
+                        result.ticket.shown_articles = [int(pk) for pk in shown_articles][:10]
+                        Ticket.objects.filter(pk=result.ticket.pk).update(shown_articles=result.ticket.shown_articles)
                 if idempotency_key:
                     IntakeKey.objects.create(source=idempotency_source, key=idempotency_key, ticket=result.ticket)
         except IntegrityError:
@@ -473,9 +485,11 @@ def deliver_reply_email(*, interaction_id: int) -> bool:
         if previous:
             headers["In-Reply-To"] = previous[-1]
             headers["References"] = " ".join(previous)
+        from helpcenter.links import status_url
+
         email = EmailMessage(
             subject=f"Re: [#{ticket.pk}] {ticket.subject}",
-            body=interaction.body,
+            body=f"{interaction.body}\n\n--\nYour request and our whole conversation: {status_url(ticket)}",
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[ticket.customer.email],
             headers=headers,

@@ -272,6 +272,8 @@ def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
         locked.entities = found.entities
         locked.suggested_articles = [{"id": article_id, "score": round(score, 4)} for article_id, score in suggestions]
         locked.auto_reply_draft = draft
+        if draft and locked.auto_reply_sent_at is None:
+            locked.auto_reply_article_id = suggestions[0][0]
         locked.triaged_at = timezone.now()
         if locked.status == TicketStatus.NEW:
             locked.status = TicketStatus.TRIAGED
@@ -294,6 +296,10 @@ def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
                 "sentiment": mood.cues,
             },
         )
+        if draft and locked.auto_reply_sent_at is None:
+            from helpcenter.services import enqueue_auto_reply
+
+            transaction.on_commit(lambda: enqueue_auto_reply(ticket_id))
         if not locked.needs_triage:
             transaction.on_commit(lambda: _enqueue_routing(ticket_id))
         transaction.on_commit(lambda: _enqueue_check(ticket_id))

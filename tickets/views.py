@@ -45,6 +45,7 @@ def support_new(request: HttpRequest) -> HttpResponse:
                     customer_name=data["name"],
                     subject=data["subject"],
                     body=data["description"],
+                    shown_articles=[int(pk) for pk in request.POST.getlist("shown") if pk.isdigit()][:10],
                 )
             except ValidationError as exc:
                 for message in exc.messages:
@@ -62,3 +63,33 @@ def support_thanks(request: HttpRequest, token: str) -> HttpResponse:
     except signing.BadSignature:
         return render(request, "tickets/support_thanks.html", {"invalid": True}, status=400)
     return render(request, "tickets/support_thanks.html", {"reference": f"#{ticket_id}"})
+
+
+SUGGESTION_LIMIT = 3
+
+
+@require_http_methods(["GET"])
+def support_suggest(request: HttpRequest) -> HttpResponse:
+    """htmx: the help articles that best match what the customer has typed so far."""
+    from helpcenter.markdown import excerpt
+    from tickets.models import KnowledgeArticle
+    from tickets.triage_service import article_index
+
+    text = f"{request.GET.get('subject', '')[:300]}\n{request.GET.get('description', '')[:3000]}"
+    ids = [pk for pk, _ in article_index().suggest(text, top=SUGGESTION_LIMIT)] if len(text.strip()) >= 8 else []
+    found = {a.pk: a for a in KnowledgeArticle.objects.filter(pk__in=ids, is_published=True)}
+    articles = [{"article": found[pk], "excerpt": excerpt(found[pk].body)} for pk in ids if pk in found]
+    return render(request, "tickets/_suggestions.html", {"suggestions": articles})
+
+
+@require_http_methods(["POST"])
+def support_deflected(request: HttpRequest) -> HttpResponse:
+    """ "This solved my problem": counted as a deflected contact; no ticket is created."""
+    from helpcenter.services import record_deflection
+
+    if _over_rate_limit(request):
+        return render(request, "tickets/support_new.html", {"form": SupportRequestForm(request.POST), "rate_limited": True}, status=429)
+    deflection = record_deflection(article_id=request.POST.get("article", ""), subject=request.POST.get("subject", ""))
+    if deflection is None:
+        return render(request, "tickets/support_deflected.html", {"invalid": True}, status=400)
+    return render(request, "tickets/support_deflected.html", {"article": deflection.article})

@@ -18,6 +18,11 @@ from tickets.models import OPEN_STATUSES, Ticket
 
 @pytest.fixture
 def demo_desk(transactional_db: None) -> None:
+    from django.apps import apps
+
+    from escalation.roles import sync_roles
+
+    sync_roles(apps)  # an earlier transactional test may have flushed the role groups
     seed_demo(tickets=240, customers=40)
     Ticket.objects.filter(status__in=OPEN_STATUSES).update(next_check_at=timezone.now())
     sweep()  # predicted satisfaction for the open tickets
@@ -39,7 +44,9 @@ def test_supervisor_filters_dashboards_and_each_is_captured(page: Page, live_ser
     assert "format=csv" in (page.get_by_role("link", name="Export CSV").get_attribute("href") or "")
     save_screenshot(page, "dashboard-sla")
 
-    for name, heading in (("escalations", "Escalations"), ("satisfaction", "Satisfaction"), ("volume", "Volume & workload")):
+    for name, heading in (
+        ("escalations", "Escalations"), ("satisfaction", "Satisfaction"), ("selfservice", "Self-service"), ("volume", "Volume & workload"),
+    ):  # fmt: skip
         page.get_by_role("navigation", name="Dashboards").get_by_role("link", name=heading).click()
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
         expect(page.locator(".kpi").first).to_be_visible()

@@ -1,0 +1,37 @@
+from django.contrib import admin
+
+from helpcenter.models import ArticleVote, Deflection, SearchLog
+
+
+@admin.register(Deflection)
+class DeflectionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "article", "subject", "channel")
+    list_select_related = ("article",)
+    readonly_fields = ("article", "subject", "channel", "created_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SearchLog)
+class SearchLogAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "query", "results")
+    list_filter = ("results",)
+    search_fields = ("query",)
+    readonly_fields = ("query", "results", "created_at")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ArticleVote)
+class ArticleVoteAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "article", "helpful")
+    list_filter = ("helpful",)
+    list_select_related = ("article",)
+    readonly_fields = ("article", "voter", "helpful", "created_at")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,65 @@
+"""Signed customer links: the ticket status page and the auto-reply "did this solve it?" answer.
+
+``django.core.signing`` with a salt per purpose and a timestamp: tampering is refused,
+a link of one purpose cannot be used for another, and each purpose has its own lifetime.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+STATUS_SALT = "helpcenter.status"
+AUTO_REPLY_SALT = "helpcenter.auto-reply"
+
+
+class LinkError(Exception):
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _load(token: str, *, salt: str, max_age: timedelta) -> dict[str, Any]:
+    try:
+        payload = signing.loads(token, salt=salt, max_age=max_age)
+    except signing.SignatureExpired:
+        raise LinkError("This link has expired.", 410) from None
+    except signing.BadSignature:
+        raise LinkError("This link is not valid. Please use the link from your e-mail as it is.", 400) from None
+    if not isinstance(payload, dict):
+        raise LinkError("This link is not valid. Please use the link from your e-mail as it is.", 400)
+    return payload
+
+
+def status_token(ticket: Any) -> str:
+    return signing.dumps({"t": ticket.pk, "c": ticket.customer_id}, salt=STATUS_SALT, compress=True)
+
+
+def status_url(ticket: Any) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("ticket-status", args=[status_token(ticket)])
+
+
+def ticket_for_status(token: str) -> Any:
+    from tickets.models import Ticket
+
+    payload = _load(token, salt=STATUS_SALT, max_age=timedelta(days=settings.STATUS_LINK_MAX_AGE_DAYS))
+    ticket = Ticket.objects.select_related("customer").filter(pk=payload.get("t"), customer_id=payload.get("c")).first()
+    if ticket is None:
+        raise LinkError("This request no longer exists.", 404)
+    return ticket
+
+
+def auto_reply_token(ticket: Any, article_id: int) -> str:
+    return signing.dumps({"t": ticket.pk, "a": article_id}, salt=AUTO_REPLY_SALT, compress=True)
+
+
+def auto_reply_url(ticket: Any, article_id: int, answer: str) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("auto-reply-answer", args=[auto_reply_token(ticket, article_id), answer])
+
+
+def auto_reply_payload(token: str) -> dict[str, Any]:
+    return _load(token, salt=AUTO_REPLY_SALT, max_age=timedelta(hours=settings.AUTO_REPLY_ANSWER_HOURS))

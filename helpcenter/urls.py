@@ -1,0 +1,13 @@
+from django.urls import path
+
+from helpcenter import views
+
+urlpatterns = [
+    path("help/", views.home, name="help-home"),
+    path("help/search/", views.search_view, name="help-search"),
+    path("help/category/<slug:slug>/", views.category, name="help-category"),
+    path("help/article/<slug:slug>/", views.article, name="help-article"),
+    path("help/article/<slug:slug>/vote", views.vote, name="help-vote"),
+    path("t/<str:token>/", views.ticket_status, name="ticket-status"),
+    path("auto-reply/<str:token>/<slug:answer>/", views.auto_reply_answer, name="auto-reply-answer"),
+]
