@@ -100,9 +100,9 @@ def current_model() -> LogisticModel | None:
             return _cached[1]
     from analytics.models import SatisfactionSurvey
 
-    answered = SatisfactionSurvey.objects.filter(answered_at__isnull=False).order_by("-answered_at")
+    answered = SatisfactionSurvey.objects.filter(answered_at__isnull=False, rating__isnull=False).order_by("-answered_at")
     rows = [
-        (features_of(signals or {}, int((signals or {}).get("reopened", 0) * 2)), rating)
+        (features_of(signals or {}, int((signals or {}).get("reopened", 0) * 2)), int(rating or 0))
         for signals, rating in answered.values_list("signals", "rating")[:20000]
     ]
     model = train(rows)
@@ -177,7 +177,7 @@ def score_churn(*, since: datetime, now: datetime | None = None) -> int:
             row["customer_id"]: row
             for row in Ticket.objects.filter(customer_id__in=chunk, created_at__gte=window_start)
             .values("customer_id")
-            .annotate(repeats=Count("id", filter=Q(repeat_count__gt=0)), escalations=Count("escalations", distinct=True))
+            .annotate(n_repeats=Count("id", filter=Q(repeat_count__gt=0)), n_escalations=Count("escalations", distinct=True))
             .order_by()
         }
         customers = list(Customer.objects.filter(pk__in=chunk).only("pk", "tier"))
@@ -186,8 +186,8 @@ def score_churn(*, since: datetime, now: datetime | None = None) -> int:
             customer.churn_score, customer.churn_risk, customer.churn_factors = churn_for(
                 avg_rating=rating.get("avg"),
                 low_ratings=rating.get("low", 0),
-                repeats=ticket.get("repeats", 0),
-                escalations=ticket.get("escalations", 0),
+                repeats=ticket.get("n_repeats", 0),
+                escalations=ticket.get("n_escalations", 0),
                 tier=customer.tier,
             )
             customer.churn_scored_at = now

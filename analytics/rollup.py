@@ -29,7 +29,7 @@ from tickets.models import Ticket, TicketEvent
 BOUNDS_MINUTES = (1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 960, 1440,
                   2160, 2880, 4320, 5760, 7200, 10080, 20160, 43200)  # fmt: skip
 HIST_FIELDS = ("first_response_hist", "resolution_hist", "escalate_hist")
-COUNT_FIELDS = tuple(f.name for f in DailyStat._meta.get_fields() if f.get_internal_type() == "IntegerField" and f.name not in ("team",))
+COUNT_FIELDS = tuple(f.name for f in DailyStat._meta.concrete_fields if f.get_internal_type() == "IntegerField" and f.name != "team")
 
 Dims = list[tuple[str, str]]
 

@@ -7,6 +7,7 @@ the CSV export and the JSON API all render, so the three always agree.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -341,7 +342,7 @@ def volume_dashboard(filters: Filters) -> dict[str, Any]:
     }
 
 
-DASHBOARDS = {
+DASHBOARDS: dict[str, tuple[str, Callable[[Filters], dict[str, Any]]]] = {
     "sla": ("SLA", sla_dashboard),
     "escalations": ("Escalations", escalations_dashboard),
     "satisfaction": ("Satisfaction", satisfaction_dashboard),

@@ -153,18 +153,16 @@ def generate(n: int, folder: Path, *, seed: int = 11, progress: Callable[[int], 
         channel = rng.choice(CHANNELS)
         customer = customer_id + rng.randrange(n_customers)
         agent = rng.choice(agents_by_team[team]) if agents_by_team.get(team) else None
-        first_at = created + timedelta(minutes=_lognormal_minutes(rng, 45))
-        resolved_at = first_at + timedelta(minutes=_lognormal_minutes(rng, 900, 1.1))
-        if resolved_at > now or (age_days < 3 and rng.random() < 0.5):
-            resolved_at = None
-        if first_at > now:
-            first_at = None
-        done = resolved_at is not None
+        responded = created + timedelta(minutes=_lognormal_minutes(rng, 45))
+        resolved = responded + timedelta(minutes=_lognormal_minutes(rng, 900, 1.1))
+        done = resolved <= now and not (age_days < 3 and rng.random() < 0.5)
+        resolved_at = resolved if done else None
+        first_at = responded if responded <= now else None
         status = rng.choice(("resolved", "closed", "closed")) if done else ("in_progress" if first_at else rng.choice(("new", "assigned")))
         if status == "new":
             agent = None
         fr_seconds = (first_at - created).total_seconds() if first_at else None
-        res_seconds = (resolved_at - created).total_seconds() if done else None
+        res_seconds = (resolved - created).total_seconds() if done else None
         fr_met = None if fr_seconds is None else fr_seconds <= FIRST_TARGET_MIN[priority] * 60
         res_met = None if res_seconds is None else res_seconds <= RESOLUTION_TARGET_MIN[priority] * 60
         frustration = round(rng.betavariate(2, 5), 3)
@@ -175,7 +173,7 @@ def generate(n: int, folder: Path, *, seed: int = 11, progress: Callable[[int], 
             category_id=category, priority=priority, customer_id=customer, team_id=team, assignee_id=agent, tags=["load"],
             created_at=created, updated_at=resolved_at or first_at or created, assigned_at=created if agent else None,
             first_response_at=first_at, resolved_at=resolved_at,
-            closed_at=resolved_at + timedelta(days=2) if status == "closed" and resolved_at + timedelta(days=2) < now else None,
+            closed_at=resolved + timedelta(days=2) if done and status == "closed" and resolved + timedelta(days=2) < now else None,
             triaged_at=created + timedelta(seconds=1), category_confidence=round(rng.uniform(0.5, 1), 3),
             sentiment_score=round(rng.uniform(-1, 1), 3), frustration_score=frustration, sla_status=sla_status,
             next_check_at=now + timedelta(minutes=rng.randint(60 * 24, 60 * 24 * 7)) if open_ticket else None,
@@ -194,7 +192,7 @@ def generate(n: int, folder: Path, *, seed: int = 11, progress: Callable[[int], 
             tables["TicketEvent"].add(id=event_id, ticket_id=pk, kind="assigned", detail={"agent_id": agent}, created_at=created)
             event_id += 1
         if first_at:
-            tables["Interaction"].add(id=interaction_id, ticket_id=pk, author_kind="agent", author_id=agent_users.get(agent),
+            tables["Interaction"].add(id=interaction_id, ticket_id=pk, author_kind="agent", author_id=agent and agent_users.get(agent),
                                       channel=channel, body="Thanks, we are on it.", created_at=first_at)  # fmt: skip
             interaction_id += 1
         if rng.random() < 0.06:
@@ -211,7 +209,7 @@ def generate(n: int, folder: Path, *, seed: int = 11, progress: Callable[[int], 
             )  # fmt: skip
             escalation_id += 1
         if done:
-            sent = resolved_at + timedelta(minutes=5)
+            sent = resolved + timedelta(minutes=5)
             answered = rng.random() < 0.35 and sent + timedelta(hours=2) < now
             tables["SatisfactionSurvey"].add(
                 id=survey_id, ticket_id=pk, customer_id=customer, nonce=f"{pk:032x}", team_id=team, agent_id=agent,

@@ -63,7 +63,6 @@ class LockoutMixin:
     """Refuse before checking the password while the account name or address is locked."""
 
     request: HttpRequest | None
-    error_messages: dict[str, str]
 
     def clean(self) -> dict[str, Any]:
         username = str(getattr(self, "data", {}).get("username", ""))
@@ -97,7 +96,7 @@ class LoginView(auth_views.LoginView):
     form_class = LockoutAuthenticationForm
     redirect_authenticated_user = True
 
-    def form_invalid(self, form: forms.Form) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_invalid(form)
         if _locked(form):
             response.status_code = 429

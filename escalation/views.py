@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _optional_int(value: str | None) -> int | None:
-    if value in (None, ""):
+    if not value:
         return None
     number = int(value)  # ValueError → 400 below
     if number < 1:

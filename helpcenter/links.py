@@ -47,7 +47,7 @@ def ticket_for_status(token: str) -> Any:
     from tickets.models import Ticket
 
     payload = _load(token, salt=STATUS_SALT, max_age=timedelta(days=settings.STATUS_LINK_MAX_AGE_DAYS))
-    ticket = Ticket.objects.select_related("customer").filter(pk=payload.get("t"), customer_id=payload.get("c")).first()
+    ticket = Ticket.objects.select_related("customer").filter(pk=payload.get("t") or 0, customer_id=payload.get("c") or 0).first()
     if ticket is None:
         raise LinkError("This request no longer exists.", 404)
     return ticket

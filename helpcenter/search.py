@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -18,6 +20,7 @@ def published() -> QuerySet[KnowledgeArticle]:
 
 def search(query: str, *, limit: int = 20, log: bool = True) -> list[KnowledgeArticle]:
     """Published articles for ``query``, best first; every search is logged (no results = content gap)."""
+    results: list[Any]
     query = " ".join(query.split())[:MAX_QUERY]
     if not query:
         return []

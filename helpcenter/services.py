@@ -98,7 +98,7 @@ def answer_auto_reply(*, token: str, answer: str) -> AutoReplyAnswer:
     if answer not in ("yes", "no"):
         raise links.LinkError("Choose yes or no.", 400)
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().filter(pk=payload.get("t"), auto_reply_article_id=payload.get("a")).first()
+        ticket = Ticket.objects.select_for_update().filter(pk=payload.get("t") or 0, auto_reply_article_id=payload.get("a") or 0).first()
         if ticket is None:
             raise links.LinkError("This link is not valid. Please use the link from your e-mail as it is.", 400)
         answered = TicketEvent.objects.filter(ticket=ticket, kind__in=("auto_resolved", "auto_reply_declined")).exists()

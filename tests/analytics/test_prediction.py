@@ -103,9 +103,11 @@ def test_scoring_touches_only_customers_with_recent_activity() -> None:
     for rating in (1, 2):
         ticket = TicketFactory.create(customer=unhappy, status="resolved", repeat_count=1, created_at=now - timedelta(hours=1))
         SatisfactionSurvey.objects.create(ticket=ticket, customer=unhappy, answered_at=now - timedelta(minutes=30), rating=rating)
-    Escalation.objects.create(ticket=Ticket.objects.filter(customer=unhappy).first(), tier="on_call", score=0.9, recommendation="immediate")
+    first = Ticket.objects.filter(customer=unhappy).earliest("id")
+    Escalation.objects.create(ticket=first, tier="on_call", score=0.9, recommendation="immediate")
 
     assert prediction.score_churn(since=now - timedelta(hours=2), now=now) == 1
     unhappy.refresh_from_db()
+    assert unhappy.churn_score is not None
     assert unhappy.churn_risk == "high" and unhappy.churn_score > 0.6 and unhappy.churn_factors[0]["factor"] == "recent satisfaction"
     assert Customer.objects.get(pk=quiet.pk).churn_scored_at is None

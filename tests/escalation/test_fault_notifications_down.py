@@ -73,4 +73,5 @@ def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(celery_w
     finally:
         controller.stop()
     assert Notification.objects.get(channel="webhook").status == "failed"  # not selected, left alone
-    assert timedelta(0) <= timezone.now() - Notification.objects.get(pk=email.pk).sent_at < timedelta(minutes=2)
+    sent_at = Notification.objects.get(pk=email.pk).sent_at
+    assert sent_at is not None and timedelta(0) <= timezone.now() - sent_at < timedelta(minutes=2)

@@ -147,13 +147,15 @@ def test_auto_reply_yes_resolves_and_no_keeps_the_ticket_with_agents(
 def test_auto_reply_only_when_the_category_allows_and_triage_is_sure(
     article: KnowledgeArticle, django_capture_on_commit_callbacks: Any
 ) -> None:
-    article.category.allow_auto_reply = False
-    article.category.save()
+    category = article.category
+    assert category is not None
+    category.allow_auto_reply = False
+    category.save()
     ticket = intake(django_capture_on_commit_callbacks)
     assert ticket.auto_reply_sent_at is None and not mail.outbox
     TriageSettings.objects.update_or_create(pk=1, defaults={"auto_reply_min_score": 0.99})
-    article.category.allow_auto_reply = True
-    article.category.save()
+    category.allow_auto_reply = True
+    category.save()
     assert intake(django_capture_on_commit_callbacks, email="x@example.com").auto_reply_sent_at is None
 
 

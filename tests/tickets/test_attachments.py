@@ -94,6 +94,6 @@ def test_download_is_forced_with_a_safe_name_and_a_sandbox(make_user: Any) -> No
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"] == 'attachment; filename="quote__ filename=evil.html"'
     assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
-    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"
+    assert response.getvalue() == b"<script>alert(1)</script>"
     page = client.get(f"/console/ticket/{result.ticket.pk}/")
     assert f'href="/console/attachment/{attachment.pk}/"'.encode() in page.content
