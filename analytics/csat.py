@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import SatisfactionSurvey
-from helpcenter.links import status_url
+from helpcenter.links import LinkError, load_signed, status_url
 from tickets.models import Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
@@ -32,12 +32,9 @@ SALT = "analytics.csat"
 MAX_COMMENT = 2000
 
 
-class SurveyLinkError(Exception):
-    """Why a survey link cannot be used; ``status`` is the HTTP status of the page shown."""
-
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
-        self.status = status
+# Why a survey link cannot be used; ``status`` is the HTTP status of the page shown.
+SurveyLinkError = LinkError
+INVALID = "This survey link is not valid. Please use the link from your e-mail as it is."
 
 
 @dataclass(frozen=True)
@@ -57,16 +54,13 @@ def survey_url(survey: SatisfactionSurvey, rating: int | None = None) -> str:
 
 def survey_for_token(token: str) -> SatisfactionSurvey:
     """The survey a link points to, or ``SurveyLinkError`` (tampered 400, expired 410, used 409)."""
-    max_age = timedelta(days=settings.CSAT_LINK_MAX_AGE_DAYS)
-    try:
-        payload = signing.loads(token, salt=SALT, max_age=max_age)
-    except signing.SignatureExpired:
-        raise SurveyLinkError("This survey link has expired. Thank you all the same.", 410) from None
-    except signing.BadSignature:
-        raise SurveyLinkError("This survey link is not valid. Please use the link from your e-mail as it is.", 400) from None
-    survey = SatisfactionSurvey.objects.select_related("ticket").filter(pk=payload.get("s"), nonce=payload.get("n")).first()
+    payload = load_signed(
+        token, salt=SALT, max_age=timedelta(days=settings.CSAT_LINK_MAX_AGE_DAYS),
+        expired="This survey link has expired. Thank you all the same.", invalid=INVALID,
+    )  # fmt: skip
+    survey = SatisfactionSurvey.objects.select_related("ticket").filter(pk=payload.get("s") or 0, nonce=payload.get("n") or "").first()
     if survey is None:
-        raise SurveyLinkError("This survey link is not valid. Please use the link from your e-mail as it is.", 400)
+        raise SurveyLinkError(INVALID, 400)
     if survey.answered_at is not None:
         raise SurveyLinkError("This survey has already been answered. Thank you!", 409)
     return survey

@@ -23,15 +23,21 @@ class LinkError(Exception):
         self.status = status
 
 
-def _load(token: str, *, salt: str, max_age: timedelta) -> dict[str, Any]:
+INVALID = "This link is not valid. Please use the link from your e-mail as it is."
+
+
+def load_signed(
+    token: str, *, salt: str, max_age: timedelta, expired: str = "This link has expired.", invalid: str = INVALID
+) -> dict[str, Any]:
+    """The payload of a signed customer link, or ``LinkError``: tampered or foreign 400, expired 410."""
     try:
         payload = signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired:
-        raise LinkError("This link has expired.", 410) from None
+        raise LinkError(expired, 410) from None
     except signing.BadSignature:
-        raise LinkError("This link is not valid. Please use the link from your e-mail as it is.", 400) from None
+        raise LinkError(invalid, 400) from None
     if not isinstance(payload, dict):
-        raise LinkError("This link is not valid. Please use the link from your e-mail as it is.", 400)
+        raise LinkError(invalid, 400)
     return payload
 
 
@@ -46,7 +52,7 @@ def status_url(ticket: Any) -> str:
 def ticket_for_status(token: str) -> Any:
     from tickets.models import Ticket
 
-    payload = _load(token, salt=STATUS_SALT, max_age=timedelta(days=settings.STATUS_LINK_MAX_AGE_DAYS))
+    payload = load_signed(token, salt=STATUS_SALT, max_age=timedelta(days=settings.STATUS_LINK_MAX_AGE_DAYS))
     ticket = Ticket.objects.select_related("customer").filter(pk=payload.get("t") or 0, customer_id=payload.get("c") or 0).first()
     if ticket is None:
         raise LinkError("This request no longer exists.", 404)
@@ -62,4 +68,4 @@ def auto_reply_url(ticket: Any, article_id: int, answer: str) -> str:
 
 
 def auto_reply_payload(token: str) -> dict[str, Any]:
-    return _load(token, salt=AUTO_REPLY_SALT, max_age=timedelta(hours=settings.AUTO_REPLY_ANSWER_HOURS))
+    return load_signed(token, salt=AUTO_REPLY_SALT, max_age=timedelta(hours=settings.AUTO_REPLY_ANSWER_HOURS))

@@ -5,7 +5,6 @@ from typing import Any
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,9 +12,8 @@ from analytics.models import DailyStat, SatisfactionSurvey
 from analytics.tasks import refresh_rollups
 from escalation.models import Escalation
 from tests.conftest import wait_for
-from tests.escalation.test_notifications import Inbox
 from tests.factories import AgentFactory, TeamFactory, TicketFactory
-from tests.servers import free_port
+from tests.mailserver import smtp_server
 from tickets.models import Ticket
 from tickets.services import change_status
 
@@ -23,12 +21,8 @@ pytestmark = pytest.mark.integration
 
 
 def test_survey_mail_link_answer_follow_up_and_rollup(celery_worker_process: Any, live_server: Any) -> None:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        celery_worker_process(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), PUBLIC_BASE_URL=live_server.url)
+    with smtp_server() as inbox:
+        celery_worker_process(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(inbox.port), PUBLIC_BASE_URL=live_server.url)
         team = TeamFactory.create()
         agent = AgentFactory.create()
         agent.teams.add(team)
@@ -36,8 +30,6 @@ def test_survey_mail_link_answer_follow_up_and_rollup(celery_worker_process: Any
         with transaction.atomic():
             change_status(ticket=ticket, status="resolved", by=agent.user)
         wait_for(lambda: inbox.messages, timeout=60, what="survey e-mail through the SMTP server")
-    finally:
-        controller.stop()
 
     message = inbox.messages[0]
     assert message["To"] == ticket.customer.email and f"[#{ticket.pk}] How did we do?" in message["Subject"]

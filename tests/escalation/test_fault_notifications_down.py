@@ -9,15 +9,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import Client
 from django.utils import timezone
 
 from escalation.models import Notification
 from escalation.sweep import sweep
 from tests.conftest import wait_for
-from tests.escalation.test_notifications import Inbox
 from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactory
+from tests.mailserver import smtp_server
 from tests.servers import free_port
 from tickets.models import Ticket
 from tickets.services import receive_contact
@@ -59,10 +58,7 @@ def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(celery_w
     page = client.get("/admin/escalation/notification/?status__exact=failed")
     assert page.status_code == 200 and "boss@desk.example" in page.text and page.text.count('class="field-short_error"') == 2
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
-    controller.start()  # the mail server is back
-    try:
+    with smtp_server(smtp_port) as inbox:  # the mail server is back
         email = Notification.objects.get(channel="email")
         response = client.post(
             "/admin/escalation/notification/", {"action": "retry", "_selected_action": [email.pk], "index": 0}, follow=True
@@ -70,8 +66,6 @@ def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(celery_w
         assert "1 notification(s) queued again." in response.text
         wait_for(lambda: Notification.objects.filter(pk=email.pk, status="sent").exists(), timeout=60, what="resent e-mail")
         assert len(inbox.messages) == 1 and "escalated" in inbox.messages[0]["Subject"]
-    finally:
-        controller.stop()
     assert Notification.objects.get(channel="webhook").status == "failed"  # not selected, left alone
     sent_at = Notification.objects.get(pk=email.pk).sent_at
     assert sent_at is not None and timedelta(0) <= timezone.now() - sent_at < timedelta(minutes=2)

@@ -5,12 +5,10 @@ from typing import Any
 
 import pytest
 import requests
-from aiosmtpd.controller import Controller
 
 from tests.conftest import wait_for
-from tests.escalation.test_notifications import Inbox
 from tests.factories import CategoryFactory
-from tests.servers import free_port
+from tests.mailserver import smtp_server
 from tickets.models import KnowledgeArticle, Ticket, TicketEvent
 from tickets.services import receive_contact
 
@@ -33,20 +31,14 @@ def test_yes_resolves_and_no_leaves_the_ticket_with_agents(celery_worker_process
         title="Reset your password", slug="reset-password", category=category,
         body="Choose Forgot password on the sign-in page; the password reset e-mail arrives in minutes.",
     )  # fmt: skip
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        celery_worker_process(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), PUBLIC_BASE_URL=live_server.url)
+    with smtp_server() as inbox:
+        celery_worker_process(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(inbox.port), PUBLIC_BASE_URL=live_server.url)
         tickets = [
             receive_contact(channel="web_form", customer_email=email, subject="Password reset e-mail never arrives",
                             body="I asked for a password reset twice but no e-mail came.").ticket
             for email in ("yes@example.com", "no@example.com")
         ]  # fmt: skip
         wait_for(lambda: len(inbox.messages) >= 2, timeout=90, what="two auto-replies through the SMTP server")
-    finally:
-        controller.stop()
 
     by_recipient = {m["To"]: m.get_payload(decode=True).decode() for m in inbox.messages}
     pattern = rf"({re.escape(live_server.url)}/auto-reply/[^/\s]+/(?:yes|no)/)"
