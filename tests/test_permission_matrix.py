@@ -132,3 +132,20 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
     }  # fmt: skip
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith(("console-", "api-"))}
     assert names <= covered | same_guard, sorted(names - covered - same_guard)
+
+
+def test_a_customer_link_opens_only_its_own_request(world: dict[str, Any]) -> None:
+    """The "customer link" role: a signed status link shows one request and opens nothing else."""
+    from helpcenter.links import status_token
+
+    mine = world["ticket"]
+    other = TicketFactory.create(subject="Somebody else's problem")
+    token = status_token(mine)
+    customer = Client()
+    page = customer.get(f"/t/{token}/")
+    assert page.status_code == 200 and mine.subject in page.text and other.subject not in page.text
+    assert customer.get(f"/survey/{token}/").status_code == 400  # a status link is not a survey link
+    assert customer.post(f"/auto-reply/{token}/yes/").status_code == 400
+    for path in ("/console/queue/mine/", f"/console/ticket/{mine.pk}/", "/console/dashboards/sla/", "/admin/"):
+        check(customer.get(path), LOGIN)
+    assert customer.get(f"/api/v1/tickets/{mine.pk}/").status_code == 401
