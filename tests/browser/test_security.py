@@ -52,12 +52,14 @@ def test_stored_xss_payloads_are_inert_in_console_and_admin(page: Page, live_ser
     team = TeamFactory.create(name="Payments")
     agent = AgentFactory.create(user=UserFactory.create(role="supervisor", is_staff=True))
     agent.teams.add(team)
-    customer = CustomerFactory.create(name=PAYLOAD, email="evil@example.com")
-    ticket = TicketFactory.create(subject=PAYLOAD, body=PAYLOAD, customer=customer, team=team, status="triaged", priority=1)
+    customer = CustomerFactory.create(name=PAYLOAD, email="evil@example.com", churn_risk="high", churn_score=0.9,
+                                      churn_factors=[{"factor": PAYLOAD, "weight": 0.9}])  # fmt: skip
+    ticket = TicketFactory.create(subject=PAYLOAD, body=PAYLOAD, customer=customer, team=team, status="triaged", priority=1,
+                                  predicted_satisfaction=0.1, satisfaction_factors=[{"signal": PAYLOAD, "effect": -0.5}])  # fmt: skip
     InteractionFactory.create(ticket=ticket, author_kind=AuthorKind.CUSTOMER, body=PAYLOAD)
     login(page, live_server, agent.user.username, PASSWORD)
 
-    for path in ("/console/queue/team/", f"/console/ticket/{ticket.pk}/"):
+    for path in ("/console/queue/team/", f"/console/ticket/{ticket.pk}/", "/console/dashboards/satisfaction/"):
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("main")).to_contain_text("window.__xss")  # shown as text
         assert page.evaluate("typeof window.__xss") == "undefined"
