@@ -316,12 +316,13 @@ def volume_dashboard(filters: Filters) -> dict[str, Any]:
     load = dict(
         Ticket.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False).values_list("assignee").annotate(n=Count("id")).order_by()
     )
+    deflection = _deflection(filters)[0]
     per_key_day: dict[str, dict[str, int]] = defaultdict(dict)
     for key, day, created in _stats(filters, filters.by, by_day=True).filter(created__gt=0).values_list("key", "day", "created"):
         per_key_day[key][day.isoformat()] = created
     labels = _labels(filters.by, list(per_key_day))
     return {
-        "totals": _volume_shape(_total(filters, ())),
+        "totals": {**_volume_shape(_total(filters, ())), **{k: deflection[k] for k in ("deflected", "deflection_rate", "auto_resolved")}},
         "backlog": {status: backlog.get(status, 0) for status in OPEN_STATUSES},
         "backlog_total": sum(backlog.values()),
         "breakdown": _breakdown_rows(filters, filters.by, _volume_shape, ()),
@@ -357,12 +358,11 @@ def _day_range(filters: Filters) -> tuple[Any, Any]:
     return day_bounds(filters.start)[0], day_bounds(filters.end)[1]
 
 
-def selfservice_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any]:
-    """Deflection, auto-resolution, article helpfulness and content gaps (searches without results)."""
+def _deflection(filters: Filters) -> tuple[dict[str, Any], dict[date, int], dict[date, int]]:
+    """Deflected contacts vs web-form tickets, and auto-replies: totals, deflections and web tickets per day."""
     from django.db.models.functions import TruncDate
 
-    from helpcenter.models import Deflection, SearchLog
-    from tickets.models import KnowledgeArticle
+    from helpcenter.models import Deflection
 
     since, until = _day_range(filters)
     deflections = Deflection.objects.filter(created_at__gte=since, created_at__lt=until)
@@ -381,6 +381,26 @@ def selfservice_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any
         sent=Count("id"), resolved=Count("id", filter=Q(auto_resolved=True)),
         reopened=Count("id", filter=Q(auto_resolved=True, reopen_count__gt=0)),
     )  # fmt: skip
+    totals = {
+        "deflected": deflected,
+        "web_form_tickets": web_tickets,
+        "deflection_rate": ratio(deflected, deflected + web_tickets),
+        "auto_replies": auto["sent"],
+        "auto_resolved": auto["resolved"],
+        "auto_resolution_rate": ratio(auto["resolved"], auto["sent"]),
+        "auto_resolved_reopen_rate": ratio(auto["reopened"], auto["resolved"]),
+    }
+    return totals, deflected_by_day, web_by_day
+
+
+def selfservice_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any]:
+    """Deflection, auto-resolution, article helpfulness and content gaps (searches without results)."""
+    from helpcenter.models import Deflection, SearchLog
+    from tickets.models import KnowledgeArticle
+
+    since, until = _day_range(filters)
+    totals, deflected_by_day, web_by_day = _deflection(filters)
+    deflections = Deflection.objects.filter(created_at__gte=since, created_at__lt=until)
     by_article = deflections.values("article_id", "article__title").annotate(n=Count("id")).order_by("-n", "article__title")[:limit]
     voted = KnowledgeArticle.objects.filter(is_published=True).annotate(vote_total=F("helpful_count") + F("not_helpful_count"))
     gaps = (
@@ -388,15 +408,7 @@ def selfservice_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any
         .values("query").annotate(n=Count("id")).order_by("-n", "query")[:limit]
     )  # fmt: skip
     return {
-        "totals": {
-            "deflected": deflected,
-            "web_form_tickets": web_tickets,
-            "deflection_rate": ratio(deflected, deflected + web_tickets),
-            "auto_replies": auto["sent"],
-            "auto_resolved": auto["resolved"],
-            "auto_resolution_rate": ratio(auto["resolved"], auto["sent"]),
-            "auto_resolved_reopen_rate": ratio(auto["reopened"], auto["resolved"]),
-        },
+        "totals": totals,
         "breakdown": [
             {"key": str(row["article_id"]), "label": row["article__title"] or "(deleted)", "deflected": row["n"]} for row in by_article
         ],
