@@ -78,7 +78,7 @@ def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
     worst = max(stats["p95_ms"] for stats in pages.values())
     return {
         "tickets": loaded["tickets"],
-        "agent": {"username": agent.user.get_username(), "open_tickets": agent.open},  # type: ignore[attr-defined]
+        "agent": {"username": agent.user.get_username(), "open_tickets": agent.open},
         "pages": pages,
         "worst_page_p95_ms": worst,
         "target_p95_ms": TARGET_P95_MS,
