@@ -22,7 +22,7 @@ def main() -> int:
     setup_django()
     from django.core.management import call_command
 
-    from bench import dashboards, foundation, pages, routing_sim, sweep, triage, triage_pipeline
+    from bench import dashboards, e2e, foundation, pages, routing_sim, sweep, triage, triage_pipeline
 
     call_command("migrate", verbosity=0)
     results: dict[str, Any] = {
@@ -38,6 +38,8 @@ def main() -> int:
         # Loads BENCH_N realistic tickets (default 1,000,000: a year with outcomes, escalations, CSAT).
         ("dashboards", lambda: dashboards.run(n=int(os.environ.get("BENCH_N", "1000000")))),
         ("pages", lambda: pages.run(n=int(os.environ.get("BENCH_N", "1000000")))),
+        # The real stack (gunicorn, worker, beat) under increasing API load, on the loaded database.
+        ("e2e", e2e.run),
         # Last: it loads BENCH_SWEEP_N open tickets (default 1,000,000) into the throwaway database.
         ("sweep", lambda: sweep.run(n=int(os.environ.get("BENCH_SWEEP_N", "1000000")))),
     ):
