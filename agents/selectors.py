@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from agents.models import Agent, Availability
 from escalation.models import Escalation
@@ -53,9 +53,9 @@ def queue_filter(slug: str, agent: Agent | None) -> Q:
 
 
 def queue_counts(*, user: Any) -> dict[str, int]:
-    """Every queue's size in one aggregate query."""
+    """Every queue's size in one aggregate query over open tickets only (the partial ``ticket_open_idx``)."""
     agent = getattr(user, "agent", None)
-    base = visible_tickets(user=user).order_by()
+    base = visible_tickets(user=user).filter(status__in=OPEN_STATUSES).order_by()
     return base.aggregate(**{queue.slug.replace("-", "_"): Count("id", filter=queue_filter(queue.slug, agent)) for queue in QUEUES})
 
 
@@ -169,26 +169,27 @@ def team_board(*, user: Any) -> list[dict[str, Any]]:
     if not user.has_perm("tickets.view_all_tickets"):
         own = getattr(user, "agent", None)
         agents = agents.filter(teams__in=own.teams.all()).distinct() if own else agents.none()
-    agents = agents.annotate(
-        open_count=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES)),
-        oldest_open=Min("tickets__created_at", filter=Q(tickets__status__in=OPEN_STATUSES)),
-    ).order_by("availability", "user__username")
     order = {Availability.ONLINE: 0, Availability.AWAY: 1, Availability.OFFLINE: 2}
-    agent_list = list(agents)
-    # Open tickets of every agent on the board in one query (bounded by their capacities).
+    agent_list = list(agents.order_by("availability", "user__username"))
+    # Open tickets of every agent on the board in one query (bounded by their capacities): counts and the
+    # oldest come from these rows, not from a join over every ticket an agent ever had.
     open_by_agent: dict[int, list[Ticket]] = {}
-    open_tickets = Ticket.objects.filter(assignee__in=agent_list, status__in=OPEN_STATUSES).only("id", "subject", "priority", "assignee_id")
+    open_tickets = Ticket.objects.filter(assignee__in=agent_list, status__in=OPEN_STATUSES).only(
+        "id", "subject", "priority", "assignee_id", "created_at"
+    )
     for ticket in open_tickets.order_by("priority", "created_at"):
         open_by_agent.setdefault(ticket.assignee_id or 0, []).append(ticket)
-    board = [
-        {
-            "agent": a,
-            "open": a.open_count,
-            "capacity": a.capacity,
-            "oldest": a.oldest_open,
-            "load_pct": round(100 * a.open_count / a.capacity) if a.capacity else 100,
-            "tickets": open_by_agent.get(a.pk, []),
-        }
-        for a in agent_list
-    ]
+    board = []
+    for a in agent_list:
+        mine = open_by_agent.get(a.pk, [])
+        board.append(
+            {
+                "agent": a,
+                "open": len(mine),
+                "capacity": a.capacity,
+                "oldest": min((t.created_at for t in mine), default=None),
+                "load_pct": round(100 * len(mine) / a.capacity) if a.capacity else 100,
+                "tickets": mine,
+            }
+        )
     return sorted(board, key=lambda row: (order.get(row["agent"].availability, 3), row["agent"].user.username))

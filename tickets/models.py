@@ -220,7 +220,10 @@ class Ticket(models.Model):
             models.Index(fields=["priority", "created_at"], condition=Q(needs_triage=True), name="ticket_needs_triage_idx"),
             # The escalation sweep reads only rows whose check is due, oldest first.
             models.Index(fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_next_check_idx"),
-            models.Index(fields=["sla_status", "priority", "created_at"], name="ticket_sla_status_idx"),
+            # At-risk and breached queues: open tickets only (closed breached ones would fill the index).
+            models.Index(
+                fields=["sla_status", "priority", "created_at"], condition=Q(status__in=OPEN_STATUSES), name="ticket_open_sla_idx"
+            ),
             # The recovery sweep looks only at tickets that were never triaged.
             models.Index(fields=["created_at"], condition=Q(triaged_at__isnull=True), name="ticket_untriaged_idx"),
             # Dashboard rollups read a day of resolutions / first responses at a time.
