@@ -81,6 +81,13 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": config.database_settings(ENV, VAR_DIR)}
+# Optional read replica for the dashboards' rollup reads (see escalation/db_router.py).
+if config.env_str(ENV, "DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **config.database_settings({**ENV, "DATABASE_URL": config.env_str(ENV, "DATABASE_REPLICA_URL")}, VAR_DIR),
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["escalation.db_router.DashboardReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = config.cache_settings(ENV, VAR_DIR)
 

@@ -1,6 +1,7 @@
 """Settings come only from the environment, with safe embedded defaults and loud errors."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -78,3 +79,31 @@ def test_production_requires_a_real_secret_key(tmp_path: Path) -> None:
 def test_cache_is_redis_when_redis_url_is_set(tmp_path: Path) -> None:
     assert config.cache_settings({"REDIS_URL": "redis://r/0"}, tmp_path)["default"]["BACKEND"].endswith("RedisCache")
     assert config.cache_settings({}, tmp_path)["default"]["BACKEND"].endswith("FileBasedCache")
+
+
+def test_dashboard_rollups_read_from_the_replica_only_when_one_is_configured(settings: Any) -> None:
+    from analytics.models import DailyStat
+    from escalation.db_router import DashboardReplicaRouter
+    from tickets.models import Ticket
+
+    router = DashboardReplicaRouter()
+    assert router.db_for_read(DailyStat) is None  # no replica: everything on the primary
+    settings.DATABASES = {**settings.DATABASES, "replica": {**settings.DATABASES["default"], "TEST": {"MIRROR": "default"}}}
+    assert router.db_for_read(DailyStat) == "replica"
+    assert router.db_for_read(Ticket) is None and router.db_for_write(DailyStat) is None
+    assert router.allow_migrate("replica", "analytics") is False and router.allow_migrate("default", "analytics") is None
+
+
+def test_replica_url_is_read_from_the_environment(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = "from django.conf import settings as s; print(s.DATABASES['replica']['HOST'], s.DATABASES['replica']['TEST']['MIRROR'])"
+    env = {"PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path), "DATABASE_REPLICA_URL": "postgres://u:p@replica.internal:5432/desk",
+           "DJANGO_SETTINGS_MODULE": "escalation.settings"}  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "replica.internal default", out.stderr[-500:]
