@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from agents.models import Agent, Availability
 from escalation.models import Escalation
@@ -163,6 +164,9 @@ def queue_page(*, user: Any, queue: str, filters: dict[str, str], cursor: str = 
     return QueuePage(tickets=rows, next_cursor=_cursor_for(sort, rows[-1]) if has_more and rows else None, filters=applied)
 
 
+BOARD_TICKETS_PER_AGENT = 15
+
+
 def team_board(*, user: Any) -> list[dict[str, Any]]:
     """Agents the supervisor may see with availability, load vs capacity and their oldest open ticket."""
     agents = Agent.objects.select_related("user").prefetch_related("teams")
@@ -171,25 +175,28 @@ def team_board(*, user: Any) -> list[dict[str, Any]]:
         agents = agents.filter(teams__in=own.teams.all()).distinct() if own else agents.none()
     order = {Availability.ONLINE: 0, Availability.AWAY: 1, Availability.OFFLINE: 2}
     agent_list = list(agents.order_by("availability", "user__username"))
-    # Open tickets of every agent on the board in one query (bounded by their capacities): counts and the
-    # oldest come from these rows, not from a join over every ticket an agent ever had.
-    open_by_agent: dict[int, list[Ticket]] = {}
-    open_tickets = Ticket.objects.filter(assignee__in=agent_list, status__in=OPEN_STATUSES).only(
-        "id", "subject", "priority", "assignee_id", "created_at"
-    )
-    for ticket in open_tickets.order_by("priority", "created_at"):
-        open_by_agent.setdefault(ticket.assignee_id or 0, []).append(ticket)
+    ids = [a.pk for a in agent_list]
+    open_tickets = Ticket.objects.filter(assignee__in=ids, status__in=OPEN_STATUSES).order_by()
+    # Counts and the oldest per agent from the partial index of open tickets, not a join over every ticket ever.
+    stats = {row["assignee_id"]: row for row in open_tickets.values("assignee_id").annotate(n=Count("id"), oldest=Min("created_at"))}
+    # The reassign list shows each agent's most urgent BOARD_TICKETS_PER_AGENT tickets (one windowed query).
+    ranked = open_tickets.annotate(
+        rank=Window(RowNumber(), partition_by=[F("assignee_id")], order_by=[F("priority").asc(), F("created_at").asc()])
+    ).filter(rank__lte=BOARD_TICKETS_PER_AGENT)
+    listed: dict[int, list[Ticket]] = {}
+    for ticket in ranked.only("id", "subject", "priority", "assignee_id", "created_at").order_by("priority", "created_at"):
+        listed.setdefault(ticket.assignee_id or 0, []).append(ticket)
     board = []
     for a in agent_list:
-        mine = open_by_agent.get(a.pk, [])
+        open_count = stats.get(a.pk, {}).get("n", 0)
         board.append(
             {
                 "agent": a,
-                "open": len(mine),
+                "open": open_count,
                 "capacity": a.capacity,
-                "oldest": min((t.created_at for t in mine), default=None),
-                "load_pct": round(100 * len(mine) / a.capacity) if a.capacity else 100,
-                "tickets": mine,
+                "oldest": stats.get(a.pk, {}).get("oldest"),
+                "load_pct": round(100 * open_count / a.capacity) if a.capacity else 100,
+                "tickets": listed.get(a.pk, []),
             }
         )
     return sorted(board, key=lambda row: (order.get(row["agent"].availability, 3), row["agent"].user.username))

@@ -222,3 +222,22 @@ def test_inbox_override_reassigns_with_the_usual_checks(desk: dict[str, Any]) ->
     ticket = Ticket.objects.get(pk=desk["own"].pk)
     assert (ticket.assignee, ticket.priority) == (other, 0)
     assert Escalation.objects.get(pk=escalation.pk).tier == "executive"
+
+
+def test_team_board_counts_every_open_ticket_but_lists_the_most_urgent(desk: dict[str, Any], make_user: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agents.selectors import BOARD_TICKETS_PER_AGENT, team_board
+
+    agent, team = desk["agent"], desk["team"]
+    now = timezone.now()
+    urgent = TicketFactory.create(team=team, assignee=agent, status="in_progress", priority=0, created_at=now)
+    for index in range(BOARD_TICKETS_PER_AGENT + 5):
+        TicketFactory.create(team=team, assignee=agent, status="assigned", priority=3, created_at=now - timedelta(hours=index))
+    TicketFactory.create(team=team, assignee=agent, status="resolved", priority=0, created_at=now - timedelta(days=30))  # not open
+    row = next(r for r in team_board(user=make_user(role="supervisor")) if r["agent"] == agent)
+    assert row["open"] == BOARD_TICKETS_PER_AGENT + 5 + 2  # + the desk's own ticket and the urgent one
+    assert row["oldest"] == now - timedelta(hours=BOARD_TICKETS_PER_AGENT + 4)
+    assert len(row["tickets"]) == BOARD_TICKETS_PER_AGENT and row["tickets"][0] == urgent
