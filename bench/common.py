@@ -32,3 +32,38 @@ def latency(call: Callable[[], Any], *, repeat: int = 200, warmup: int = 10) -> 
         "max_ms": round(samples[-1], 2),
         "n": len(samples),
     }
+
+
+def measure_page(client: Any, url: str, *, repeat: int) -> dict[str, Any]:
+    """p50/p95 of GET ``url`` (must answer 200) and the query count of one request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get() -> None:
+        response = client.get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code}")
+
+    with CaptureQueriesContext(connection) as queries:
+        get()
+    count = len(queries)  # now: the log is reset by the next request
+    stats: dict[str, Any] = latency(get, repeat=repeat, warmup=3)
+    stats["queries"] = count
+    return stats
+
+
+def main_at_scale(run: Callable[..., Any], description: str | None) -> int:
+    """``--n`` tickets and ``--repeat`` requests per page; migrate, run, print the JSON."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args()
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(json.dumps(run(args.n, repeat=args.repeat), indent=2))
+    return 0

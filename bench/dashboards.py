@@ -9,21 +9,17 @@ milliseconds and the query count of each. Target: p95 ≤ 150 ms per page at 1,0
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from typing import Any
 
-from bench.common import latency, setup_django
+from bench.common import main_at_scale, measure_page
 
 TARGET_P95_MS = 150.0
 
 
 def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from agents.models import Team
@@ -53,16 +49,7 @@ def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
                 if kind != "page" and variant != "30d":
                     continue
 
-                def get(url: str = url) -> None:
-                    response = client.get(url)
-                    if response.status_code != 200:
-                        raise RuntimeError(f"{url} answered {response.status_code}")
-
-                with CaptureQueriesContext(connection) as queries:
-                    get()
-                count = len(queries)  # now: the log is reset by the next request
-                stats = latency(get, repeat=repeat, warmup=3)
-                stats["queries"] = count
+                stats = measure_page(client, url, repeat=repeat)
                 pages[f"{name}.{kind}.{variant}"] = stats
                 if kind == "page":
                     worst = max(worst, stats["p95_ms"])
@@ -77,16 +64,7 @@ def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
-    setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    print(json.dumps(run(args.n, repeat=args.repeat), indent=2))
-    return 0
+    return main_at_scale(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -9,31 +9,12 @@ the query count of each page. Target: p95 ≤ 150 ms per page at 1,000,000 ticke
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from typing import Any
 
-from bench.common import latency, setup_django
+from bench.common import main_at_scale, measure_page
 
 TARGET_P95_MS = 150.0
-
-
-def _measure(client: Any, url: str, repeat: int) -> dict[str, Any]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    def get() -> None:
-        response = client.get(url)
-        if response.status_code != 200:
-            raise RuntimeError(f"{url} answered {response.status_code}")
-
-    with CaptureQueriesContext(connection) as queries:
-        get()
-    count = len(queries)  # now: the log is reset by the next request
-    stats = latency(get, repeat=repeat, warmup=3)
-    stats["queries"] = count
-    return stats
 
 
 def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
@@ -67,14 +48,14 @@ def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
 
     pages: dict[str, Any] = {}
     for queue in QUEUES:
-        pages[f"queue.{queue.slug}"] = _measure(clients["agent"], f"/console/queue/{queue.slug}/", repeat)
-    pages["queue.team.filtered"] = _measure(clients["agent"], "/console/queue/team/?priority=1&q=load", repeat)
-    pages["queue.team.rows_fragment"] = _measure(clients["agent"], "/console/queue/team/?fragment=rows", repeat)
-    pages["ticket.workspace"] = _measure(clients["agent"], f"/console/ticket/{busiest['ticket']}/", repeat)
-    pages["escalation.inbox"] = _measure(clients["supervisor"], "/console/escalations/", repeat)
-    pages["team.board"] = _measure(clients["supervisor"], "/console/team/", repeat)
-    pages["audit.log"] = _measure(clients["admin"], "/console/audit/", repeat)
-    pages["help.home"] = _measure(anonymous, "/help/", repeat)
+        pages[f"queue.{queue.slug}"] = measure_page(clients["agent"], f"/console/queue/{queue.slug}/", repeat=repeat)
+    pages["queue.team.filtered"] = measure_page(clients["agent"], "/console/queue/team/?priority=1&q=load", repeat=repeat)
+    pages["queue.team.rows_fragment"] = measure_page(clients["agent"], "/console/queue/team/?fragment=rows", repeat=repeat)
+    pages["ticket.workspace"] = measure_page(clients["agent"], f"/console/ticket/{busiest['ticket']}/", repeat=repeat)
+    pages["escalation.inbox"] = measure_page(clients["supervisor"], "/console/escalations/", repeat=repeat)
+    pages["team.board"] = measure_page(clients["supervisor"], "/console/team/", repeat=repeat)
+    pages["audit.log"] = measure_page(clients["admin"], "/console/audit/", repeat=repeat)
+    pages["help.home"] = measure_page(anonymous, "/help/", repeat=repeat)
     worst = max(stats["p95_ms"] for stats in pages.values())
     return {
         "tickets": loaded["tickets"],
@@ -87,16 +68,7 @@ def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
-    setup_django()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    print(json.dumps(run(args.n, repeat=args.repeat), indent=2))
-    return 0
+    return main_at_scale(run, __doc__)
 
 
 if __name__ == "__main__":
