@@ -81,6 +81,7 @@ def _load_process(port: int, token: str, rate: int, seconds: int, tag: str, out:
     total = rate * seconds
     headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
     start = time.monotonic() + 0.5
+    give_up = start + 3 * seconds
     lock = threading.Lock()
     state: dict[str, Any] = {"next": 0, "errors": 0, "ok": 0, "latencies": []}
 
@@ -90,8 +91,8 @@ def _load_process(port: int, token: str, rate: int, seconds: int, tag: str, out:
             with lock:
                 index = state["next"]
                 state["next"] += 1
-            if index >= total:
-                break
+            if index >= total or time.monotonic() > give_up:
+                break  # bounded in count and in time: a server slower than the rate stops the step
             delay = start + index / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
