@@ -20,7 +20,7 @@ from agents.models import Agent, Team
 from analytics.models import DailyStat
 from analytics.rollup import COUNT_FIELDS, merge, quantile
 from escalation.models import Escalation, EscalationTier
-from tickets.models import OPEN_STATUSES, Category, Channel, Customer, Ticket, TicketStatus
+from tickets.models import OPEN_STATUSES, Category, Channel, Customer, Ticket
 
 MAX_DAYS = 731
 BREAKDOWNS = {
@@ -349,7 +349,6 @@ DASHBOARDS: dict[str, tuple[str, Callable[[Filters], dict[str, Any]]]] = {
     "satisfaction": ("Satisfaction", satisfaction_dashboard),
     "volume": ("Volume & workload", volume_dashboard),
 }
-TicketStatusLabels = dict(TicketStatus.choices)
 
 
 def _day_range(filters: Filters) -> tuple[Any, Any]:

@@ -67,3 +67,8 @@ def main_at_scale(run: Callable[..., Any], description: str | None) -> int:
     call_command("migrate", verbosity=0)
     print(json.dumps(run(args.n, repeat=args.repeat), indent=2))
     return 0
+
+
+def against_target(worst_p95_ms: float, target_p95_ms: float) -> dict[str, Any]:
+    """The verdict every page benchmark reports: its worst p95 against the target."""
+    return {"worst_page_p95_ms": worst_p95_ms, "target_p95_ms": target_p95_ms, "meets_target": worst_p95_ms <= target_p95_ms}
