@@ -10,6 +10,7 @@ Manual assignment by supervisors goes through the same ``assign_ticket``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,6 +65,22 @@ def open_ticket_count(agent: Agent) -> int:
     return Ticket.objects.filter(assignee=agent, status__in=OPEN_STATUSES).count()
 
 
+def open_ticket_counts(agent_ids: Iterable[int]) -> dict[int, int]:
+    """Open tickets per agent, counted on the (assignee, status, …) index.
+
+    Not a ``Count`` annotation on the agents: that joins every ticket the agents ever had,
+    and at a million tickets it took a second per routing decision.
+    """
+    rows = (
+        Ticket.objects.filter(assignee_id__in=list(agent_ids), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    return dict(rows)
+
+
 def _facts(ticket: Ticket, at: datetime) -> routing_core.TicketFacts:
     return routing_core.TicketFacts(
         priority=ticket.priority,
@@ -101,12 +118,12 @@ def enabled_rules() -> list[tuple[RoutingRule, routing_core.RuleSpec]]:
 def _candidates(
     *, team_id: int | None, skill_id: int | None, at: datetime, exclude: set[int]
 ) -> tuple[list[routing_core.Candidate], dict[int, str]]:
-    """Online agents of the team (or anyone, without a team) with their load and skill level, in three queries."""
+    """Online agents of the team (or anyone, without a team) with their load and skill level, in four queries."""
     agents_qs = Agent.objects.select_related("user").filter(availability=Availability.ONLINE).exclude(pk__in=exclude)
     if team_id is not None:
         agents_qs = agents_qs.filter(teams=team_id)
-    agents_qs = agents_qs.annotate(open_count=Count("tickets", filter=Q(tickets__status__in=OPEN_STATUSES))).prefetch_related("shifts")
-    agents = {agent.pk: agent for agent in agents_qs}
+    agents = {agent.pk: agent for agent in agents_qs.prefetch_related("shifts")}
+    open_counts = open_ticket_counts(agents)
     levels = dict(AgentSkill.objects.filter(agent_id__in=agents, skill_id=skill_id).values_list("agent_id", "level")) if skill_id else {}
     candidates, off_shift = [], {}
     for agent in agents.values():
@@ -117,7 +134,7 @@ def _candidates(
             routing_core.Candidate(
                 agent_id=agent.pk,
                 skill_level=levels.get(agent.pk) if skill_id else 5,
-                open_tickets=agent.open_count,
+                open_tickets=open_counts.get(agent.pk, 0),
                 capacity=agent.capacity,
                 seniority=agent.seniority,
                 performance_score=agent.performance_score,
