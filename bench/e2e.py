@@ -13,10 +13,12 @@ rate; web RSS ≤ 250 MB, worker with the model loaded ≤ 400 MB.
 from __future__ import annotations
 
 import argparse
+import csv
 import http.client
 import json
 import multiprocessing
 import os
+import random
 import signal
 import socket
 import statistics
@@ -76,7 +78,21 @@ def _durations(tickets: Any, field: str) -> list[float]:
     return [d.total_seconds() for d in tickets.annotate(d=F(field) - F("created_at")).values_list("d", flat=True)]
 
 
-def _load_process(port: int, token: str, rate: int, seconds: int, tag: str, out: Any) -> None:
+def customer_texts() -> list[str]:
+    """Real customer messages (BANKING77 test split, read from ../shared/data), so triage, routing and
+    incident detection see varied text; one fixed sentence when the data set is not there."""
+    from bench.triage import DATASETS
+
+    path = Path(DATASETS["banking77"]["test"])
+    if not path.exists():
+        return ["My card payment was declined at the shop twice today, please help."]
+    with path.open(newline="", encoding="utf-8") as handle:
+        texts = [row["text"].strip() for row in csv.DictReader(handle) if row["text"].strip()]
+    random.Random(7).shuffle(texts)  # the file is grouped by intent; customers are not
+    return texts
+
+
+def _load_process(port: int, token: str, rate: int, seconds: int, tag: str, texts: list[str], out: Any) -> None:
     """Post rate × seconds tickets on a fixed schedule from THREADS keep-alive connections."""
     total = rate * seconds
     headers = {"Content-Type": "application/json", "Authorization": f"Token {token}"}
@@ -96,8 +112,8 @@ def _load_process(port: int, token: str, rate: int, seconds: int, tag: str, out:
             delay = start + index / rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            body = json.dumps({"customer_email": f"load{index % 5000}@e2e.example", "subject": f"{tag} {index} card payment declined",
-                               "body": "My card payment was declined at the shop twice today, please help."})  # fmt: skip
+            text = texts[index % len(texts)]
+            body = json.dumps({"customer_email": f"load{index % 5000}@e2e.example", "subject": f"{tag} {index} {text[:60]}", "body": text})
             sent = time.monotonic()
             good = False
             # One retry on a fresh connection, as HTTP clients do when the server closed an idle keep-alive;
@@ -161,6 +177,7 @@ def run(*, rates: tuple[int, ...] = RATES, seconds: int = STEP_SECONDS) -> dict[
     Agent.objects.update(availability=Availability.ONLINE, capacity=30_000)
     ensure_default_model()  # the worker would train it on its first ticket otherwise
     token = Token.objects.get(user__username="intake-bot").key
+    texts = customer_texts()
     port = _free_port()
     logs = Path(settings.VAR_DIR) / "e2e-logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -190,7 +207,7 @@ def run(*, rates: tuple[int, ...] = RATES, seconds: int = STEP_SECONDS) -> dict[
         for rate in rates:
             tag = f"e2e-{rate}-{int(time.time())}"
             queue = multiprocessing.Queue()  # type: ignore[var-annotated]
-            load = multiprocessing.Process(target=_load_process, args=(port, token, rate, seconds, tag, queue))
+            load = multiprocessing.Process(target=_load_process, args=(port, token, rate, seconds, tag, texts, queue))
             depth: list[int] = []
             rss = {"web_mb": 0.0, "worker_mb": 0.0}
             load.start()
@@ -220,6 +237,7 @@ def run(*, rates: tuple[int, ...] = RATES, seconds: int = STEP_SECONDS) -> dict[
     sustained = max((s["target_per_s"] for s in steps if not s["errors"] and s["achieved_per_s"] >= 0.95 * s["target_per_s"]), default=0)
     half = min(steps, key=lambda s: abs(s["target_per_s"] - sustained / 2)) if steps else None
     return {
+        "texts": f"{len(texts)} BANKING77 test messages" if len(texts) > 1 else "one fixed message",
         "steps": steps,
         "sustained_intake_per_s": sustained,
         "at_half_sustained": {"target_per_s": half["target_per_s"], "post_to_assigned_p95_s": half["post_to_assigned_s"]["p95"]}

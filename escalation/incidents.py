@@ -9,36 +9,72 @@ to it. The category row is locked while deciding, so two workers never open two 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
+from scipy.sparse import csr_matrix, vstack
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 
 from tickets.models import OPEN_STATUSES, Category, Customer, Priority, Ticket, TicketEvent, TicketStatus
 
 INCIDENT_CUSTOMER_EMAIL = "incidents@escalation.invalid"
 MAX_COMPARED = 300
+VECTOR_CACHE_SIZE = 20_000
+
+# Term counts of ticket texts (subject + body as received; they do not change afterwards),
+# hashed so no vocabulary has to be fitted: a ticket's text is tokenised once per worker
+# process, not once for every later ticket of its category it is compared with.
+_COUNTER = HashingVectorizer(ngram_range=(1, 2), stop_words="english", alternate_sign=False, norm=None, n_features=2**20)
+_vectors: OrderedDict[int, csr_matrix] = OrderedDict()
+_vectors_lock = threading.Lock()
 
 
-def similar_recent(ticket: Ticket, *, now: datetime) -> list[Ticket]:
-    """Recent open tickets of the same category that read like this one (including it)."""
+def _term_counts(ids: list[int], texts_of: Callable[[list[int]], dict[int, str]]) -> list[csr_matrix]:
+    """Hashed term counts of these tickets, from the per-process cache; ``texts_of`` reads the others."""
+    with _vectors_lock:
+        found = {pk: _vectors[pk] for pk in ids if pk in _vectors}
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        texts = texts_of(missing)
+        matrix = _COUNTER.transform([texts.get(pk, "") for pk in missing]).tocsr()
+        with _vectors_lock:
+            for i, pk in enumerate(missing):
+                found[pk] = _vectors[pk] = matrix[i]
+            while len(_vectors) > VECTOR_CACHE_SIZE:
+                _vectors.popitem(last=False)
+    return [found[pk] for pk in ids]
+
+
+def similar_recent(ticket: Ticket, *, now: datetime) -> list[tuple[int, int, int | None]]:
+    """Recent open tickets of the same category that read like this one (including it).
+
+    Returns ``(id, customer_id, incident_id)``. Similarity is TF-IDF cosine over word
+    uni- and bigrams, the IDF taken from the compared tickets themselves.
+    """
     window = now - timedelta(minutes=settings.INCIDENT_WINDOW_MINUTES)
-    recent = list(
+    recent: list[tuple[int, int, int | None]] = list(
         Ticket.objects.filter(category_id=ticket.category_id or 0, created_at__gte=window, is_incident=False, status__in=OPEN_STATUSES)
-        .only("id", "subject", "body", "customer_id", "incident_id")
-        .order_by("-created_at")[:MAX_COMPARED]
+        .order_by("-created_at")
+        .values_list("id", "customer_id", "incident_id")[:MAX_COMPARED]
     )
-    if ticket.pk not in {t.pk for t in recent}:
-        recent.append(ticket)
+    if ticket.pk not in {pk for pk, _, _ in recent}:
+        recent.append((ticket.pk, ticket.customer_id, ticket.incident_id))
     if len(recent) < settings.INCIDENT_MIN_CUSTOMERS:
         return []
-    texts = [f"{t.subject} {t.body}" for t in recent]
-    matrix = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit_transform(texts)
-    index = next(i for i, t in enumerate(recent) if t.pk == ticket.pk)
-    scores = cosine_similarity(matrix[index], matrix).ravel()
-    return [t for t, score in zip(recent, scores, strict=True) if score >= settings.INCIDENT_SIMILARITY]
+
+    def texts_of(ids: list[int]) -> dict[int, str]:
+        rows = Ticket.objects.filter(pk__in=ids).values_list("id", "subject", "body")
+        return {pk: f"{subject} {body}" for pk, subject, body in rows}
+
+    counts = _term_counts([pk for pk, _, _ in recent], texts_of)
+    matrix = TfidfTransformer(sublinear_tf=True).fit_transform(vstack(counts).tocsr())
+    index = next(i for i, (pk, _, _) in enumerate(recent) if pk == ticket.pk)
+    scores = (matrix @ matrix[index].T).toarray().ravel()  # rows are unit length: the dot product is the cosine
+    return [row for row, score in zip(recent, scores, strict=True) if score >= settings.INCIDENT_SIMILARITY]
 
 
 def detect_burst(*, ticket_id: int, now: datetime) -> Ticket | None:
@@ -47,7 +83,7 @@ def detect_burst(*, ticket_id: int, now: datetime) -> Ticket | None:
     if ticket is None or ticket.category_id is None or ticket.is_incident or ticket.incident_id:
         return None
     similar = similar_recent(ticket, now=now)
-    if len({t.customer_id for t in similar}) < settings.INCIDENT_MIN_CUSTOMERS:
+    if len({customer_id for _, customer_id, _ in similar}) < settings.INCIDENT_MIN_CUSTOMERS:
         return None
     with transaction.atomic():
         category = Category.objects.select_for_update().get(pk=ticket.category_id)  # one decider per category
@@ -77,7 +113,7 @@ def detect_burst(*, ticket_id: int, now: datetime) -> Ticket | None:
                 next_check_at=now,
             )
             TicketEvent.objects.create(ticket=parent, kind="incident_opened", detail={"first_ticket": ticket.pk, "tickets": len(similar)})
-        children = [t.pk for t in similar if t.incident_id is None]
+        children = [pk for pk, _, incident_id in similar if incident_id is None]
         Ticket.objects.filter(pk__in=children, incident__isnull=True).update(incident=parent, next_check_at=now)
         TicketEvent.objects.bulk_create(
             [TicketEvent(ticket_id=pk, kind="linked_to_incident", detail={"incident": parent.pk}) for pk in children]

@@ -233,6 +233,12 @@ class Ticket(models.Model):
             models.Index(
                 fields=["team", "assignee", "status", "sla_status"], condition=Q(status__in=OPEN_STATUSES), name="ticket_open_idx"
             ),
+            # Routing counts each candidate's open tickets (index-only, whatever their history).
+            models.Index(fields=["assignee"], condition=Q(status__in=OPEN_STATUSES), name="ticket_open_assignee_idx"),
+            # Incident detection compares a new ticket with its category's recent open ones.
+            models.Index(
+                fields=["category", "created_at"], condition=Q(status__in=OPEN_STATUSES, is_incident=False), name="ticket_open_category_idx"
+            ),
             # Auto-replies sent in a date range, for the self-service dashboard.
             models.Index(fields=["auto_reply_sent_at"], condition=Q(auto_reply_sent_at__isnull=False), name="ticket_auto_reply_idx"),
             # Open tickets least likely to end well, for the satisfaction dashboard.

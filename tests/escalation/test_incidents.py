@@ -1,6 +1,7 @@
 """A burst of similar tickets from different customers opens one P0 incident and links the children."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -65,3 +66,26 @@ def test_incident_membership_escalates_the_children() -> None:
     result = sweep(now=NOW)
     assert result.escalated >= 5
     assert all(t.escalations.exists() for t in Ticket.objects.filter(incident=parent))
+
+
+def test_similarity_is_the_tfidf_cosine_and_texts_are_read_once(django_assert_num_queries: Any) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from escalation import incidents
+
+    reports = outage_reports(6)
+    reports += [
+        TicketFactory.create(category=reports[0].category, subject=s, body=s, created_at=NOW, status="triaged")
+        for s in ("Invoice address wrong", "Refund for order 7 please")
+    ]
+    incidents._vectors.clear()
+    with django_assert_num_queries(2):  # the recent tickets, then their texts
+        similar = {pk for pk, _, _ in incidents.similar_recent(reports[0], now=NOW)}
+    with django_assert_num_queries(1):  # texts come from the cache now
+        assert {pk for pk, _, _ in incidents.similar_recent(reports[0], now=NOW)} == similar
+    texts = [f"{t.subject} {t.body}" for t in reports]
+    matrix = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit_transform(texts)
+    expected = {t.pk for t, score in zip(reports, cosine_similarity(matrix[0], matrix).ravel(), strict=True) if score >= 0.3}
+    assert similar == expected
+    assert len(similar) == 6  # the outage reports, not the invoice or the refund
