@@ -215,6 +215,24 @@ def check_ticket(
     return escalation
 
 
+def check_one(ticket_id: int) -> None:
+    """Check one ticket now (burst detection, SLA, score, escalation), outside the periodic sweep."""
+    from escalation.incidents import detect_burst
+
+    detect_burst(ticket_id=ticket_id, now=timezone.now())
+    with transaction.atomic():
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",)).select_related("customer", "category", "sla_policy").filter(pk=ticket_id).first()
+        )
+        if ticket is None:
+            return
+        rules = list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
+        check_ticket(ticket, now=timezone.now(), config=EscalationSettings.current(), rules=rules)
+        ticket.save(
+            update_fields=["priority", "team", "assignee", "updated_at", "predicted_satisfaction", "satisfaction_factors", *sla.SLA_FIELDS]
+        )
+
+
 def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000) -> SweepResult:
     """Check every ticket whose ``next_check_at`` has passed."""
     now = now or timezone.now()

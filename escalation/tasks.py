@@ -38,27 +38,9 @@ def sweep_escalations() -> int:
 )
 def check_ticket_now(ticket_id: int) -> None:
     """Intake, triage and new messages ask for an immediate check instead of waiting for the sweep."""
-    from django.db import transaction
-    from django.utils import timezone
+    from escalation.sweep import check_one
 
-    from escalation import sla
-    from escalation.incidents import detect_burst
-    from escalation.models import EscalationRule, EscalationSettings
-    from escalation.sweep import check_ticket
-    from tickets.models import Ticket
-
-    detect_burst(ticket_id=ticket_id, now=timezone.now())
-    with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_for_update(of=("self",)).select_related("customer", "category", "sla_policy").filter(pk=ticket_id).first()
-        )
-        if ticket is None:
-            return
-        rules = list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
-        check_ticket(ticket, now=timezone.now(), config=EscalationSettings.current(), rules=rules)
-        ticket.save(
-            update_fields=["priority", "team", "assignee", "updated_at", "predicted_satisfaction", "satisfaction_factors", *sla.SLA_FIELDS]
-        )
+    check_one(ticket_id)
 
 
 @shared_task(name="escalation.send_notification", bind=True, ignore_result=True, acks_late=True, max_retries=None)

@@ -16,8 +16,13 @@ logger = logging.getLogger(__name__)
 
 @retrying_task("tickets.triage_ticket")
 def triage_ticket(ticket_id: int) -> None:
-    """Classify, score and explain one ticket (no-op when it is gone or already triaged)."""
-    triage_service.triage_ticket(ticket_id=ticket_id)
+    """Classify, score and explain one ticket, then route and check it (triage is a no-op when done).
+
+    A retry after the triage committed still routes and checks the ticket: both are idempotent.
+    """
+    ticket = triage_service.triage_ticket(ticket_id=ticket_id, follow_up=False)
+    if ticket is not None and ticket.triaged_at is not None and ticket.status in OPEN_STATUSES:
+        triage_service.route_and_check(ticket)
 
 
 @retrying_task("tickets.analyze_interaction")

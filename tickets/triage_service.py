@@ -215,8 +215,12 @@ def analyze_interaction(*, interaction_id: int) -> Interaction | None:
     return interaction
 
 
-def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
-    """Classify, score and explain one ticket. Idempotent: a triaged ticket is left alone unless ``force``."""
+def triage_ticket(*, ticket_id: int, force: bool = False, follow_up: bool = True) -> Ticket | None:
+    """Classify, score and explain one ticket. Idempotent: a triaged ticket is left alone unless ``force``.
+
+    With ``follow_up`` routing and an escalation check are enqueued after commit; the triage
+    task passes False and runs both itself (see ``route_and_check``).
+    """
     ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
     if ticket is None or (ticket.triaged_at is not None and not force):
         return ticket
@@ -300,10 +304,27 @@ def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
             from helpcenter.services import enqueue_auto_reply
 
             transaction.on_commit(lambda: enqueue_auto_reply(ticket_id))
-        if not locked.needs_triage:
-            transaction.on_commit(lambda: _enqueue_routing(ticket_id))
-        transaction.on_commit(lambda: _enqueue_check(ticket_id))
+        if follow_up:
+            if not locked.needs_triage:
+                transaction.on_commit(lambda: _enqueue_routing(ticket_id))
+            transaction.on_commit(lambda: _enqueue_check(ticket_id))
     return locked
+
+
+def route_and_check(ticket: Ticket) -> None:
+    """After triage, in the same worker task: route the ticket, then check it for escalation.
+
+    One task per ticket instead of three saves two broker round trips and two ticket loads.
+    Both steps are idempotent (an assigned ticket is not routed again; a second check only
+    re-scores), so a retried task may repeat them safely. A failed check is not fatal: the
+    sweep checks every ticket at its ``next_check_at``.
+    """
+    from agents.services import route_ticket
+    from escalation.sweep import check_one
+
+    if not ticket.needs_triage:
+        route_ticket(ticket=ticket)
+    check_one(ticket.pk)
 
 
 def _enqueue_check(ticket_id: int) -> None:
