@@ -38,12 +38,11 @@ class AssignmentError(ValidationError):
 
 def in_business_hours(at: datetime) -> bool:
     """Open in the default business calendar (admin); without one, ``BUSINESS_HOURS_*`` on weekdays in ``TIME_ZONE``."""
-    from escalation.models import BusinessCalendar
-    from escalation.sla import build_calendar
+    from escalation.sla import default_calendar
 
-    calendar = BusinessCalendar.objects.filter(is_default=True).prefetch_related("hours", "holidays").first()
+    calendar = default_calendar()
     if calendar is not None:
-        return build_calendar(calendar).is_open(at)
+        return calendar.is_open(at)
     local = at.astimezone(ZoneInfo(settings.TIME_ZONE))
     start, end = settings.BUSINESS_HOURS
     return local.weekday() < 5 and start <= local.hour < end

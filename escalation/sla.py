@@ -45,7 +45,7 @@ SLA_FIELDS = [
 ]
 
 _cache_lock = threading.Lock()
-_calendars: dict[int | None, tuple[float, Calendar]] = {}
+_calendars: dict[int | None, tuple[float, Calendar | None]] = {}
 CALENDAR_CACHE_SECONDS = 60.0
 
 
@@ -59,22 +59,33 @@ def build_calendar(calendar: BusinessCalendar) -> Calendar:
     return Calendar(time_zone=calendar.time_zone, weekly=weekly, holidays=holidays)
 
 
-def calendar_for(policy: SlaPolicy) -> Calendar:
-    """The policy's calendar (or the default one), cached per process for a minute."""
-    key = policy.calendar_id
+def _cached_calendar(key: int | None) -> Calendar | None:
+    """Calendar ``key`` (None: the default one), cached per process for a minute; None if there is none."""
     now = monotonic_time.monotonic()
     with _cache_lock:
         cached = _calendars.get(key)
         if cached and now - cached[0] < CALENDAR_CACHE_SECONDS:
             return cached[1]
-    record = BusinessCalendar.objects.filter(pk=key).first() if key else BusinessCalendar.objects.filter(is_default=True).first()
-    calendar = build_calendar(record) if record is not None else Calendar(always_open=True)
+    records = BusinessCalendar.objects.prefetch_related("hours", "holidays")
+    record = records.filter(pk=key).first() if key else records.filter(is_default=True).first()
+    calendar = build_calendar(record) if record is not None else None
     with _cache_lock:
         _calendars[key] = (now, calendar)
     return calendar
 
 
-def clear_calendar_cache() -> None:
+def calendar_for(policy: SlaPolicy) -> Calendar:
+    """The policy's calendar (or the default one; always open without any), cached per process for a minute."""
+    return _cached_calendar(policy.calendar_id) or Calendar(always_open=True)
+
+
+def default_calendar() -> Calendar | None:
+    """The admin's default business calendar, cached like ``calendar_for``."""
+    return _cached_calendar(None)
+
+
+def clear_calendar_cache(**_signal: Any) -> None:
+    """Forget cached calendars (connected to calendar, hours and holiday changes in this process)."""
     with _cache_lock:
         _calendars.clear()
 

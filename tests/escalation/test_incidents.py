@@ -89,3 +89,24 @@ def test_similarity_is_the_tfidf_cosine_and_texts_are_read_once(django_assert_nu
     expected = {t.pk for t, score in zip(reports, cosine_similarity(matrix[0], matrix).ravel(), strict=True) if score >= 0.3}
     assert similar == expected
     assert len(similar) == 6  # the outage reports, not the invoice or the refund
+
+
+def test_tfidf_cosines_match_scikit_learn() -> None:
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    from escalation import incidents
+
+    texts = [
+        "Checkout page returns error 500 since this morning",
+        "error 500 on checkout, checkout broken",
+        "How do I export my invoices to CSV?",
+        "the and of",  # stop words only: no terms at all
+        "Refund for order 7 please, the refund is late",
+    ]
+    matrix = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit_transform(texts)
+    counts = incidents._term_counts(list(range(-1, -len(texts) - 1, -1)), lambda ids: {pk: texts[-pk - 1] for pk in ids})
+    for index in range(len(texts)):
+        expected = cosine_similarity(matrix[index], matrix).ravel()
+        assert np.allclose(incidents.tfidf_cosines(counts, index), expected, atol=1e-9)
