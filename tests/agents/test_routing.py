@@ -214,3 +214,16 @@ def test_shift_in_the_agents_own_time_zone() -> None:
     assert services.on_shift(agent, at, shifts) is True
     assert services.on_shift(agent, at + timedelta(hours=2), shifts) is False
     assert services.on_shift(agent, at, []) is True  # no shifts: always on shift
+
+
+def test_a_retried_triage_task_routes_and_checks_a_ticket_triaged_before_the_failure(desk: dict[str, Any]) -> None:
+    """The worker died after the triage committed: the redelivered task still routes and checks it."""
+    from tickets.tasks import triage_ticket
+
+    waiting = ticket(category=desk["category"], next_check_at=None)
+    triage_ticket.run(waiting.pk)  # already triaged: classification is skipped, routing and the check are not
+    routed = Ticket.objects.get(pk=waiting.pk)
+    assert routed.assignee_id == desk["expert"].pk and routed.status == "assigned"
+    assert routed.next_check_at is not None  # the escalation check scheduled the next one
+    triage_ticket.run(waiting.pk)  # and once more: nothing changes
+    assert TicketEvent.objects.filter(ticket=waiting, kind="assigned").count() == 1
