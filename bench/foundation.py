@@ -31,7 +31,8 @@ def run(*, tickets: int = 5000) -> dict[str, Any]:
     health = latency(lambda: get_ok("/healthz"))
     login_page = latency(lambda: get_ok("/accounts/login/"))
     client.login(username="agent", password=DEMO_PASSWORD)
-    home = latency(lambda: get_ok("/"))
+    # Signed-in agents land on their own queue ("/" and "/console/" redirect there).
+    home = latency(lambda: get_ok("/console/queue/mine/"))
     return {
         "database": connection.vendor,
         "tickets_in_db": Ticket.objects.count(),
@@ -39,5 +40,5 @@ def run(*, tickets: int = 5000) -> dict[str, Any]:
         "seed_tickets_per_second": round(result.tickets / seconds, 1),
         "healthz": health,
         "login_page": login_page,
-        "home": home,
+        "agent_queue_mine": home,
     }

@@ -84,6 +84,9 @@ def run(*, n: int = 1_000_000) -> dict[str, Any]:
         "open_tickets": Ticket.objects.filter(next_check_at__isnull=False).count(),
         "load_seconds": round(load_seconds, 1),
     }
+    # Earlier benchmarks (e2e) leave tickets whose checks are due: work those off first, untimed,
+    # so "idle" measures a sweep with nothing due.
+    report["drained_before_idle"] = _timed_sweep(now)["rows_read"]
     report["idle"] = _timed_sweep(now)
     for due in (1_000, 10_000):
         ids = list(Ticket.objects.filter(next_check_at__gt=now).order_by("?").values_list("id", flat=True)[:due])

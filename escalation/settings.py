@@ -187,6 +187,8 @@ WEBHOOK_MAX_AGE_SECONDS = config.env_int(ENV, "WEBHOOK_MAX_AGE_SECONDS", 300, mi
 # Public web form: submissions per client address.
 WEB_FORM_RATE_PER_MINUTE = config.env_int(ENV, "WEB_FORM_RATE_PER_MINUTE", 5, minimum=1)
 WEB_FORM_RATE_PER_HOUR = config.env_int(ENV, "WEB_FORM_RATE_PER_HOUR", 30, minimum=1)
+# Article suggestions while a customer types (debounced in the browser): a search each.
+SUGGEST_RATE_PER_MINUTE = config.env_int(ENV, "SUGGEST_RATE_PER_MINUTE", 60, minimum=1)
 # Sign-in lockout: failed passwords per account name / per address within the lockout window.
 LOGIN_FAILURE_LIMIT = config.env_int(ENV, "LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_ADDRESS_FAILURE_LIMIT = config.env_int(ENV, "LOGIN_ADDRESS_FAILURE_LIMIT", 50, minimum=1)

@@ -75,6 +75,9 @@ def support_suggest(request: HttpRequest) -> HttpResponse:
     from tickets.models import KnowledgeArticle
     from tickets.triage_service import article_index
 
+    if ratelimit.hit(f"suggest:{_client_address(request)}", window=60) > settings.SUGGEST_RATE_PER_MINUTE:
+        # Public and a search each: limited per address. The form still works, only without suggestions.
+        return render(request, "tickets/_suggestions.html", {"suggestions": []}, status=429)
     text = f"{request.GET.get('subject', '')[:300]}\n{request.GET.get('description', '')[:3000]}"
     ids = [pk for pk, _ in article_index().suggest(text, top=SUGGESTION_LIMIT)] if len(text.strip()) >= 8 else []
     found = {a.pk: a for a in KnowledgeArticle.objects.filter(pk__in=ids, is_published=True)}

@@ -209,3 +209,12 @@ def test_self_service_metrics_match_the_hand_computation(make_user: Any, setting
     page = Client()
     page.force_login(make_user(role="supervisor"))
     assert "37.5 %" in page.get("/console/dashboards/selfservice/?start=2026-11-04&end=2026-11-10").text
+
+
+def test_suggestions_are_rate_limited_per_address(article: KnowledgeArticle, settings: Any) -> None:
+    settings.SUGGEST_RATE_PER_MINUTE = 3
+    query = {"subject": FORM["subject"], "description": FORM["description"]}
+    answers = [Client(REMOTE_ADDR="198.51.100.7").get("/support/suggest", query) for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert "Reset your password" not in answers[-1].text
+    assert Client(REMOTE_ADDR="198.51.100.8").get("/support/suggest", query).status_code == 200  # another address
