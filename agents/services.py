@@ -24,6 +24,7 @@ from django.utils import timezone
 from agents import routing_core
 from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
 from analytics.rollup import mark_dirty
+from escalation import config_cache
 from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus
 
 logger = logging.getLogger(__name__)
@@ -110,8 +111,13 @@ def rule_spec(rule: RoutingRule, category_slugs: list[str]) -> routing_core.Rule
 
 
 def enabled_rules() -> list[tuple[RoutingRule, routing_core.RuleSpec]]:
-    rules = list(RoutingRule.objects.filter(enabled=True).prefetch_related("categories").select_related("team", "required_skill"))
-    return [(rule, rule_spec(rule, [c.slug for c in rule.categories.all()])) for rule in rules]
+    """Enabled rules in order with their specs, cached per process until a rule changes."""
+
+    def load() -> list[tuple[RoutingRule, routing_core.RuleSpec]]:
+        rules = list(RoutingRule.objects.filter(enabled=True).prefetch_related("categories").select_related("team", "required_skill"))
+        return [(rule, rule_spec(rule, [c.slug for c in rule.categories.all()])) for rule in rules]
+
+    return config_cache.cached("routing", "enabled_rules", load)
 
 
 def _candidates(
@@ -155,7 +161,7 @@ def _lock_and_assign(ticket: Ticket, agent_id: int, *, by: Any, reason: dict[str
     """
     try:
         with transaction.atomic():
-            agent = Agent.objects.select_for_update().filter(pk=agent_id).first()
+            agent = Agent.objects.select_for_update(of=("self",)).select_related("user").filter(pk=agent_id).first()
             if agent is None or agent.availability != Availability.ONLINE or open_ticket_count(agent) >= agent.capacity:
                 raise _Unavailable
             _assign(ticket, agent, by=by, reason=reason, event_kind=event_kind)
@@ -186,78 +192,89 @@ def route_ticket(*, ticket: Ticket) -> Ticket:
 
     Tickets awaiting a human triage decision, already assigned or closed are left alone.
     """
-    at = timezone.now()
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().filter(pk=ticket.pk).first()
-        if locked is None or locked.needs_triage or locked.assignee_id or locked.status not in ROUTABLE_STATUSES:
-            return locked or ticket
-        ticket = Ticket.objects.select_related("customer", "category", "category__skill", "category__team").get(pk=ticket.pk)
-        facts = _facts(ticket, at)
-        rules = enabled_rules()
-        matched = routing_core.matching_rules([spec for _, spec in rules], facts)
-        matched_ids = {spec.id for spec in matched}
-        applied = [rule for rule, spec in rules if spec.id in matched_ids]
-
-        team = ticket.category.team if ticket.category else None
-        skill = ticket.category.skill if ticket.category else None
-        min_level, pinned_agent = 1, None
-        # Priority, tags and escalation marks are applied once; later re-offers only re-pick an agent.
-        first_time = "rules" not in ticket.routing
-        for rule in applied:
-            team = rule.team or team
-            skill = rule.required_skill or skill
-            min_level = max(min_level, rule.min_skill_level)
-            pinned_agent = rule.assign_agent_id or pinned_agent
-            if not first_time:
-                continue
-            if rule.set_priority is not None:
-                ticket.priority = rule.set_priority
-            elif rule.raise_priority_by:
-                ticket.priority = max(Priority.P0, ticket.priority - rule.raise_priority_by)
-            ticket.tags = sorted(set(ticket.tags) | set(rule.add_tags))
-            ticket.escalation_requested = ticket.escalation_requested or rule.mark_for_escalation
-        ticket.team = team
-        facts = _facts(ticket, at)  # priority may have changed
-
-        reason: dict[str, Any] = {
-            "at": at.isoformat(),
-            "rules": [rule.name for rule in applied],
-            "team": team.name if team else None,
-            "skill": skill.slug if skill else None,
-            "min_level": min_level,
-        }
-        tried: set[int] = set()
-        if pinned_agent is not None:
-            reason["pinned_agent_id"] = pinned_agent
-            if _lock_and_assign(ticket, pinned_agent, by=None, reason={**reason, "why": "assigned by rule"}, event_kind="assigned"):
-                return ticket
-            tried.add(pinned_agent)
-
-        candidates, skipped = _candidates(team_id=team.pk if team else None, skill_id=skill.pk if skill else None, at=at, exclude=tried)
-        ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level)
-        skipped.update(ineligible)
-        reason["candidates"] = [{"agent_id": s.candidate.agent_id, "score": s.score, "parts": s.parts} for s in ranked[:10]]
-        reason["skipped"] = {str(agent_id): why for agent_id, why in list(skipped.items())[:20]}
-        for scored in ranked:
-            why = f"best available: score {scored.score:.2f} ({scored.explain()})"
-            if _lock_and_assign(ticket, scored.candidate.agent_id, by=None, reason={**reason, "why": why}, event_kind="assigned"):
-                return ticket
-            reason.setdefault("lost_race", []).append(scored.candidate.agent_id)
-
-        reason["why"] = (
-            "queued: no online agent with the skill and free capacity" if not ranked else "queued: every candidate filled up meanwhile"
+        locked = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("customer", "category", "category__skill", "category__team")
+            .filter(pk=ticket.pk)
+            .first()
         )
-        # The waiting sweep re-offers queued tickets every minute: record a change, not every attempt.
-        unchanged = (
-            ticket.routing.get("why") == reason["why"]
-            and ticket.routing.get("team") == reason["team"]
-            and ticket.team_id == (team.pk if team else None)
-        )
-        if not unchanged or first_time:
-            ticket.routing = reason
-            ticket.save(update_fields=["team", "priority", "tags", "escalation_requested", "routing", "updated_at"])
-        if not unchanged:
-            TicketEvent.objects.create(ticket=ticket, kind="queued", detail=reason)
+        if locked is None:
+            return ticket
+        return route_locked(locked)
+
+
+def route_locked(ticket: Ticket) -> Ticket:
+    """``route_ticket`` for a ticket the caller has locked (in its transaction) with its customer and category."""
+    if ticket.needs_triage or ticket.assignee_id or ticket.status not in ROUTABLE_STATUSES:
+        return ticket
+    at = timezone.now()
+    facts = _facts(ticket, at)
+    rules = enabled_rules()
+    matched = routing_core.matching_rules([spec for _, spec in rules], facts)
+    matched_ids = {spec.id for spec in matched}
+    applied = [rule for rule, spec in rules if spec.id in matched_ids]
+
+    team = ticket.category.team if ticket.category else None
+    skill = ticket.category.skill if ticket.category else None
+    min_level, pinned_agent = 1, None
+    # Priority, tags and escalation marks are applied once; later re-offers only re-pick an agent.
+    first_time = "rules" not in ticket.routing
+    for rule in applied:
+        team = rule.team or team
+        skill = rule.required_skill or skill
+        min_level = max(min_level, rule.min_skill_level)
+        pinned_agent = rule.assign_agent_id or pinned_agent
+        if not first_time:
+            continue
+        if rule.set_priority is not None:
+            ticket.priority = rule.set_priority
+        elif rule.raise_priority_by:
+            ticket.priority = max(Priority.P0, ticket.priority - rule.raise_priority_by)
+        ticket.tags = sorted(set(ticket.tags) | set(rule.add_tags))
+        ticket.escalation_requested = ticket.escalation_requested or rule.mark_for_escalation
+    ticket.team = team
+    facts = _facts(ticket, at)  # priority may have changed
+
+    reason: dict[str, Any] = {
+        "at": at.isoformat(),
+        "rules": [rule.name for rule in applied],
+        "team": team.name if team else None,
+        "skill": skill.slug if skill else None,
+        "min_level": min_level,
+    }
+    tried: set[int] = set()
+    if pinned_agent is not None:
+        reason["pinned_agent_id"] = pinned_agent
+        if _lock_and_assign(ticket, pinned_agent, by=None, reason={**reason, "why": "assigned by rule"}, event_kind="assigned"):
+            return ticket
+        tried.add(pinned_agent)
+
+    candidates, skipped = _candidates(team_id=team.pk if team else None, skill_id=skill.pk if skill else None, at=at, exclude=tried)
+    ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level)
+    skipped.update(ineligible)
+    reason["candidates"] = [{"agent_id": s.candidate.agent_id, "score": s.score, "parts": s.parts} for s in ranked[:10]]
+    reason["skipped"] = {str(agent_id): why for agent_id, why in list(skipped.items())[:20]}
+    for scored in ranked:
+        why = f"best available: score {scored.score:.2f} ({scored.explain()})"
+        if _lock_and_assign(ticket, scored.candidate.agent_id, by=None, reason={**reason, "why": why}, event_kind="assigned"):
+            return ticket
+        reason.setdefault("lost_race", []).append(scored.candidate.agent_id)
+
+    reason["why"] = (
+        "queued: no online agent with the skill and free capacity" if not ranked else "queued: every candidate filled up meanwhile"
+    )
+    # The waiting sweep re-offers queued tickets every minute: record a change, not every attempt.
+    unchanged = (
+        ticket.routing.get("why") == reason["why"]
+        and ticket.routing.get("team") == reason["team"]
+        and ticket.team_id == (team.pk if team else None)
+    )
+    if not unchanged or first_time:
+        ticket.routing = reason
+        ticket.save(update_fields=["team", "priority", "tags", "escalation_requested", "routing", "updated_at"])
+    if not unchanged:
+        TicketEvent.objects.create(ticket=ticket, kind="queued", detail=reason)
     return ticket
 
 

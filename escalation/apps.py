@@ -22,7 +22,10 @@ class EscalationConfig(AppConfig):
 
         post_migrate.connect(_converge_roles, sender=self, dispatch_uid="escalation.converge_roles")
         # Calendars are cached per process; an edit here takes effect at once (elsewhere within a minute).
+        from escalation import config_cache
         from escalation.sla import clear_calendar_cache
+
+        config_cache.connect_signals()  # settings, rules, policies and the active model, cached per process
 
         for name in ("BusinessCalendar", "BusinessHours", "Holiday"):
             model = self.get_model(name)

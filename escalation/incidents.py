@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from tickets.models import OPEN_STATUSES, Category, Customer, Priority, Ticket, TicketEvent, TicketStatus
@@ -100,9 +100,13 @@ def similar_recent(ticket: Ticket, *, now: datetime) -> list[tuple[int, int, int
     return [row for row, score in zip(recent, scores, strict=True) if score >= settings.INCIDENT_SIMILARITY]
 
 
-def detect_burst(*, ticket_id: int, now: datetime) -> Ticket | None:
-    """Open or extend an incident if this ticket is part of a burst; returns the parent incident."""
-    ticket = Ticket.objects.filter(pk=ticket_id).select_related("category").first()
+def detect_burst(*, ticket_id: int, now: datetime, ticket: Ticket | None = None) -> Ticket | None:
+    """Open or extend an incident if this ticket is part of a burst; returns the parent incident.
+
+    Pass ``ticket`` when the caller has just saved it, to spare the load.
+    """
+    if ticket is None or ticket.pk != ticket_id:
+        ticket = Ticket.objects.filter(pk=ticket_id).select_related("category").first()
     if ticket is None or ticket.category_id is None or ticket.is_incident or ticket.incident_id:
         return None
     similar = similar_recent(ticket, now=now)
@@ -136,8 +140,14 @@ def detect_burst(*, ticket_id: int, now: datetime) -> Ticket | None:
                 next_check_at=now,
             )
             TicketEvent.objects.create(ticket=parent, kind="incident_opened", detail={"first_ticket": ticket.pk, "tickets": len(similar)})
-        children = [pk for pk, _, incident_id in similar if incident_id is None]
-        Ticket.objects.filter(pk__in=children, incident__isnull=True).update(incident=parent, next_check_at=now)
+        # Rows another worker holds (its own triage of that ticket) are skipped, never waited for:
+        # that worker links its ticket itself when it gets here, and nobody waits in a circle.
+        candidates = [pk for pk, _, incident_id in similar if incident_id is None]
+        free = Ticket.objects.filter(pk__in=candidates, incident__isnull=True).order_by("pk")
+        if connection.features.has_select_for_update_skip_locked:
+            free = free.select_for_update(skip_locked=True)
+        children = list(free.values_list("pk", flat=True))
+        Ticket.objects.filter(pk__in=children).update(incident=parent, next_check_at=now)
         TicketEvent.objects.bulk_create(
             [TicketEvent(ticket_id=pk, kind="linked_to_incident", detail={"incident": parent.pk}) for pk in children]
         )

@@ -21,8 +21,7 @@ import time as monotonic_time
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
-
+from escalation import config_cache
 from escalation.business_time import Calendar
 from escalation.models import BusinessCalendar, SlaPolicy
 from tickets.models import OPEN_STATUSES, Ticket
@@ -90,11 +89,20 @@ def clear_calendar_cache(**_signal: Any) -> None:
         _calendars.clear()
 
 
+def active_policies() -> list[SlaPolicy]:
+    """Every active policy, cached per process until one changes (see ``escalation.config_cache``)."""
+    return config_cache.cached("sla", "active_policies", lambda: list(SlaPolicy.objects.filter(is_active=True).order_by("pk")))
+
+
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
-    """The most specific active policy: matching tier and team beat the catch-alls."""
-    candidates = SlaPolicy.objects.filter(is_active=True, priority=ticket.priority).filter(
-        Q(customer_tier="") | Q(customer_tier=ticket.customer.tier), Q(team__isnull=True) | Q(team_id=ticket.team_id)
-    )
+    """The most specific active policy: matching tier and team beat the catch-alls (the oldest wins a tie)."""
+    candidates = [
+        p
+        for p in active_policies()
+        if p.priority == ticket.priority
+        and p.customer_tier in ("", ticket.customer.tier)
+        and (p.team_id is None or p.team_id == ticket.team_id)
+    ]
     best = sorted(candidates, key=lambda p: (bool(p.customer_tier) + bool(p.team_id), -p.pk), reverse=True)
     return best[0] if best else None
 

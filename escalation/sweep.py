@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analytics import prediction
-from escalation import notifications, scoring, sla
+from escalation import config_cache, notifications, scoring, sla
 from escalation.models import Escalation, EscalationRule, EscalationSettings
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent
 
@@ -215,22 +215,41 @@ def check_ticket(
     return escalation
 
 
-def check_one(ticket_id: int) -> None:
-    """Check one ticket now (burst detection, SLA, score, escalation), outside the periodic sweep."""
+CHECKED_FIELDS = ["priority", "team", "assignee", "updated_at", "predicted_satisfaction", "satisfaction_factors", *sla.SLA_FIELDS]
+
+
+def escalation_config() -> tuple[EscalationSettings, list[EscalationRule]]:
+    """Weights, thresholds and enabled rules, cached per process until they change."""
+    config = config_cache.cached("escalation", "settings", EscalationSettings.current)
+    rules = config_cache.cached(
+        "escalation", "rules", lambda: list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
+    )
+    return config, rules
+
+
+def check_one(ticket_id: int, *, known: Ticket | None = None) -> None:
+    """Check one ticket now (burst detection, SLA, score, escalation), outside the periodic sweep.
+
+    ``known`` is the ticket as the caller just saved it (the triage task), which spares
+    burst detection a load; the check itself always reads the locked row.
+    """
     from escalation.incidents import detect_burst
 
-    detect_burst(ticket_id=ticket_id, now=timezone.now())
+    detect_burst(ticket_id=ticket_id, now=timezone.now(), ticket=known)
     with transaction.atomic():
         ticket = (
             Ticket.objects.select_for_update(of=("self",)).select_related("customer", "category", "sla_policy").filter(pk=ticket_id).first()
         )
-        if ticket is None:
-            return
-        rules = list(EscalationRule.objects.filter(enabled=True).prefetch_related("categories"))
-        check_ticket(ticket, now=timezone.now(), config=EscalationSettings.current(), rules=rules)
-        ticket.save(
-            update_fields=["priority", "team", "assignee", "updated_at", "predicted_satisfaction", "satisfaction_factors", *sla.SLA_FIELDS]
-        )
+        if ticket is not None:
+            check_locked(ticket)
+
+
+def check_locked(ticket: Ticket) -> Escalation | None:
+    """Score and escalate a ticket the caller has locked (with its customer, category and SLA policy); saves it."""
+    config, rules = escalation_config()
+    escalation = check_ticket(ticket, now=timezone.now(), config=config, rules=rules)
+    ticket.save(update_fields=CHECKED_FIELDS)
+    return escalation
 
 
 def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: int = 1000) -> SweepResult:

@@ -22,6 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
+def _fresh_config_cache() -> None:
+    """Each test starts without cached configuration: rolled-back rows send no signal."""
+    from escalation import config_cache
+
+    config_cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _celery_mode(request: pytest.FixtureRequest) -> Iterator[None]:
     """Unit tests run tasks in-process; integration tests send them to the real broker."""
     eager = request.node.get_closest_marker("integration") is None

@@ -241,9 +241,10 @@ def _enqueue_interaction(result: IntakeResult) -> None:
 
 def _existing_delivery(source: str, key: str, external_message_id: str) -> Ticket | None:
     if key:
-        found = IntakeKey.objects.filter(source=source, key=key).select_related("ticket").first()
-        if found is not None:
-            return found.ticket
+        # Nearly every key is new: ask for the id only, load the ticket for a replay.
+        ticket_id = IntakeKey.objects.filter(source=source, key=key).values_list("ticket_id", flat=True).first()
+        if ticket_id is not None:
+            return Ticket.objects.get(pk=ticket_id)
     if external_message_id:
         interaction = Interaction.objects.filter(external_message_id=external_message_id).select_related("ticket").first()
         if interaction is not None:

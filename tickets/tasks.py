@@ -16,13 +16,12 @@ logger = logging.getLogger(__name__)
 
 @retrying_task("tickets.triage_ticket")
 def triage_ticket(ticket_id: int) -> None:
-    """Classify, score and explain one ticket, then route and check it (triage is a no-op when done).
+    """Classify, score and explain one ticket, route it and check it for escalation (one transaction).
 
-    A retry after the triage committed still routes and checks the ticket: both are idempotent.
+    A redelivered task finds the ticket either untouched or fully processed; a ticket
+    triaged some other way is still routed and checked (both idempotent).
     """
-    ticket = triage_service.triage_ticket(ticket_id=ticket_id, follow_up=False)
-    if ticket is not None and ticket.triaged_at is not None and ticket.status in OPEN_STATUSES:
-        triage_service.route_and_check(ticket)
+    triage_service.process_new_ticket(ticket_id)
 
 
 @retrying_task("tickets.analyze_interaction")

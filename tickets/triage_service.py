@@ -20,8 +20,9 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from escalation import sla
+from escalation import config_cache, sla
 from tickets.models import (
+    OPEN_STATUSES,
     AuthorKind,
     Category,
     Interaction,
@@ -116,10 +117,12 @@ def activate_version(version: ModelVersion) -> None:
         ModelVersion.objects.filter(is_active=True).exclude(pk=version.pk).update(is_active=False)
         ModelVersion.objects.filter(pk=version.pk).update(is_active=True)
         version.is_active = True
+        config_cache.changed("triage")  # update() sends no signal
 
 
 def active_version() -> ModelVersion | None:
-    return ModelVersion.objects.filter(is_active=True).first()
+    """The active model version (cached per process until a version changes)."""
+    return config_cache.cached("triage", "active_version", lambda: ModelVersion.objects.filter(is_active=True).first())
 
 
 def load_version(version: ModelVersion) -> TextClassifier:
@@ -146,7 +149,7 @@ def ensure_default_model() -> ModelVersion:
         # One trainer at a time across processes: lock the (single) settings row.
         TriageSettings.current()
         TriageSettings.objects.select_for_update().get(pk=1)
-        version = active_version()
+        version = ModelVersion.objects.filter(is_active=True).first()  # another process may have won
         if version is not None:
             return version
         if path.exists():
@@ -184,7 +187,7 @@ def article_index() -> kb.ArticleIndex:
     """Published articles as a similarity index, rebuilt only when articles change."""
     global _index
     published = KnowledgeArticle.objects.filter(is_published=True)
-    stamp = tuple(published.aggregate(n=Count("id"), last=Max("updated_at")).values())
+    stamp = config_cache.cached("kb", "stamp", lambda: tuple(published.aggregate(n=Count("id"), last=Max("updated_at")).values()))
     with _lock:
         if _index is None or _index[0] != stamp:
             articles = [
@@ -215,20 +218,38 @@ def analyze_interaction(*, interaction_id: int) -> Interaction | None:
     return interaction
 
 
+def _category(slug: str) -> Category:
+    """The category the model predicted (created on first sight), from the per-process cache."""
+    categories = config_cache.cached("triage", "categories", lambda: {c.slug: c for c in Category.objects.all()})
+    category = categories.get(slug)
+    if category is None:
+        category, _ = Category.objects.get_or_create(slug=slug[:64], defaults={"name": slug.replace("_", " ").capitalize()[:120]})
+    return category
+
+
 def triage_ticket(*, ticket_id: int, force: bool = False, follow_up: bool = True) -> Ticket | None:
     """Classify, score and explain one ticket. Idempotent: a triaged ticket is left alone unless ``force``.
 
-    With ``follow_up`` routing and an escalation check are enqueued after commit; the triage
-    task passes False and runs both itself (see ``route_and_check``).
+    The ticket row is locked for the whole triage (a few milliseconds), so a parallel run
+    waits and then finds it done. With ``follow_up`` routing and an escalation check are
+    enqueued after commit; the triage task passes False and runs both itself (see
+    ``route_and_check``).
     """
-    ticket = Ticket.objects.select_related("customer").filter(pk=ticket_id).first()
-    if ticket is None or (ticket.triaged_at is not None and not force):
-        return ticket
-    config = TriageSettings.current()
+    with transaction.atomic():
+        locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer").filter(pk=ticket_id).first()
+        if locked is None or (locked.triaged_at is not None and not force):
+            return locked
+        _triage_locked(locked, follow_up=follow_up)
+    return locked
+
+
+def _triage_locked(locked: Ticket, *, follow_up: bool) -> None:
+    ticket_id = locked.pk
+    config = config_cache.cached("triage", "settings", TriageSettings.current)
     version, classifier = active_classifier()
-    text = f"{ticket.subject}\n{ticket.body}"
+    text = f"{locked.subject}\n{locked.body}"
     prediction = classifier.predict(text)
-    mood = sentiment.analyze(ticket.body)
+    mood = sentiment.analyze(locked.body)
     urgency_terms, legal_terms = _keyword_maps(config)
     found = signals.extract(text, urgency_keywords=urgency_terms, legal_keywords=legal_terms)
     confident = prediction.confidence >= config.confidence_threshold
@@ -240,75 +261,99 @@ def triage_ticket(*, ticket_id: int, force: bool = False, follow_up: bool = True
             urgency_terms=[term for term, _ in found.urgency_hits],
             legal_score=found.legal_score,
             legal_terms=[term for term, _ in found.legal_hits],
-            tier=ticket.customer.tier,
-            lifetime_value=float(ticket.customer.lifetime_value),
-            repeat_count=ticket.repeat_count,
+            tier=locked.customer.tier,
+            lifetime_value=float(locked.customer.lifetime_value),
+            repeat_count=locked.repeat_count,
             category=prediction.label if confident else None,
         ),
         weights=config.priority_weights or None,
     )
     suggestions = article_index().suggest(text, top=3, category=prediction.label)
-    category = Category.objects.filter(slug=prediction.label).first()
-    if category is None:
-        category = Category.objects.create(slug=prediction.label[:64], name=prediction.label.replace("_", " ").capitalize()[:120])
+    category = _category(prediction.label)
     draft = ""
     if confident and category.allow_auto_reply and suggestions and suggestions[0][1] >= config.auto_reply_min_score:
-        draft = _auto_reply_draft(ticket, suggestions[0][0])
+        draft = _auto_reply_draft(locked, suggestions[0][0])
+    locked.category = category
+    locked.category_confidence = round(prediction.confidence, 4)
+    locked.category_alternatives = [[label, round(p, 4)] for label, p in prediction.alternatives]
+    locked.needs_triage = not confident
+    locked.model_version = version
+    locked.sentiment_score = round(mood.compound, 4)
+    locked.frustration_score = round(mood.frustration_score, 4)
+    locked.urgency_score = round(found.urgency_score, 4)
+    locked.legal_score = round(found.legal_score, 4)
+    locked.priority = decision.priority
+    locked.priority_score = round(decision.score, 4)
+    locked.priority_reasons = [{"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons]
+    locked.entities = found.entities
+    locked.suggested_articles = [{"id": article_id, "score": round(score, 4)} for article_id, score in suggestions]
+    locked.auto_reply_draft = draft
+    if draft and locked.auto_reply_sent_at is None:
+        locked.auto_reply_article_id = suggestions[0][0]
+    locked.triaged_at = timezone.now()
+    if locked.status == TicketStatus.NEW:
+        locked.status = TicketStatus.TRIAGED
+    if locked.sla_policy_id is None:
+        sla.apply_start(locked, now=locked.triaged_at)  # the priority is known now
+    locked.save()
+    Interaction.objects.filter(ticket=locked, author_kind=AuthorKind.CUSTOMER, sentiment_score__isnull=True).update(
+        sentiment_score=locked.sentiment_score, frustration_score=locked.frustration_score
+    )
+    TicketEvent.objects.create(
+        ticket=locked,
+        kind="triaged",
+        detail={
+            "category": category.slug,
+            "confidence": locked.category_confidence,
+            "needs_triage": locked.needs_triage,
+            "priority": f"P{decision.priority}",
+            "why": decision.explain(),
+            "model": version.name,
+            "sentiment": mood.cues,
+        },
+    )
+    if draft and locked.auto_reply_sent_at is None:
+        from helpcenter.services import enqueue_auto_reply
+
+        transaction.on_commit(lambda: enqueue_auto_reply(ticket_id))
+    if follow_up:
+        if not locked.needs_triage:
+            transaction.on_commit(lambda: _enqueue_routing(ticket_id))
+        transaction.on_commit(lambda: _enqueue_check(ticket_id))
+
+
+def process_new_ticket(ticket_id: int) -> Ticket | None:
+    """The triage task: classify, route and check a new ticket in one transaction.
+
+    One locked load and one commit instead of four: triage, routing (assign or queue),
+    burst detection and the escalation check commit together, so a worker that dies midway
+    leaves the ticket untouched and the redelivered task does all of it. A ticket triaged
+    before (by an older task or by hand) is routed and checked in their own transactions.
+    """
+    from agents.services import route_locked
+    from escalation.incidents import detect_burst
+    from escalation.sweep import check_locked
 
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update().get(pk=ticket_id)
-        if locked.triaged_at is not None and not force:
-            return locked  # a parallel run finished first
-        locked.category = category
-        locked.category_confidence = round(prediction.confidence, 4)
-        locked.category_alternatives = [[label, round(p, 4)] for label, p in prediction.alternatives]
-        locked.needs_triage = not confident
-        locked.model_version = version
-        locked.sentiment_score = round(mood.compound, 4)
-        locked.frustration_score = round(mood.frustration_score, 4)
-        locked.urgency_score = round(found.urgency_score, 4)
-        locked.legal_score = round(found.legal_score, 4)
-        locked.priority = decision.priority
-        locked.priority_score = round(decision.score, 4)
-        locked.priority_reasons = [
-            {"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons
-        ]
-        locked.entities = found.entities
-        locked.suggested_articles = [{"id": article_id, "score": round(score, 4)} for article_id, score in suggestions]
-        locked.auto_reply_draft = draft
-        if draft and locked.auto_reply_sent_at is None:
-            locked.auto_reply_article_id = suggestions[0][0]
-        locked.triaged_at = timezone.now()
-        if locked.status == TicketStatus.NEW:
-            locked.status = TicketStatus.TRIAGED
-        if locked.sla_policy_id is None:
-            sla.apply_start(locked, now=locked.triaged_at)  # the priority is known now
-        locked.save()
-        Interaction.objects.filter(ticket=locked, author_kind=AuthorKind.CUSTOMER, sentiment_score__isnull=True).update(
-            sentiment_score=locked.sentiment_score, frustration_score=locked.frustration_score
+        ticket = (
+            Ticket.objects.select_for_update(of=("self",))
+            .select_related("customer", "category", "category__skill", "category__team", "sla_policy")
+            .filter(pk=ticket_id)
+            .first()
         )
-        TicketEvent.objects.create(
-            ticket=locked,
-            kind="triaged",
-            detail={
-                "category": category.slug,
-                "confidence": locked.category_confidence,
-                "needs_triage": locked.needs_triage,
-                "priority": f"P{decision.priority}",
-                "why": decision.explain(),
-                "model": version.name,
-                "sentiment": mood.cues,
-            },
-        )
-        if draft and locked.auto_reply_sent_at is None:
-            from helpcenter.services import enqueue_auto_reply
-
-            transaction.on_commit(lambda: enqueue_auto_reply(ticket_id))
-        if follow_up:
-            if not locked.needs_triage:
-                transaction.on_commit(lambda: _enqueue_routing(ticket_id))
-            transaction.on_commit(lambda: _enqueue_check(ticket_id))
-    return locked
+        if ticket is None:
+            return None
+        fresh = ticket.triaged_at is None
+        if fresh:
+            _triage_locked(ticket, follow_up=False)
+            if ticket.status in OPEN_STATUSES:
+                route_locked(ticket)
+                if detect_burst(ticket_id=ticket.pk, now=timezone.now(), ticket=ticket) is not None and ticket.incident_id is None:
+                    ticket.incident_id = Ticket.objects.filter(pk=ticket.pk).values_list("incident_id", flat=True).first()
+                check_locked(ticket)
+    if not fresh and ticket.status in OPEN_STATUSES:
+        route_and_check(ticket)
+    return ticket
 
 
 def route_and_check(ticket: Ticket) -> None:
@@ -323,8 +368,8 @@ def route_and_check(ticket: Ticket) -> None:
     from escalation.sweep import check_one
 
     if not ticket.needs_triage:
-        route_ticket(ticket=ticket)
-    check_one(ticket.pk)
+        ticket = route_ticket(ticket=ticket)
+    check_one(ticket.pk, known=ticket)
 
 
 def _enqueue_check(ticket_id: int) -> None:
