@@ -227,23 +227,22 @@ def _category(slug: str) -> Category:
     return category
 
 
-def triage_ticket(*, ticket_id: int, force: bool = False, follow_up: bool = True) -> Ticket | None:
+def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
     """Classify, score and explain one ticket. Idempotent: a triaged ticket is left alone unless ``force``.
 
     The ticket row is locked for the whole triage (a few milliseconds), so a parallel run
-    waits and then finds it done. With ``follow_up`` routing and an escalation check are
-    enqueued after commit; the triage task passes False and runs both itself (see
-    ``route_and_check``).
+    waits and then finds it done. Triage only: the worker's task (``process_new_ticket``)
+    also routes and checks the ticket in the same transaction.
     """
     with transaction.atomic():
         locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer").filter(pk=ticket_id).first()
         if locked is None or (locked.triaged_at is not None and not force):
             return locked
-        _triage_locked(locked, follow_up=follow_up)
+        _triage_locked(locked)
     return locked
 
 
-def _triage_locked(locked: Ticket, *, follow_up: bool) -> None:
+def _triage_locked(locked: Ticket) -> None:
     ticket_id = locked.pk
     config = config_cache.cached("triage", "settings", TriageSettings.current)
     version, classifier = active_classifier()
@@ -316,10 +315,6 @@ def _triage_locked(locked: Ticket, *, follow_up: bool) -> None:
         from helpcenter.services import enqueue_auto_reply
 
         transaction.on_commit(lambda: enqueue_auto_reply(ticket_id))
-    if follow_up:
-        if not locked.needs_triage:
-            transaction.on_commit(lambda: _enqueue_routing(ticket_id))
-        transaction.on_commit(lambda: _enqueue_check(ticket_id))
 
 
 def process_new_ticket(ticket_id: int) -> Ticket | None:
@@ -345,7 +340,7 @@ def process_new_ticket(ticket_id: int) -> Ticket | None:
             return None
         fresh = ticket.triaged_at is None
         if fresh:
-            _triage_locked(ticket, follow_up=False)
+            _triage_locked(ticket)
             if ticket.status in OPEN_STATUSES:
                 route_locked(ticket)
                 if detect_burst(ticket_id=ticket.pk, now=timezone.now(), ticket=ticket) is not None and ticket.incident_id is None:
@@ -357,12 +352,10 @@ def process_new_ticket(ticket_id: int) -> Ticket | None:
 
 
 def route_and_check(ticket: Ticket) -> None:
-    """After triage, in the same worker task: route the ticket, then check it for escalation.
+    """Route and check a ticket triaged before its task ran (by hand, or by an older task), each in its own transaction.
 
-    One task per ticket instead of three saves two broker round trips and two ticket loads.
     Both steps are idempotent (an assigned ticket is not routed again; a second check only
-    re-scores), so a retried task may repeat them safely. A failed check is not fatal: the
-    sweep checks every ticket at its ``next_check_at``.
+    re-scores), so a retried task may repeat them safely.
     """
     from agents.services import route_ticket
     from escalation.sweep import check_one
@@ -370,24 +363,6 @@ def route_and_check(ticket: Ticket) -> None:
     if not ticket.needs_triage:
         ticket = route_ticket(ticket=ticket)
     check_one(ticket.pk, known=ticket)
-
-
-def _enqueue_check(ticket_id: int) -> None:
-    from escalation.tasks import check_ticket_now
-
-    try:
-        check_ticket_now.delay(ticket_id)
-    except Exception:  # noqa: BLE001 - the sweep checks it at its next_check_at anyway
-        logger.warning("could not enqueue escalation check for ticket %s", ticket_id, exc_info=True)
-
-
-def _enqueue_routing(ticket_id: int) -> None:
-    from agents.tasks import route_ticket
-
-    try:
-        route_ticket.delay(ticket_id)
-    except Exception:  # noqa: BLE001 - the route_waiting sweep picks it up within a minute
-        logger.warning("could not enqueue routing for ticket %s", ticket_id, exc_info=True)
 
 
 def _auto_reply_draft(ticket: Ticket, article_id: int) -> str:
