@@ -26,6 +26,7 @@ class EscalationConfig(AppConfig):
         from escalation.sla import clear_calendar_cache
 
         config_cache.connect_signals()  # settings, rules, policies and the active model, cached per process
+        post_migrate.connect(config_cache.changed_everything, sender=self, dispatch_uid="escalation.config_cache.migrated")
 
         for name in ("BusinessCalendar", "BusinessHours", "Holiday"):
             model = self.get_model(name)

@@ -51,8 +51,11 @@ M2M_SECTIONS = (
 )
 
 MAX_TOKEN_AGE_SECONDS = 1.0
+# A safety net for changes no signal reports (raw SQL, a bulk update someone forgot to announce):
+# a cached value is reloaded at least this often anyway.
+MAX_VALUE_AGE_SECONDS = 60.0
 
-_local: dict[tuple[str, str], tuple[str, Any]] = {}
+_local: dict[tuple[str, str], tuple[str, float, Any]] = {}
 _lock = threading.Lock()
 _seen = threading.local()  # tokens read in this thread's current task or request: {section: token}, read at
 
@@ -91,13 +94,14 @@ def cached(section: str, name: str, loader: Callable[[], T]) -> T:
     generation = _generation(section)
     if generation is None:
         return loader()
+    now = time.monotonic()
     with _lock:
         hit = _local.get((section, name))
-    if hit is not None and hit[0] == generation:
-        return hit[1]
+    if hit is not None and hit[0] == generation and now - hit[1] < MAX_VALUE_AGE_SECONDS:
+        return hit[2]
     value = loader()
     with _lock:
-        _local[(section, name)] = (generation, value)
+        _local[(section, name)] = (generation, now, value)
     return value
 
 
@@ -121,6 +125,11 @@ def changed(*sections: str) -> None:
     for section in sections:
         _bump(section)
         transaction.on_commit(functools.partial(_bump, section))
+
+
+def changed_everything(**_signal: Any) -> None:
+    """Every section changed (connected to ``post_migrate``: data migrations send no model signals)."""
+    changed(*SECTIONS)
 
 
 def clear() -> None:

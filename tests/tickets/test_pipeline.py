@@ -127,6 +127,20 @@ def test_cached_values_are_reused_until_their_section_changes_in_any_process() -
     assert config_cache.cached("escalation", "probe", load) == 4
 
 
+def test_values_are_reloaded_after_their_maximum_age_and_after_migrate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changes no signal reports (raw SQL, data migrations) reach every process anyway."""
+    calls: list[int] = []
+    config_cache.cached("routing", "probe", lambda: calls.append(1))
+    config_cache.cached("routing", "probe", lambda: calls.append(1))
+    assert len(calls) == 1
+    config_cache.changed_everything()  # what post_migrate does
+    config_cache.cached("routing", "probe", lambda: calls.append(1))
+    assert len(calls) == 2
+    monkeypatch.setattr(config_cache, "MAX_VALUE_AGE_SECONDS", 0.0)
+    config_cache.cached("routing", "probe", lambda: calls.append(1))
+    assert len(calls) == 3
+
+
 def test_nothing_is_cached_while_the_shared_cache_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
     def down(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("cache is down")
