@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 # Section → the models whose changes invalidate it ("app_label.Model").
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "triage": ("tickets.TriageSettings", "tickets.ModelVersion", "tickets.Category"),
+    "triage": ("tickets.TriageSettings", "tickets.ModelVersion", "tickets.Category", "agents.Team", "agents.Skill"),
     "kb": ("tickets.KnowledgeArticle",),
     "sla": ("escalation.SlaPolicy",),
     "escalation": ("escalation.EscalationSettings", "escalation.EscalationRule", "tickets.Category"),

@@ -220,7 +220,7 @@ def analyze_interaction(*, interaction_id: int) -> Interaction | None:
 
 def _category(slug: str) -> Category:
     """The category the model predicted (created on first sight), from the per-process cache."""
-    categories = config_cache.cached("triage", "categories", lambda: {c.slug: c for c in Category.objects.all()})
+    categories = config_cache.cached("triage", "categories", lambda: {c.slug: c for c in Category.objects.select_related("team", "skill")})
     category = categories.get(slug)
     if category is None:
         category, _ = Category.objects.get_or_create(slug=slug[:64], defaults={"name": slug.replace("_", " ").capitalize()[:120]})
