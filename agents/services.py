@@ -25,7 +25,7 @@ from agents import routing_core
 from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
 from analytics.rollup import mark_dirty
 from escalation import config_cache
-from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus
+from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -193,12 +193,7 @@ def route_ticket(*, ticket: Ticket) -> Ticket:
     Tickets awaiting a human triage decision, already assigned or closed are left alone.
     """
     with transaction.atomic():
-        locked = (
-            Ticket.objects.select_for_update(of=("self",))
-            .select_related("customer", "category", "category__skill", "category__team")
-            .filter(pk=ticket.pk)
-            .first()
-        )
+        locked = lock_ticket(ticket.pk)
         if locked is None:
             return ticket
         return route_locked(locked)

@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 
 def _converge_roles(sender: AppConfig, apps: Any = None, **kwargs: Any) -> None:
@@ -21,14 +21,9 @@ class EscalationConfig(AppConfig):
         from escalation import login_guard  # noqa: F401 - connects the sign-in failure counters
 
         post_migrate.connect(_converge_roles, sender=self, dispatch_uid="escalation.converge_roles")
-        # Calendars are cached per process; an edit here takes effect at once (elsewhere within a minute).
+        # Settings, rules, policies, calendars, the active model and permission sets are cached per
+        # process; a change anywhere reaches every process on its next task or request.
         from escalation import config_cache
-        from escalation.sla import clear_calendar_cache
 
-        config_cache.connect_signals()  # settings, rules, policies and the active model, cached per process
+        config_cache.connect_signals()
         post_migrate.connect(config_cache.changed_everything, sender=self, dispatch_uid="escalation.config_cache.migrated")
-
-        for name in ("BusinessCalendar", "BusinessHours", "Holiday"):
-            model = self.get_model(name)
-            post_save.connect(clear_calendar_cache, sender=model, dispatch_uid=f"escalation.calendar_saved.{name}")
-            post_delete.connect(clear_calendar_cache, sender=model, dispatch_uid=f"escalation.calendar_deleted.{name}")

@@ -40,6 +40,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "escalation": ("escalation.EscalationSettings", "escalation.EscalationRule", "tickets.Category"),
     "routing": ("agents.RoutingRule", "agents.Team", "agents.Skill", "tickets.Category"),
     "auth": ("auth.Group", "auth.Permission"),
+    "calendar": ("escalation.BusinessCalendar", "escalation.BusinessHours", "escalation.Holiday"),
 }
 # Many-to-many fields whose changes invalidate a section: (app_label.Model, field, section).
 M2M_SECTIONS = (

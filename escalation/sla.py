@@ -16,8 +16,6 @@ sweep reads a ticket exactly when something can have changed.
 
 from __future__ import annotations
 
-import threading
-import time as monotonic_time
 from datetime import datetime
 from typing import Any
 
@@ -43,10 +41,6 @@ SLA_FIELDS = [
     "reopen_count",
 ]
 
-_cache_lock = threading.Lock()
-_calendars: dict[int | None, tuple[float, Calendar | None]] = {}
-CALENDAR_CACHE_SECONDS = 60.0
-
 
 def build_calendar(calendar: BusinessCalendar) -> Calendar:
     if calendar.is_24x7:
@@ -59,34 +53,24 @@ def build_calendar(calendar: BusinessCalendar) -> Calendar:
 
 
 def _cached_calendar(key: int | None) -> Calendar | None:
-    """Calendar ``key`` (None: the default one), cached per process for a minute; None if there is none."""
-    now = monotonic_time.monotonic()
-    with _cache_lock:
-        cached = _calendars.get(key)
-        if cached and now - cached[0] < CALENDAR_CACHE_SECONDS:
-            return cached[1]
-    records = BusinessCalendar.objects.prefetch_related("hours", "holidays")
-    record = records.filter(pk=key).first() if key else records.filter(is_default=True).first()
-    calendar = build_calendar(record) if record is not None else None
-    with _cache_lock:
-        _calendars[key] = (now, calendar)
-    return calendar
+    """Calendar ``key`` (None: the default one), cached per process until a calendar changes; None if there is none."""
+
+    def load() -> Calendar | None:
+        records = BusinessCalendar.objects.prefetch_related("hours", "holidays")
+        record = records.filter(pk=key).first() if key else records.filter(is_default=True).first()
+        return build_calendar(record) if record is not None else None
+
+    return config_cache.cached("calendar", f"calendar:{key}", load)
 
 
 def calendar_for(policy: SlaPolicy) -> Calendar:
-    """The policy's calendar (or the default one; always open without any), cached per process for a minute."""
+    """The policy's calendar (or the default one; always open without any), cached per process."""
     return _cached_calendar(policy.calendar_id) or Calendar(always_open=True)
 
 
 def default_calendar() -> Calendar | None:
     """The admin's default business calendar, cached like ``calendar_for``."""
     return _cached_calendar(None)
-
-
-def clear_calendar_cache(**_signal: Any) -> None:
-    """Forget cached calendars (connected to calendar, hours and holiday changes in this process)."""
-    with _cache_lock:
-        _calendars.clear()
 
 
 def active_policies() -> list[SlaPolicy]:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from analytics import prediction
 from escalation import config_cache, notifications, scoring, sla
 from escalation.models import Escalation, EscalationRule, EscalationSettings
-from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent, lock_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -237,9 +237,7 @@ def check_one(ticket_id: int, *, known: Ticket | None = None) -> None:
 
     detect_burst(ticket_id=ticket_id, now=timezone.now(), ticket=known)
     with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_for_update(of=("self",)).select_related("customer", "category", "sla_policy").filter(pk=ticket_id).first()
-        )
+        ticket = lock_ticket(ticket_id)
         if ticket is not None:
             check_locked(ticket)
 

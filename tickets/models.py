@@ -316,6 +316,13 @@ class Interaction(models.Model):
         return f"{self.get_author_kind_display()} on {self.ticket.reference}"
 
 
+def lock_ticket(ticket_id: int) -> Ticket | None:
+    """The ticket row locked for the caller's transaction, with what triage, routing and the
+    escalation check read (customer, category with its team and skill, SLA policy)."""
+    related = ("customer", "category__skill", "category__team", "sla_policy")
+    return Ticket.objects.select_for_update(of=("self",)).select_related(*related).filter(pk=ticket_id).first()
+
+
 class TicketEvent(models.Model):
     """Append-only audit trail: who did what to a ticket, when, with details."""
 

@@ -32,6 +32,7 @@ from tickets.models import (
     TicketEvent,
     TicketStatus,
     TriageSettings,
+    lock_ticket,
 )
 from tickets.triage import kb, priority, sentiment, signals
 from tickets.triage.classifier import TextClassifier, build_classifier
@@ -235,7 +236,7 @@ def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
     also routes and checks the ticket in the same transaction.
     """
     with transaction.atomic():
-        locked = Ticket.objects.select_for_update(of=("self",)).select_related("customer").filter(pk=ticket_id).first()
+        locked = lock_ticket(ticket_id)
         if locked is None or (locked.triaged_at is not None and not force):
             return locked
         _triage_locked(locked)
@@ -330,12 +331,7 @@ def process_new_ticket(ticket_id: int) -> Ticket | None:
     from escalation.sweep import check_locked
 
     with transaction.atomic():
-        ticket = (
-            Ticket.objects.select_for_update(of=("self",))
-            .select_related("customer", "category", "category__skill", "category__team", "sla_policy")
-            .filter(pk=ticket_id)
-            .first()
-        )
+        ticket = lock_ticket(ticket_id)
         if ticket is None:
             return None
         fresh = ticket.triaged_at is None

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from escalation import sla
+from escalation import config_cache, sla
 from escalation.models import BusinessCalendar, BusinessHours, SlaPolicy
 from tests.factories import TicketFactory
 
@@ -22,7 +22,7 @@ def office_policy() -> SlaPolicy:
     calendar = BusinessCalendar.objects.create(name="Office (outcome tests)", time_zone="UTC")
     for weekday in range(5):
         BusinessHours.objects.create(calendar=calendar, weekday=weekday, opens_at=time(9), closes_at=time(17))
-    sla.clear_calendar_cache()
+    config_cache.clear()
     return SlaPolicy.objects.create(
         name="P2 office", priority=2, first_response_minutes=120, next_response_minutes=120, resolution_minutes=960, calendar=calendar
     )

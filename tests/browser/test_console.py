@@ -18,7 +18,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from agents.models import Agent, Team
-from escalation import sla
+from escalation import config_cache, sla
 from escalation.models import BusinessCalendar, Escalation, SlaPolicy
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, login, save_screenshot
 from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
@@ -65,7 +65,7 @@ def round_the_clock_sla(transactional_db: None) -> None:
             resolution_minutes=resolution,
             calendar=calendar,
         )
-    sla.clear_calendar_cache()  # calendars are cached per process for a minute, keyed by id
+    config_cache.clear()  # calendars are cached per process, keyed by id
 
 
 def make_ticket(*, age: timedelta = timedelta(0), customer_mood: float | None = None, **fields: Any) -> Ticket:

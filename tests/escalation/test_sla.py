@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from escalation import sla
+from escalation import config_cache, sla
 from escalation.models import BusinessCalendar, Holiday, SlaPolicy
 from tests.factories import CustomerFactory, TicketFactory, UserFactory
 from tickets import services
@@ -20,7 +20,7 @@ MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def fresh_calendars() -> None:
-    sla.clear_calendar_cache()
+    config_cache.clear()
 
 
 @pytest.fixture
