@@ -30,6 +30,23 @@ def _fresh_config_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """``@pytest.mark.travel(at)``: the test's clock starts at ``at`` and ticks, so no test depends on today's date.
+
+    Only this process travels: tests that hand work to a real worker or browser process
+    must pass times explicitly instead.
+    """
+    marker = request.node.get_closest_marker("travel")
+    if marker is None:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(marker.args[0], tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _celery_mode(request: pytest.FixtureRequest) -> Iterator[None]:
     """Unit tests run tasks in-process; integration tests send them to the real broker."""
     eager = request.node.get_closest_marker("integration") is None

@@ -13,7 +13,8 @@ from escalation.models import BusinessCalendar
 from tests.factories import AgentFactory, AgentSkillFactory, CategoryFactory, CustomerFactory, SkillFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 
-pytestmark = pytest.mark.django_db
+# Runs on 1 December 2026, whatever today is.
+pytestmark = [pytest.mark.django_db, pytest.mark.travel(datetime(2026, 12, 1, 21, 0, tzinfo=UTC))]
 
 
 @pytest.fixture

@@ -17,10 +17,10 @@ from escalation.models import Escalation
 from tests.factories import AgentFactory, CategoryFactory, TeamFactory, TicketFactory
 from tickets.models import TicketEvent
 
-pytestmark = pytest.mark.django_db
-
 D = date(2026, 11, 10)
 RANGE = "start=2026-11-04&end=2026-11-10"
+# The desk is looked at on the evening of 1 December 2026, whatever today is.
+pytestmark = [pytest.mark.django_db, pytest.mark.travel(datetime(2026, 12, 1, 21, 0, tzinfo=UTC))]
 
 
 def at(hour: int, minute: int = 0) -> datetime:

@@ -8,7 +8,8 @@ from escalation import config_cache, sla
 from escalation.models import BusinessCalendar, BusinessHours, SlaPolicy
 from tests.factories import TicketFactory
 
-pytestmark = pytest.mark.django_db
+# Runs on 1 December 2026, whatever today is.
+pytestmark = [pytest.mark.django_db, pytest.mark.travel(datetime(2026, 12, 1, 21, 0, tzinfo=UTC))]
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:

@@ -10,8 +10,8 @@ from escalation.sweep import sweep
 from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
 from tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+pytestmark = [pytest.mark.django_db, pytest.mark.travel(NOW)]
 
 
 def outage_reports(count: int, *, minutes_apart: int = 2, same_customer: bool = False) -> list[Ticket]:

@@ -16,8 +16,8 @@ from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactor
 from tests.mailserver import Inbox, smtp_server
 from tests.servers import free_port
 
-pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+pytestmark = [pytest.mark.django_db, pytest.mark.travel(NOW)]
 
 
 @pytest.fixture

@@ -24,17 +24,15 @@ def fresh_calendars() -> None:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A frozen, settable clock for the services that read timezone.now()."""
+def clock(time_machine: Any) -> Any:
+    """A frozen, settable clock (time-machine) for the services that read the time."""
 
     class Clock:
-        now = FRIDAY_4PM
-
         def set(self, value: datetime) -> None:
-            self.now = value
+            time_machine.move_to(value, tick=False)
 
     frozen = Clock()
-    monkeypatch.setattr("django.utils.timezone.now", lambda: frozen.now)
+    frozen.set(FRIDAY_4PM)
     return frozen
 
 

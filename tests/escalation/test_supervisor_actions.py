@@ -15,6 +15,7 @@ from tests.factories import AgentFactory, TicketFactory, UserFactory
 from tickets.models import TicketEvent
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.travel(NOW)
 
 
 def open_escalation(**ticket_fields: Any) -> Escalation:

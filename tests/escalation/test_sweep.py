@@ -17,6 +17,7 @@ from tests.factories import CustomerFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+pytestmark = pytest.mark.travel(NOW)
 
 
 def due_ticket(**kwargs: Any) -> Ticket:
