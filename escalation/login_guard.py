@@ -4,6 +4,10 @@ Failures are counted from Django's ``user_login_failed`` signal, so the console 
 the admin sign-in and any other password check all count. While locked, even the right
 password is refused with a clear message and HTTP 429; the lock lifts by itself after
 ``LOGIN_LOCKOUT_SECONDS``. A successful sign-in clears the account's failures.
+
+The account is keyed by ``foundation.identity.normalize_username`` (NFKC, case-folded), as
+``escalation.auth_backend`` authenticates: five failures for ``oscar`` also lock ``OSCAR``,
+``ｏｓｃａｒ`` and ``ᵒscar``, which would otherwise each get five fresh guesses at oscar's password.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 from escalation import ratelimit
+from foundation.identity import normalize_username
 
 LOCKED_CODE = "locked"
 
@@ -30,7 +35,8 @@ def _client_address(request: HttpRequest | None) -> str:
 
 
 def _account_key(username: str) -> str:
-    return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    """One key per account, however the name is spelled: the same normalization that authentication uses."""
+    return hashlib.sha256(normalize_username(username).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _keys(username: str, request: HttpRequest | None) -> dict[str, tuple[str, int]]:
