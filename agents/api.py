@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from agents.models import Agent, Availability, RoutingRule
 from agents.services import AssignmentError, assign_ticket, set_availability
 from escalation import audit
+from escalation.api_input import IdField
 from tickets.api import HasPermission
 from tickets.models import Category
 from tickets.selectors import visible_tickets
@@ -76,7 +77,7 @@ class RoutingRuleListCreate(APIView):
 
 
 class AssignInput(serializers.Serializer):
-    agent_id = serializers.IntegerField()
+    agent_id = IdField()
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 

@@ -17,6 +17,7 @@ from django.db.models.functions import RowNumber
 
 from agents.models import Agent, Availability
 from escalation.models import Escalation
+from foundation.parsing import PRIORITY_RANGE, clean_text, loads_json, parse_id, parse_int
 from tickets.models import OPEN_STATUSES, Ticket, TicketStatus
 from tickets.selectors import visible_tickets
 
@@ -60,6 +61,7 @@ def queue_counts(*, user: Any) -> dict[str, int]:
     return base.aggregate(**{queue.slug.replace("-", "_"): Count("id", filter=queue_filter(queue.slug, agent)) for queue in QUEUES})
 
 
+MAX_QUERY_TEXT = 1_000
 SORTS = {
     "priority": ("priority", "created_at", "id"),
     "oldest": ("created_at", "id"),
@@ -80,32 +82,44 @@ def _encode(values: list[Any]) -> str:
 
 
 def _decode(cursor: str) -> list[Any] | None:
+    """The cursor's values, or ``None`` for anything a client made up (the page then starts at the top)."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
-    except (ValueError, UnicodeDecodeError):
+        values = loads_json(base64.urlsafe_b64decode(cursor.encode()), max_depth=1)
+    except ValueError:  # not base64 (binascii.Error), not JSON, nested (InputError)
         return None
     return values if isinstance(values, list) else None
+
+
+def _key_id(value: Any) -> int:
+    """A row id from a cursor; ``ValueError`` (an ignored cursor) for ``1e400``, ``-1``, ``"²"`` …"""
+    pk = parse_id(value)
+    if pk is None:
+        raise ValueError(f"not a row id: {value!r:.40}")
+    return pk
 
 
 def _after(sort: str, values: list[Any]) -> Q | None:
     """Keyset condition: rows strictly after the cursor in the sort order."""
     try:
         if sort == "priority":
-            priority, created, pk = int(values[0]), datetime.fromisoformat(values[1]), int(values[2])
+            priority = parse_int(values[0], minimum=PRIORITY_RANGE[0], maximum=PRIORITY_RANGE[1])
+            if priority is None:
+                return None
+            created, pk = datetime.fromisoformat(values[1]), _key_id(values[2])
             return (
                 Q(priority__gt=priority)
                 | Q(priority=priority, created_at__gt=created)
                 | Q(priority=priority, created_at=created, id__gt=pk)
             )
         if sort == "oldest":
-            created, pk = datetime.fromisoformat(values[0]), int(values[1])
+            created, pk = datetime.fromisoformat(values[0]), _key_id(values[1])
             return Q(created_at__gt=created) | Q(created_at=created, id__gt=pk)
         if sort == "newest":
-            created, pk = datetime.fromisoformat(values[0]), int(values[1])
+            created, pk = datetime.fromisoformat(values[0]), _key_id(values[1])
             return Q(created_at__lt=created) | Q(created_at=created, id__lt=pk)
         if sort == "due":
             due = datetime.fromisoformat(values[0]) if values[0] else None
-            pk = int(values[1])
+            pk = _key_id(values[1])
             if due is None:
                 return Q(sla_resolution_due_at__isnull=True, id__gt=pk)
             return Q(sla_resolution_due_at__gt=due) | Q(sla_resolution_due_at=due, id__gt=pk) | Q(sla_resolution_due_at__isnull=True)
@@ -127,17 +141,20 @@ def queue_page(*, user: Any, queue: str, filters: dict[str, str], cursor: str = 
     agent = getattr(user, "agent", None)
     qs: QuerySet[Ticket] = visible_tickets(user=user).filter(queue_filter(queue, agent))
     applied: dict[str, str] = {}
-    if filters.get("priority", "").isdigit():
-        qs = qs.filter(priority=int(filters["priority"]))
-        applied["priority"] = filters["priority"]
+    # A filter value that cannot apply is ignored, as an unknown sort is (the page shows what it applied).
+    priority = parse_int(filters.get("priority", ""), minimum=PRIORITY_RANGE[0], maximum=PRIORITY_RANGE[1])
+    if priority is not None:
+        qs = qs.filter(priority=priority)
+        applied["priority"] = str(priority)
     for name, lookup in (("category", "category__slug"), ("channel", "channel"), ("tier", "customer__tier")):
-        if filters.get(name):
-            qs = qs.filter(**{lookup: filters[name]})
-            applied[name] = filters[name]
-    text = filters.get("q", "").strip()
+        value = clean_text(filters.get(name), max_length=64)
+        if value:
+            qs = qs.filter(**{lookup: value})
+            applied[name] = value
+    text = clean_text(filters.get("q"), max_length=MAX_QUERY_TEXT).strip()
     if text:
-        number = text.lstrip("#")
-        by_number = Q(pk=int(number)) if number.isdigit() and len(number) <= 12 else Q(pk__in=[])
+        number = parse_id(text.lstrip("#"))
+        by_number = Q(pk=number) if number else Q(pk__in=[])
         qs = qs.filter(Q(subject__icontains=text) | Q(customer__email__iexact=text) | by_number)
         applied["q"] = text
     sort = filters.get("sort", "priority")

@@ -27,6 +27,7 @@ from agents.models import Agent, Availability
 from agents.services import AssignmentError, assign_ticket, set_availability
 from escalation import services as escalation_services
 from escalation.models import Escalation, EscalationTier
+from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
 from tickets import services as ticket_services
 from tickets.models import Attachment, Category, Channel, CustomerTier, KnowledgeArticle, Priority, Ticket, TicketStatus
 from tickets.selectors import visible_tickets
@@ -56,6 +57,7 @@ def staff_role(permission: str) -> Callable[[View], View]:
 
 agent_view = staff_role("tickets.view_ticket")
 supervisor_view = staff_role("tickets.assign_ticket")
+REASON_MAX_LENGTH = 300  # Escalation.decision_reason, and the API's ReasonInput
 
 
 def _ticket_or_404(request: HtmxHttpRequest, pk: int) -> Ticket:
@@ -199,7 +201,7 @@ def ticket_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_category(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
-    category = Category.objects.filter(slug=request.POST.get("category", "")).first()
+    category = Category.objects.filter(slug=clean_text(request.POST.get("category"), max_length=64)).first()
     if category is None:
         return _failed(request, ticket, ValidationError("Choose a category."))
     ticket_services.recategorize_ticket(ticket=ticket, category=category, by=request.user)
@@ -212,7 +214,9 @@ def ticket_priority(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     value = request.POST.get("priority", "")
     try:
-        ticket_services.reprioritize_ticket(ticket=ticket, priority=int(value) if value.isdigit() else -1, by=request.user)
+        priority = parse_int(value, minimum=PRIORITY_RANGE[0], maximum=PRIORITY_RANGE[1])
+        # -1: the service refuses it with the message that names the range.
+        ticket_services.reprioritize_ticket(ticket=ticket, priority=-1 if priority is None else priority, by=request.user)
     except ValidationError as exc:
         return _failed(request, ticket, exc)
     return _done(request, ticket, "Priority changed.")
@@ -222,7 +226,11 @@ def ticket_priority(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
-    escalation = escalation_services.request_escalation(ticket=ticket, by=request.user, reason=request.POST.get("reason", ""))
+    try:
+        reason = strict_text(request.POST.get("reason", ""), field="reason", max_length=REASON_MAX_LENGTH)
+    except InputError as error:
+        return _failed(request, ticket, ValidationError(error.message))
+    escalation = escalation_services.request_escalation(ticket=ticket, by=request.user, reason=reason)
     return _done(request, ticket, f"Escalated to {escalation.get_tier_display()}." if escalation else "Already escalated at that tier.")
 
 
@@ -230,8 +238,8 @@ def ticket_escalate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
-    target_id = request.POST.get("into", "").lstrip("#")
-    target = visible_tickets(user=request.user).filter(pk=int(target_id)).first() if target_id.isdigit() and len(target_id) <= 12 else None
+    target_id = parse_id(request.POST.get("into", "").lstrip("#"))
+    target = visible_tickets(user=request.user).filter(pk=target_id).first() if target_id else None
     if target is None:
         return _failed(request, ticket, ValidationError("Give the number of a ticket you can see to merge into."))
     try:
@@ -245,7 +253,8 @@ def ticket_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def ticket_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
-    agent = Agent.objects.filter(pk=request.POST.get("agent") or 0).first() if (request.POST.get("agent") or "").isdigit() else None
+    agent_id = parse_id(request.POST.get("agent"))
+    agent = Agent.objects.filter(pk=agent_id).first() if agent_id else None
     if agent is None:
         return _failed(request, ticket, ValidationError("Choose an agent."))
     try:
@@ -300,24 +309,24 @@ def escalation_decide(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     try:
         if action == "accept":
             escalation_services.accept_escalation(escalation_id=pk, by=request.user)
-        elif action == "dismiss":
-            escalation_services.dismiss_escalation(escalation_id=pk, by=request.user, reason=request.POST.get("reason", ""))
-        elif action == "deescalate":
-            escalation_services.deescalate(escalation_id=pk, by=request.user, reason=request.POST.get("reason", ""))
+        elif action in ("dismiss", "deescalate"):
+            try:
+                reason = strict_text(request.POST.get("reason", ""), field="reason", max_length=REASON_MAX_LENGTH)
+            except InputError as error:
+                raise ValidationError(error.message) from None
+            decide = escalation_services.dismiss_escalation if action == "dismiss" else escalation_services.deescalate
+            decide(escalation_id=pk, by=request.user, reason=reason)
         elif action == "override":
             tier = request.POST.get("tier") or None
             priority_value = request.POST.get("priority", "")
             assignee_value = request.POST.get("assignee", "")
-            assignee = (
-                Agent.objects.filter(pk=int(assignee_value)).first() if assignee_value.isdigit() and len(assignee_value) <= 12 else None
-            )
-            escalation_services.override_escalation(
-                escalation_id=pk,
-                by=request.user,
-                tier=tier,
-                priority=int(priority_value) if priority_value.isdigit() else None,
-                assignee=assignee,
-            )
+            assignee = Agent.objects.filter(pk=parse_id(assignee_value) or 0).first() if assignee_value else None
+            if assignee_value and assignee is None:
+                raise ValidationError("assignee must be one of the agents listed.")
+            priority = parse_int(priority_value, minimum=PRIORITY_RANGE[0], maximum=PRIORITY_RANGE[1])
+            if priority_value and priority is None:
+                raise ValidationError(f"priority must be a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]}.")
+            escalation_services.override_escalation(escalation_id=pk, by=request.user, tier=tier, priority=priority, assignee=assignee)
         else:
             raise ValidationError("Unknown action.")
         messages.success(request, f"Escalation {pk}: {action} done.")
@@ -340,9 +349,9 @@ def team(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def team_reassign(request: HtmxHttpRequest) -> HttpResponse:
     """Select a ticket and an agent, press the button: the same checks as any assignment."""
-    ticket_id, agent_id = request.POST.get("ticket", ""), request.POST.get("agent", "")
-    ticket = visible_tickets(user=request.user).filter(pk=int(ticket_id)).first() if ticket_id.isdigit() and len(ticket_id) <= 12 else None
-    agent = Agent.objects.filter(pk=int(agent_id)).first() if agent_id.isdigit() and len(agent_id) <= 12 else None
+    ticket_id, agent_id = parse_id(request.POST.get("ticket")), parse_id(request.POST.get("agent"))
+    ticket = visible_tickets(user=request.user).filter(pk=ticket_id).first() if ticket_id else None
+    agent = Agent.objects.filter(pk=agent_id).first() if agent_id else None
     if ticket is None or agent is None:
         messages.error(request, "Choose a ticket and an agent.")
     else:

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import SatisfactionSurvey
+from foundation.parsing import clean_text, parse_int
 from helpcenter.links import LinkError, load_signed, status_url
 from tickets.models import Ticket, TicketEvent
 
@@ -127,13 +128,10 @@ def send(*, survey_id: int) -> bool:
 
 def answer(*, token: str, rating: Any, comment: str = "") -> Answer:
     """Record the answer once; a low rating reopens the ticket for a supervisor's follow-up."""
-    try:
-        rating = int(rating)
-    except (TypeError, ValueError):
-        raise ValidationError({"rating": "Choose a rating from 1 to 5."}) from None
-    if not 1 <= rating <= 5:
+    rating = parse_int(rating, minimum=1, maximum=5)
+    if rating is None:
         raise ValidationError({"rating": "Choose a rating from 1 to 5."})
-    comment = (comment or "").strip()[:MAX_COMMENT]
+    comment = clean_text(comment).strip()[:MAX_COMMENT]
     with transaction.atomic():
         survey = survey_for_token(token)
         survey = SatisfactionSurvey.objects.select_for_update().get(pk=survey.pk)

@@ -20,6 +20,7 @@ from agents.models import Agent, Team
 from analytics.models import DailyStat
 from analytics.rollup import COUNT_FIELDS, merge, quantile
 from escalation.models import Escalation, EscalationTier
+from foundation.parsing import parse_id
 from tickets.models import OPEN_STATUSES, Category, Channel, Customer, Ticket
 
 MAX_DAYS = 731
@@ -73,10 +74,11 @@ def parse_filters(params: Any, dashboard: str) -> Filters:
     team_raw = (params.get("team") or "").strip()
     team = 0
     if team_raw:
-        if not team_raw.isdigit() or not Team.objects.filter(pk=int(team_raw)).exists():
+        team_id = parse_id(team_raw)
+        if team_id is None or not Team.objects.filter(pk=team_id).exists():
             errors["team"] = "team must be the id of an existing team."
         else:
-            team = int(team_raw)
+            team = team_id
     choices = BREAKDOWNS[dashboard]
     by = (params.get("by") or choices[0]).strip()
     if by not in choices:
@@ -148,7 +150,7 @@ def _minutes(hist: list[int], q: float) -> float | None:
 
 
 def _labels(dim: str, keys: list[str]) -> dict[str, str]:
-    ids = [int(k) for k in keys if k.isdigit()]
+    ids = [pk for pk in map(parse_id, keys) if pk is not None]
     if dim == "priority":
         return {k: f"P{k}" for k in keys}
     if dim == "team":

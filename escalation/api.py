@@ -14,7 +14,9 @@ from rest_framework.views import APIView
 from agents.models import Agent
 from agents.services import AssignmentError
 from escalation import services
+from escalation.api_input import IdField, WholeNumberField
 from escalation.models import Escalation, EscalationTier
+from foundation.parsing import PRIORITY_RANGE
 from tickets.api import HasPermission
 from tickets.selectors import visible_tickets
 
@@ -39,8 +41,8 @@ class ReasonInput(serializers.Serializer):
 
 class OverrideInput(serializers.Serializer):
     tier = serializers.ChoiceField(choices=EscalationTier.choices, required=False)
-    priority = serializers.IntegerField(min_value=0, max_value=3, required=False)
-    assignee_id = serializers.IntegerField(required=False)
+    priority = WholeNumberField(min_value=PRIORITY_RANGE[0], max_value=PRIORITY_RANGE[1], required=False)
+    assignee_id = IdField(required=False)
 
 
 class SupervisorOnly(HasPermission):

@@ -18,7 +18,13 @@ class EscalationConfig(AppConfig):
     verbose_name = "Escalation engine"
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from escalation import login_guard  # noqa: F401 - connects the sign-in failure counters
+        from foundation.parsing import IdConverter
+
+        # ``<id:pk>`` in every URLconf: 1-18 digits, so an id too long for the database is a 404, not a 500.
+        register_converter(IdConverter, "id")
 
         post_migrate.connect(_converge_roles, sender=self, dispatch_uid="escalation.converge_roles")
         # Settings, rules, policies, calendars, the active model and permission sets are cached per

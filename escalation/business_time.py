@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from foundation.parsing import parse_int
+
 MAX_DAYS = 3 * 366  # a calendar open less than once in three years is a configuration error
 
 
@@ -148,7 +150,7 @@ def parse_ical_holidays(text: str) -> list[tuple[date, str]]:
 
 def _ical_date(value: str) -> date | None:
     digits = value[:8]
-    if len(digits) != 8 or not digits.isdigit():
+    if len(digits) != 8 or parse_int(digits, minimum=0, maximum=99_999_999) is None:  # ASCII digits only
         return None
     try:
         return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from foundation.parsing import MAX_DATABASE_ID, parse_int
+
 
 class RequestSizeLimitMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -14,10 +16,9 @@ class RequestSizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return JsonResponse({"detail": "Content-Length must be a number."}, status=400)
+        length = parse_int(request.META.get("CONTENT_LENGTH") or "0", minimum=0, maximum=MAX_DATABASE_ID)
+        if length is None:
+            return JsonResponse({"detail": "Content-Length must be a number of bytes."}, status=400)
         if limit is not None and length > limit:
             return JsonResponse({"detail": f"Request body is too large (limit {limit} bytes)."}, status=413)
         return self.get_response(request)

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from escalation import audit
 from escalation.health import health_report
+from foundation.parsing import InputError, clean_text, strict_id
 
 
 @never_cache
@@ -28,13 +29,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "escalation/home.html")
 
 
-def _optional_int(value: str | None) -> int | None:
-    if not value:
-        return None
-    number = int(value)  # ValueError → 400 below
-    if number < 1:
-        raise ValueError(value)
-    return number
+def _optional_id(value: str | None, field: str) -> int | None:
+    return strict_id(value, field=field) if value else None  # InputError → 400 below
 
 
 @login_required
@@ -45,14 +41,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     source = request.GET.get("source", "tickets")
     if source not in ("tickets", "config"):
         return HttpResponseBadRequest("source must be tickets or config")
-    actor = request.GET.get("actor", "").strip()[:150]
+    actor = clean_text(request.GET.get("actor"), max_length=150).strip()
     try:
-        before = _optional_int(request.GET.get("before"))
-        ticket_id = _optional_int(request.GET.get("ticket"))
-    except ValueError:
-        return HttpResponseBadRequest("before and ticket must be positive whole numbers")
+        before = _optional_id(request.GET.get("before"), "before")
+        ticket_id = _optional_id(request.GET.get("ticket"), "ticket")
+    except InputError as error:
+        return HttpResponseBadRequest(error.message)
     if source == "tickets":
-        kind = request.GET.get("kind", "").strip()[:40]
+        kind = clean_text(request.GET.get("kind"), max_length=40).strip()
         page = audit.ticket_changes(before=before, actor=actor, kind=kind, ticket_id=ticket_id)
     else:
         kind = ""

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from foundation.parsing import clean_text, parse_id
 from helpcenter import links
 from helpcenter.models import ArticleVote, Deflection
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, KnowledgeArticle, Ticket, TicketEvent, TicketStatus
@@ -22,10 +23,11 @@ logger = logging.getLogger(__name__)
 
 def record_deflection(*, article_id: Any, subject: str) -> Deflection | None:
     """The customer clicked "this solved my problem": counted, and no ticket is created."""
-    article = KnowledgeArticle.objects.filter(pk=article_id, is_published=True).first() if str(article_id).isdigit() else None
+    pk = parse_id(article_id)
+    article = KnowledgeArticle.objects.filter(pk=pk, is_published=True).first() if pk else None
     if article is None:
         return None
-    return Deflection.objects.create(article=article, subject=" ".join((subject or "").split())[:200])
+    return Deflection.objects.create(article=article, subject=" ".join(clean_text(subject, max_length=10_000).split())[:200])
 
 
 def voter_id(session_key: str) -> str:

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from escalation import ratelimit
+from foundation.parsing import clean_text
 from helpcenter import links, markdown, search, services
 from tickets.models import Category, KnowledgeArticle
 
@@ -28,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def search_view(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    query = clean_text(request.GET.get("q"), max_length=10 * search.MAX_QUERY).strip()
     results = search.search(query) if query else []
     rows = [{"article": a, "excerpt": markdown.excerpt(a.body)} for a in results]
     return render(request, "helpcenter/search.html", {"query": query[: search.MAX_QUERY], "results": rows})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -16,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from foundation.parsing import InputError, loads_json, strict_int
 from tickets import mail, webhooks
 from tickets.selectors import visible_tickets
 from tickets.serializers import IntakeOutput, TicketCreateInput, TicketOutput, WebhookInput
@@ -61,9 +61,9 @@ class TicketListCreate(APIView):
     @extend_schema(responses=TicketOutput(many=True))
     def get(self, request: Request) -> Response:
         try:
-            limit = min(max(int(request.query_params.get("limit", 50)), 1), 200)
-        except ValueError:
-            raise ValidationError({"limit": "Must be an integer between 1 and 200."}) from None
+            limit = strict_int(request.query_params.get("limit", "50"), field="limit", minimum=1, maximum=200)
+        except InputError as error:
+            raise ValidationError({error.field: [error.message]}) from None
         tickets = visible_tickets(user=request.user).order_by("-created_at", "-id")[:limit]
         return Response(TicketOutput(tickets, many=True).data)
 
@@ -139,9 +139,9 @@ class InboundWebhook(APIView):
         except webhooks.WebhookRejected as exc:
             return Response({"detail": exc.message}, status=exc.status)
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ParseError(f"Body must be UTF-8 JSON: {exc}") from None
+            body = loads_json(raw)
+        except InputError as error:  # not UTF-8, not JSON, or nested too deep
+            raise ParseError(error.message) from None
         payload = WebhookInput(data=body)
         if not payload.is_valid():
             raise ValidationError(payload.errors)

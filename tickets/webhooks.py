@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from foundation.parsing import MAX_DATABASE_ID, parse_int
+
 SIGNATURE_HEADER = "X-Escalation-Signature"
 TIMESTAMP_HEADER = "X-Escalation-Timestamp"
 
@@ -30,10 +32,9 @@ def verify(*, secret: str, timestamp: str | None, signature: str | None, body: b
     """Raise ``WebhookRejected`` unless the signature is valid and the timestamp fresh."""
     if not timestamp or not signature:
         raise WebhookRejected(401, f"Missing {TIMESTAMP_HEADER} or {SIGNATURE_HEADER} header.")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise WebhookRejected(400, f"{TIMESTAMP_HEADER} must be Unix seconds.") from None
+    sent_at = parse_int(timestamp, minimum=0, maximum=MAX_DATABASE_ID)
+    if sent_at is None:
+        raise WebhookRejected(400, f"{TIMESTAMP_HEADER} must be Unix seconds.")
     # Compare first, so a forged request learns nothing about the clock check.
     if not hmac.compare_digest(sign(secret, timestamp, body), signature.strip()):
         raise WebhookRejected(401, "Signature does not match.")
