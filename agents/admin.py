@@ -7,6 +7,7 @@ from django.utils import timezone
 from agents import routing_core
 from agents.models import Agent, AgentShift, AgentSkill, RoutingRule, Skill, Team
 from agents.services import in_business_hours, rule_spec
+from foundation import patterns
 from tickets.models import Category, Channel, CustomerTier, Priority
 
 
@@ -66,7 +67,10 @@ class RulePreviewForm(forms.Form):
 class RoutingRuleAdmin(admin.ModelAdmin):
     """Rules are validated on save (a bad regex is a form error); "Test this rule" previews a match."""
 
-    list_display = ("order", "name", "enabled", "continue_matching", "team", "required_skill", "set_priority", "mark_for_escalation")
+    list_display = (
+        "order", "name", "enabled", "continue_matching", "team", "required_skill", "set_priority", "mark_for_escalation", "pattern_status",
+    )  # fmt: skip
+    readonly_fields = ("disabled_reason",)
     list_display_links = ("name",)
     list_editable = ("order", "enabled")
     list_filter = ("enabled", "team")
@@ -75,7 +79,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     filter_horizontal = ("categories",)
     raw_id_fields = ("assign_agent",)
     fieldsets = (
-        (None, {"fields": ("name", "order", "enabled", "continue_matching")}),
+        (None, {"fields": ("name", "order", "enabled", "disabled_reason", "continue_matching")}),
         (
             "Conditions (empty means any)",
             {"fields": ("categories", "priorities", "customer_tiers", "channels", "languages", "keyword_pattern", "business_hours")},
@@ -97,6 +101,13 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         ),
     )
     change_form_template = "admin/agents/routingrule/change_form.html"
+
+    @admin.display(description="pattern")
+    def pattern_status(self, rule: RoutingRule) -> str:
+        """A pattern written straight into the database is checked here too: such a rule never matches."""
+        if rule.disabled_reason:
+            return rule.disabled_reason
+        return (patterns.pattern_problem(rule.keyword_pattern) or "ok") if rule.keyword_pattern else "—"
 
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view)

@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from foundation import patterns
+
 
 class Availability(models.TextChoices):
     ONLINE = "online", "Online"
@@ -166,7 +168,13 @@ class RoutingRule(models.Model):
     channels = models.JSONField(default=list, blank=True, help_text='e.g. ["email", "api"]')
     languages = models.JSONField(default=list, blank=True, help_text='ISO codes, e.g. ["de", "fr"]')
     keyword_pattern = models.CharField(
-        max_length=500, blank=True, help_text="Case-insensitive regular expression searched in subject and body, e.g. refund|chargeback"
+        max_length=500,
+        blank=True,
+        help_text="Case-insensitive regular expression (RE2 syntax: no backreferences or look-around; \\w and \\b are ASCII) "
+        "searched in the subject and the first 20,000 characters of the body, e.g. refund|chargeback",
+    )
+    disabled_reason = models.CharField(
+        max_length=500, blank=True, editable=False, help_text="Why the desk switched this rule off (an unusable stored pattern)."
     )
     business_hours = models.CharField(max_length=8, choices=BusinessHoursCondition.choices, default=BusinessHoursCondition.ANY)
 
@@ -192,18 +200,15 @@ class RoutingRule(models.Model):
         return f"{self.order}. {self.name}"
 
     def clean(self) -> None:
-        import re
-
         from django.core.exceptions import ValidationError
 
         from tickets.models import Channel, CustomerTier
 
         errors: dict[str, str] = {}
         if self.keyword_pattern:
-            try:
-                re.compile(self.keyword_pattern)
-            except re.error as exc:
-                errors["keyword_pattern"] = f"Not a valid regular expression: {exc}."
+            problem = patterns.pattern_problem(self.keyword_pattern)
+            if problem:
+                errors["keyword_pattern"] = f"Not a usable regular expression. {problem}"
         checks = (
             ("priorities", self.priorities, {0, 1, 2, 3}, "0–3"),
             ("customer_tiers", self.customer_tiers, set(CustomerTier.values), ", ".join(CustomerTier.values)),
@@ -220,3 +225,5 @@ class RoutingRule(models.Model):
             errors["raise_priority_by"] = "Use either set priority or raise priority, not both."
         if errors:
             raise ValidationError(errors)
+        if self.enabled:
+            self.disabled_reason = ""  # switched back on with a usable pattern

@@ -17,9 +17,10 @@ Ties go to the agent idle the longest (oldest last assignment).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from foundation import patterns
 
 WEIGHTS = {"skill": 0.40, "load": 0.30, "seniority": 0.15, "performance": 0.15}
 SENIOR = 3
@@ -57,11 +58,6 @@ class RuleSpec:
     continue_matching: bool = False
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str] | None:
-    """The rule's keyword/regex condition; raises ``re.error`` for a bad pattern."""
-    return re.compile(pattern, re.IGNORECASE) if pattern else None
-
-
 def rule_mismatch(rule: RuleSpec, facts: TicketFacts) -> str | None:
     """Why the rule does not match (None when it does): the first failing condition."""
     if rule.categories and facts.category not in rule.categories:
@@ -78,9 +74,14 @@ def rule_mismatch(rule: RuleSpec, facts: TicketFacts) -> str | None:
         return "outside business hours"
     if rule.business_hours == "outside" and facts.in_business_hours:
         return "inside business hours"
-    pattern = compile_pattern(rule.pattern)
-    if pattern is not None and not pattern.search(f"{facts.subject}\n{facts.body}"):
-        return f"text does not match /{rule.pattern}/"
+    if rule.pattern:
+        # RE2, linear in the text: no stored pattern can stall a worker or hold a transaction open.
+        try:
+            found = patterns.search(rule.pattern, f"{facts.subject}\n{facts.body}")
+        except patterns.UnsafePattern as exc:
+            return f"pattern cannot be used: {exc}"
+        if not found:
+            return f"text does not match /{rule.pattern}/"
     return None
 
 

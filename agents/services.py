@@ -24,7 +24,7 @@ from django.utils import timezone
 from agents import routing_core
 from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
 from analytics.rollup import mark_dirty
-from escalation import config_cache
+from escalation import config_cache, sla
 from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
 
 logger = logging.getLogger(__name__)
@@ -179,7 +179,10 @@ def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], ev
         ticket.status = TicketStatus.ASSIGNED
     ticket.routing = reason
     ticket.save(
-        update_fields=["assignee", "assigned_at", "status", "routing", "team", "priority", "tags", "escalation_requested", "updated_at"]
+        update_fields=[
+            *("assignee", "assigned_at", "status", "routing", "team", "priority", "tags", "escalation_requested", "updated_at"),
+            *sla.SLA_FIELDS,
+        ]
     )
     Agent.objects.filter(pk=agent.pk).update(last_assigned_at=now)
     TicketEvent.objects.create(
@@ -199,9 +202,13 @@ def route_ticket(*, ticket: Ticket) -> Ticket:
         return route_locked(locked)
 
 
-def route_locked(ticket: Ticket) -> Ticket:
-    """``route_ticket`` for a ticket the caller has locked (in its transaction) with its customer and category."""
-    if ticket.needs_triage or ticket.assignee_id or ticket.status not in ROUTABLE_STATUSES:
+def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
+    """``route_ticket`` for a ticket the caller has locked (in its transaction) with its customer and category.
+
+    ``keep_team``: the ticket was just moved to its team on purpose (an escalation's
+    reassignment); route within that team instead of the category's or the rules'.
+    """
+    if ticket.assignee_id or ticket.status not in ROUTABLE_STATUSES:
         return ticket
     at = timezone.now()
     facts = _facts(ticket, at)
@@ -223,12 +230,28 @@ def route_locked(ticket: Ticket) -> Ticket:
         if not first_time:
             continue
         if rule.set_priority is not None:
-            ticket.priority = rule.set_priority
+            sla.apply_priority_change(ticket, priority=rule.set_priority, now=at, source=f"routing rule {rule.name}")
         elif rule.raise_priority_by:
-            ticket.priority = max(Priority.P0, ticket.priority - rule.raise_priority_by)
+            raised = max(Priority.P0, ticket.priority - rule.raise_priority_by)
+            sla.apply_priority_change(ticket, priority=raised, now=at, source=f"routing rule {rule.name}")
         ticket.tags = sorted(set(ticket.tags) | set(rule.add_tags))
         ticket.escalation_requested = ticket.escalation_requested or rule.mark_for_escalation
-    ticket.team = team
+    if ticket.needs_triage and not keep_team:
+        # Low confidence: a person confirms the category first. The rules' priority, tags and
+        # escalation marks apply now; only the assignment waits.
+        if first_time:
+            ticket.routing = {
+                "at": at.isoformat(),
+                "rules": [rule.name for rule in applied],
+                "why": "waiting for a person to confirm the category",
+            }
+            ticket.save(update_fields=["priority", "tags", "escalation_requested", "routing", "updated_at", *sla.SLA_FIELDS])
+        return ticket
+    if keep_team:
+        team = ticket.team
+    if ticket.team_id != (team.pk if team else None):
+        ticket.team = team
+        sla.apply_retarget(ticket, now=at)  # a team may have a policy of its own
     facts = _facts(ticket, at)  # priority may have changed
 
     reason: dict[str, Any] = {
@@ -267,7 +290,7 @@ def route_locked(ticket: Ticket) -> Ticket:
     )
     if not unchanged or first_time:
         ticket.routing = reason
-        ticket.save(update_fields=["team", "priority", "tags", "escalation_requested", "routing", "updated_at"])
+        ticket.save(update_fields=["team", "priority", "tags", "escalation_requested", "routing", "updated_at", *sla.SLA_FIELDS])
     if not unchanged:
         TicketEvent.objects.create(ticket=ticket, kind="queued", detail=reason)
     return ticket

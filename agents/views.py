@@ -24,13 +24,13 @@ from django_htmx.middleware import HtmxDetails
 
 from agents import selectors
 from agents.models import Agent, Availability
-from agents.services import AssignmentError, assign_ticket, set_availability
+from agents.services import AssignmentError, assign_ticket, route_ticket, set_availability
 from escalation import services as escalation_services
 from escalation.models import Escalation, EscalationTier
 from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
 from tickets import services as ticket_services
 from tickets.models import Attachment, Category, Channel, CustomerTier, KnowledgeArticle, Priority, Ticket, TicketStatus
-from tickets.selectors import visible_tickets
+from tickets.selectors import customer_history, visible_tickets
 
 View = Callable[..., HttpResponseBase]
 
@@ -148,13 +148,14 @@ def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         [("message", i.created_at, i) for i in interactions] + [("event", e.created_at, e) for e in events], key=lambda item: item[1]
     )
     customer = ticket.customer
-    history = list(customer.tickets.exclude(pk=ticket.pk).only("id", "subject", "status", "created_at").order_by("-created_at")[:6])
+    history, history_elsewhere = customer_history(customer=customer, user=request.user, exclude_id=ticket.pk)
     article_ids = [item.get("id") for item in ticket.suggested_articles if isinstance(item, dict)]
     articles = {a.pk: a for a in KnowledgeArticle.objects.filter(pk__in=article_ids)}
     context = {
         "ticket": ticket,
         "timeline": timeline,
         "history": history,
+        "history_elsewhere": history_elsewhere,
         "open_tickets": customer.tickets.filter(status__in=[s for s in TicketStatus.values if s not in ("resolved", "closed")]).count(),
         "articles": [
             (articles[i], item.get("score")) for i, item in zip(article_ids, ticket.suggested_articles, strict=False) if i in articles
@@ -178,12 +179,11 @@ def ticket_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     internal = request.POST.get("internal") == "1"
     try:
-        interaction = ticket_services.add_agent_reply(ticket=ticket, body=request.POST.get("body", ""), by=request.user, internal=internal)
+        ticket_services.add_agent_reply(ticket=ticket, body=request.POST.get("body", ""), by=request.user, internal=internal)
     except ValidationError as exc:
         return _failed(request, ticket, exc)
-    if not internal:
-        ticket_services.send_reply_after_commit(interaction)
-    return _done(request, ticket, "Note added." if internal else "Reply sent.")
+    # E-mailed by the worker: the conversation shows when it was sent, or why it failed.
+    return _done(request, ticket, "Note added." if internal else "Reply saved; e-mailing it to the customer.")
 
 
 @agent_view
@@ -205,6 +205,7 @@ def ticket_category(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if category is None:
         return _failed(request, ticket, ValidationError("Choose a category."))
     ticket_services.recategorize_ticket(ticket=ticket, category=category, by=request.user)
+    route_ticket(ticket=ticket)  # out of Needs triage: to the category's team and its best available agent now
     return _done(request, ticket, f"Category set to {category.name}; the model will learn from it.")
 
 

@@ -105,12 +105,14 @@ def broker_settings(env: Mapping[str, str], var_dir: Path) -> tuple[str, dict[st
             raise ImproperlyConfigured(f"CELERY_BROKER_URL must be a redis:// or amqp:// URL, got {url.split(':')[0]}://…")
         return url, {"visibility_timeout": 3600}
     folder = var_dir / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        # kombu keeps exchange bindings here; its default is ./control in the working directory.
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         "polling_interval": 0.5,
     }

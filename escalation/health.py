@@ -22,14 +22,28 @@ def check_database() -> dict[str, Any]:
     return {"ok": True, "vendor": connection.vendor}
 
 
+HEALTH_QUEUE = "escalation.healthz"
+
+
 def check_broker() -> dict[str, Any]:
+    """Connect, publish a ping to a queue of its own and read it back: a broker that accepts
+    connections but refuses writes (full disk, read-only replica, missing permissions) is down."""
+    import uuid
+
     from escalation.celery import app
 
     transport = settings.CELERY_BROKER_URL.split("://", 1)[0]
+    ping = uuid.uuid4().hex
     try:
         with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
-            conn.default_channel  # type: ignore[attr-defined]  # noqa: B018 - opening a channel proves the broker answers
+            queue = conn.SimpleQueue(HEALTH_QUEUE, serializer="json")  # type: ignore[attr-defined]  # kombu Connection
+            try:
+                queue.put({"ping": ping})
+                message = queue.get(block=True, timeout=2)
+                message.ack()
+            finally:
+                queue.close()
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "transport": transport, "error": f"{type(exc).__name__}: {exc}"[:300]}
     return {"ok": True, "transport": transport}

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from escalation import sla
 from tickets.models import OPEN_STATUSES, Category, Customer, Priority, Ticket, TicketEvent, TicketStatus
 
 INCIDENT_CUSTOMER_EMAIL = "incidents@escalation.invalid"
@@ -139,6 +140,9 @@ def detect_burst(*, ticket_id: int, now: datetime, ticket: Ticket | None = None)
                 tags=["incident"],
                 next_check_at=now,
             )
+            sla.apply_start(parent, now=now)  # the incident itself is answered against the P0 policy
+            parent.next_check_at = now  # and checked for escalation at once
+            parent.save(update_fields=sla.SLA_FIELDS)
             TicketEvent.objects.create(ticket=parent, kind="incident_opened", detail={"first_ticket": ticket.pk, "tickets": len(similar)})
         # Rows another worker holds (its own triage of that ticket) are skipped, never waited for:
         # that worker links its ticket itself when it gets here, and nobody waits in a circle.
@@ -148,6 +152,8 @@ def detect_burst(*, ticket_id: int, now: datetime, ticket: Ticket | None = None)
             free = free.select_for_update(skip_locked=True)
         children = list(free.values_list("pk", flat=True))
         Ticket.objects.filter(pk__in=children).update(incident=parent, next_check_at=now)
+        if children:
+            Ticket.objects.filter(pk=parent.pk).update(next_check_at=now)  # its escalation counts the customers hit
         TicketEvent.objects.bulk_create(
             [TicketEvent(ticket_id=pk, kind="linked_to_incident", detail={"incident": parent.pk}) for pk in children]
         )

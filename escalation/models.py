@@ -198,6 +198,12 @@ class Escalation(models.Model):
     rule = models.ForeignKey(EscalationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actions = models.JSONField(default=list, blank=True, help_text="What was done and how it went.")
     sla_breached_at_escalation = models.BooleanField(default=False)
+    sla_status_at_escalation = models.CharField(max_length=12, blank=True)
+    reescalation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The decided escalation this one follows."
+    )
+    worse_because = models.JSONField(default=list, blank=True, help_text="Why a decided ticket was escalated again.")
+    customers_affected = models.PositiveIntegerField(default=1, help_text="For an incident: how many customers it hits (grows).")
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -225,6 +231,14 @@ class EscalationSettings(models.Model):
     immediate_threshold = models.FloatField(default=0.8)
     priority_threshold = models.FloatField(default=0.6)
     recheck_minutes = models.PositiveIntegerField(default=60, help_text="How often an open ticket with no clock due is re-scored.")
+    dismissal_cooldown_minutes = models.PositiveIntegerField(
+        default=24 * 60,
+        help_text="After a dismissal, the dismissed signals rising further do not re-escalate for this long "
+        "(a new signal, a worse SLA state, a higher recommendation or a new alarming customer message still do).",
+    )
+    at_risk_escalates = models.BooleanField(
+        default=True, help_text="A ticket at risk of breaching (75 % of a target) is escalated at least to priority, for every tier."
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "escalation settings"

@@ -1,7 +1,7 @@
 """OpenAPI post-processing: document the error responses every operation can give.
 
 All API errors are JSON objects — ``{"detail": "..."}`` or ``{"field": ["message", ...]}`` —
-so each operation gets 400/401/403/404/409/413/429 with that shape, unless it documents
+so each operation gets 400/401/403/404/409/413/422/429 with that shape, unless it documents
 its own. Clients (and schemathesis in CI) can then rely on the schema for failures too.
 """
 
@@ -16,6 +16,7 @@ ERROR_CODES = {
     "404": "No such object, or not one you may see.",
     "409": "Conflict with the current state (someone else acted first, agent offline or full).",
     "413": "Request body too large.",
+    "422": "Understood but refused: e.g. an Idempotency-Key (or webhook event id) reused for a different request.",
     "429": "Too many requests.",
 }
 

@@ -112,3 +112,59 @@ def agent_silence_signal(hours_since_agent_reply: float | None) -> float:
     if hours_since_agent_reply is None:
         return 0.0
     return max(0.0, min(1.0, hours_since_agent_reply / 48))
+
+
+# After a supervisor decides: what counts as materially worse (pure, so the rules are testable on their own).
+
+RECOMMENDATION_RANK = {"monitor": 0, "priority": 1, "immediate": 2}
+SLA_RANK = {"at_risk": 1, "breached": 2}  # anything else (ok, paused, met, none) ranks 0
+BANDS = 4  # a signal must rise past the next quarter to count as worse
+# A higher recommendation counts only with a real rise in score: a score sitting on a threshold
+# would otherwise flip to "immediate" on a minute of agent silence.
+RECOMMENDATION_HYSTERESIS = 0.05
+
+
+def band(value: float) -> int:
+    return min(BANDS, int(max(0.0, value) * BANDS + 1e-9))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a supervisor decided on, as the escalation recorded it."""
+
+    status: str  # accepted | dismissed | deescalated
+    recommendation: str
+    signals: Mapping[str, float]
+    sla_status: str
+    score: float = 0.0
+    quiet_signals: frozenset[str] = frozenset()  # dismissed signals still in their cool-down
+
+
+def worse_than_decided(decision: Decision, current: Assessment, *, sla_status: str, new_evidence: Sequence[str] = ()) -> list[str]:
+    """Why the ticket is materially worse than when it was decided (empty: it is not; stay quiet).
+
+    Worse is: a higher recommendation, a worse SLA state, a signal past the next quarter band
+    (a new one reaching 0.25, an old one its next quarter; dismissed ones stay quiet in their
+    cool-down), or new evidence the caller found (a customer message after the decision that
+    would escalate on its own).
+    """
+    reasons: list[str] = []
+    higher = RECOMMENDATION_RANK.get(current.recommendation, 0) > RECOMMENDATION_RANK.get(decision.recommendation, 0)
+    if higher and current.score >= decision.score + RECOMMENDATION_HYSTERESIS:
+        reasons.append(f"recommendation {decision.recommendation} → {current.recommendation}")
+    if SLA_RANK.get(sla_status, 0) > SLA_RANK.get(decision.sla_status, 0):
+        reasons.append(f"SLA {decision.sla_status or 'ok'} → {sla_status}")
+    for name, value in current.signals.items():
+        if value <= 0 or current.contributions.get(name, 0.0) <= 0 or name in decision.quiet_signals or name == "sla":
+            continue  # the SLA signal is judged by its state above
+        before = float(decision.signals.get(name, 0.0))
+        if band(value) > band(before):  # a trace of a new signal (a few minutes of silence) is not worse
+            reasons.append(f"new signal {name}" if before <= 0 else f"{name} rose {before:.2f} → {value:.2f}")
+    reasons.extend(new_evidence)
+    return reasons
+
+
+def message_escalates(*, frustration: float | None, legal: float | None, weights: Mapping[str, float] | None = None) -> bool:
+    """Whether one customer message, on its own signals (frustration, legal language), would be escalated."""
+    signals = {"frustration": frustration_signal(frustration), "legal": float(legal or 0.0)}
+    return combine(signals, weights).recommendation != "monitor"

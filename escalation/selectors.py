@@ -26,9 +26,10 @@ def escalation_metrics(*, start: datetime, end: datetime) -> dict[str, float | i
     tickets = Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
     escalations = Escalation.objects.filter(ticket__created_at__gte=start, ticket__created_at__lt=end)
     ticket_count = tickets.count()
-    per_ticket = escalations.values("ticket").annotate(n=Count("id"))
-    escalated = per_ticket.count()
-    re_escalated = per_ticket.filter(n__gt=1).count()
+    escalated = escalations.values("ticket").distinct().count()
+    # A re-escalation follows a supervisor's decision because the ticket got materially worse
+    # (escalation.sweep.escalation_gate); a second tier opened meanwhile is not one.
+    re_escalated = escalations.filter(reescalation_of__isnull=False).values("ticket").distinct().count()
     totals = escalations.aggregate(
         total=Count("id"),
         dismissed=Count("id", filter=Q(status=Escalation.Status.DISMISSED)),
@@ -53,6 +54,7 @@ def escalation_metrics(*, start: datetime, end: datetime) -> dict[str, float | i
         "escalated_tickets": escalated,
         "escalation_rate": round(escalated / ticket_count, 4) if ticket_count else None,
         "re_escalation_rate": round(re_escalated / escalated, 4) if escalated else None,
+        "re_escalations": escalations.filter(reescalation_of__isnull=False).count(),
         "false_positive_rate": round(totals["dismissed"] / total, 4) if total else None,
         "false_positive_rate_of_decided": round(totals["dismissed"] / totals["decided"], 4) if totals["decided"] else None,
         "mean_minutes_to_escalate": round(tte.total_seconds() / 60, 1) if tte is not None else None,

@@ -171,6 +171,7 @@ CELERY_BEAT_SCHEDULE = {
     "route-waiting": {"task": "agents.route_waiting", "schedule": timedelta(seconds=60)},
     "escalation-sweep": {"task": "escalation.sweep", "schedule": timedelta(seconds=60)},
     "notification-resend": {"task": "escalation.resend_pending_notifications", "schedule": timedelta(minutes=5)},
+    "reply-resend": {"task": "tickets.resend_queued_replies", "schedule": timedelta(minutes=5)},
     "analytics-rollups": {"task": "analytics.refresh_rollups", "schedule": timedelta(minutes=5)},
     "analytics-surveys": {"task": "analytics.send_pending_surveys", "schedule": timedelta(minutes=10)},
     "analytics-churn": {"task": "analytics.score_churn", "schedule": timedelta(hours=1)},
@@ -186,6 +187,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = config.env_int(ENV, "MAX_REQUEST_BYTES", 25 * 1024
 # Webhook sources and their HMAC secrets: "crm:secret1,shop:secret2" (secrets only from the environment).
 WEBHOOK_SECRETS = dict(item.split(":", 1) for item in config.env_list(ENV, "WEBHOOK_SECRETS", []) if ":" in item)
 WEBHOOK_MAX_AGE_SECONDS = config.env_int(ENV, "WEBHOOK_MAX_AGE_SECONDS", 300, minimum=1)
+# Inbound mail: the authserv-ids of our own relays, whose Authentication-Results we believe
+# (e.g. "mx.example.com"). A "Re: [#123]" subject alone threads onto #123 only when one of
+# them reports dmarc=pass for the sender's domain; empty trusts no such header.
+MAIL_TRUSTED_AUTHSERV_IDS = frozenset(item.lower() for item in config.env_list(ENV, "MAIL_TRUSTED_AUTHSERV_IDS", []))
 # Public web form: submissions per client address.
 WEB_FORM_RATE_PER_MINUTE = config.env_int(ENV, "WEB_FORM_RATE_PER_MINUTE", 5, minimum=1)
 WEB_FORM_RATE_PER_HOUR = config.env_int(ENV, "WEB_FORM_RATE_PER_HOUR", 30, minimum=1)
@@ -253,6 +258,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Help desk with automated triage, routing and escalation.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "tickets.models.Channel.choices",
+        "IntakeChannelEnum": "tickets.serializers.INTEGRATION_CHANNELS",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "escalation.openapi.add_error_responses"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -109,6 +109,78 @@ def apply_start(ticket: Ticket, *, now: datetime) -> None:
     refresh_status(ticket, now=now)
 
 
+_CLOCKS = (
+    ("sla_first_response_due_at", "first_response_minutes"),
+    ("sla_next_response_due_at", "next_response_minutes"),
+    ("sla_resolution_due_at", "resolution_minutes"),
+)
+
+
+def _due_times(ticket: Ticket) -> dict[str, str | None]:
+    return {field: (value.isoformat() if (value := getattr(ticket, field)) else None) for field, _ in _CLOCKS}
+
+
+def apply_retarget(ticket: Ticket, *, now: datetime) -> dict[str, Any] | None:
+    """The priority, tier or team changed: move the running clocks to the policy that now applies.
+
+    Each running clock keeps the business time already spent on it (so pauses, reopenings and
+    next-response restarts survive): its new due time is the new target minus what was spent,
+    counted from now on the new policy's calendar; a clock already past the new target is due
+    now (breached). A paused resolution clock keeps its remaining seconds, moved by the
+    difference of the targets. Returns the change (policy and due times, old → new), or None
+    when the same policy still applies. The caller holds the row lock and saves ``SLA_FIELDS``.
+    """
+    old_policy, new_policy = ticket.sla_policy, policy_for(ticket)
+    if new_policy is not None and old_policy is not None and new_policy.pk == old_policy.pk:
+        return None
+    if old_policy is None or new_policy is None:
+        if old_policy is None and new_policy is None:
+            return None
+        before = _due_times(ticket)
+        apply_start(ticket, now=now)  # no clock ran (or none may run now): start from creation
+        return {"policy": [getattr(old_policy, "pk", None), getattr(new_policy, "pk", None)], "from": before, "to": _due_times(ticket)}
+    before = _due_times(ticket)
+    old_calendar, new_calendar = calendar_for(old_policy), calendar_for(new_policy)
+    paused = ticket.sla_paused_at is not None
+    for field, minutes in _CLOCKS:
+        due = getattr(ticket, field)
+        if due is None or (paused and field == "sla_resolution_due_at"):
+            continue
+        old_target, new_target = getattr(old_policy, minutes) * 60, getattr(new_policy, minutes) * 60
+        spent = old_target - old_calendar.elapsed(now, due) if now < due else old_target + old_calendar.elapsed(due, now)
+        remaining = new_target - spent
+        setattr(ticket, field, new_calendar.add(now, remaining) if remaining > 0 else now)
+    if paused and ticket.sla_resolution_remaining_seconds is not None:
+        difference = (new_policy.resolution_minutes - old_policy.resolution_minutes) * 60
+        ticket.sla_resolution_remaining_seconds = max(0.0, ticket.sla_resolution_remaining_seconds + difference)
+        assert ticket.sla_paused_at is not None
+        ticket.sla_resolution_due_at = new_calendar.add(ticket.sla_paused_at, ticket.sla_resolution_remaining_seconds)
+    ticket.sla_policy = new_policy
+    refresh_status(ticket, now=now)
+    return {"policy": [old_policy.pk, new_policy.pk], "from": before, "to": _due_times(ticket)}
+
+
+def apply_priority_change(ticket: Ticket, *, priority: int, now: datetime, by: Any = None, source: str) -> bool:
+    """Set a new priority and re-target the SLA clocks in the caller's transaction, with one audit event.
+
+    The one way every changer (agent, supervisor, API, routing rule, escalation action,
+    incident) changes a priority, so clocks always follow it. The caller holds the row lock
+    and saves ``priority`` and ``SLA_FIELDS``. Returns False when the priority is unchanged.
+    """
+    from tickets.models import TicketEvent
+
+    old = ticket.priority
+    if priority == old:
+        return False
+    ticket.priority = priority
+    change = apply_retarget(ticket, now=now)
+    detail: dict[str, Any] = {"from": old, "to": priority, "source": source}
+    if change is not None:
+        detail["sla"] = change
+    TicketEvent.objects.create(ticket=ticket, actor=by, kind="reprioritized", detail=detail, created_at=now)
+    return True
+
+
 def business_seconds(ticket: Ticket, start: datetime, end: datetime) -> float:
     """Business seconds between two instants on the ticket's calendar (wall-clock without a policy)."""
     if end <= start:

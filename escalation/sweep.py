@@ -26,10 +26,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from agents import services as routing
 from analytics import prediction
 from escalation import config_cache, notifications, scoring, sla
 from escalation.models import Escalation, EscalationRule, EscalationSettings
-from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent, lock_ticket
+from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
 
 logger = logging.getLogger(__name__)
 
@@ -77,15 +78,89 @@ def ticket_signals(ticket: Ticket, *, now: datetime, messages: list[Message] | N
         "customer_value": scoring.customer_value_signal(ticket.customer.tier, float(ticket.customer.lifetime_value)),
         "interactions": scoring.interactions_signal(len(messages)),
         "agent_silence": scoring.agent_silence_signal(silence),
-        "incident": 1.0 if ticket.is_incident or ticket.incident_id else 0.0,
+        # The incident itself carries the escalation; its children do not escalate for it on their own.
+        "incident": 1.0 if ticket.is_incident else 0.0,
         "requested": 1.0 if ticket.escalation_requested else 0.0,
     }
 
 
 def assess(ticket: Ticket, *, now: datetime, config: EscalationSettings, messages: list[Message] | None = None) -> scoring.Assessment:
+    """The weighted score and recommendation; a ticket at risk of breaching is at least *priority* (escalate before the breach)."""
     assessment = scoring.combine(ticket_signals(ticket, now=now, messages=messages), config.weights or None)
     recommendation = scoring.recommend(assessment.score, immediate=config.immediate_threshold, priority=config.priority_threshold)
+    if recommendation == "monitor" and config.at_risk_escalates and ticket.sla_status in ("at_risk", "breached"):
+        recommendation = "priority"
     return scoring.Assessment(assessment.score, recommendation, assessment.signals, assessment.contributions)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Whether a new escalation may open, and if it follows a decided one, which and why."""
+
+    allowed: bool
+    previous: Escalation | None = None
+    reasons: tuple[str, ...] = ()
+
+
+def _decision(escalation: Escalation, *, now: datetime, config: EscalationSettings) -> scoring.Decision:
+    quiet: frozenset[str] = frozenset()
+    cooldown = timedelta(minutes=config.dismissal_cooldown_minutes)
+    decided_at = escalation.decided_at or escalation.created_at
+    if escalation.status == Escalation.Status.DISMISSED and now < decided_at + cooldown:
+        quiet = frozenset(name for name, part in (escalation.contributions or {}).items() if part > 0)
+    sla_then = escalation.sla_status_at_escalation or ("breached" if escalation.sla_breached_at_escalation else "")
+    return scoring.Decision(
+        status=escalation.status, recommendation=escalation.recommendation, signals=escalation.signals or {}, sla_status=sla_then,
+        score=escalation.score, quiet_signals=quiet,
+    )  # fmt: skip
+
+
+def _new_evidence(ticket: Ticket, since: datetime, config: EscalationSettings) -> list[str]:
+    """Customer messages after the decision that would be escalated on their own."""
+    rows = Interaction.objects.filter(ticket=ticket, author_kind=AuthorKind.CUSTOMER, is_internal=False, created_at__gt=since).values_list(
+        "created_at", "frustration_score", "legal_score"
+    )
+    return [
+        f"new customer message at {at:%Y-%m-%d %H:%M}"
+        for at, frustration, legal in rows
+        if scoring.message_escalates(frustration=frustration, legal=legal, weights=config.weights or None)
+    ]
+
+
+def incident_customers(incident: Ticket) -> int:
+    """How many different customers the incident's linked tickets come from."""
+    return Ticket.objects.filter(incident=incident).values("customer").distinct().count()
+
+
+def _grow_incident_escalation(incident: Ticket) -> None:
+    """The incident's open escalation counts the customers hit as more tickets join (no new escalation, no new mail)."""
+    hit = incident_customers(incident)
+    Escalation.objects.filter(ticket=incident, status=Escalation.Status.OPEN, customers_affected__lt=hit).update(customers_affected=hit)
+
+
+def escalation_gate(ticket: Ticket, assessment: scoring.Assessment, *, now: datetime, config: EscalationSettings) -> Gate:
+    """One open escalation per problem; after a decision, only a materially worse situation escalates again.
+
+    An open escalation at the same or a higher recommendation suppresses a new one. After an
+    accepted, dismissed or de-escalated one, ``scoring.worse_than_decided`` must find a reason
+    (dismissed signals stay quiet for ``dismissal_cooldown_minutes``); the new escalation is
+    then a re-escalation that names the decided one and the reasons.
+    """
+    latest = Escalation.objects.filter(ticket=ticket).order_by("-created_at", "-pk").first()
+    if latest is None:
+        return Gate(allowed=True)
+    rank = scoring.RECOMMENDATION_RANK
+    if latest.status == Escalation.Status.OPEN:
+        higher = rank.get(assessment.recommendation, 0) > rank.get(latest.recommendation, 0)
+        return Gate(allowed=higher and assessment.score >= latest.score + scoring.RECOMMENDATION_HYSTERESIS)
+    decided_at = latest.decided_at or latest.created_at
+    reasons = scoring.worse_than_decided(
+        _decision(latest, now=now, config=config),
+        assessment,
+        sla_status=ticket.sla_status,
+        new_evidence=_new_evidence(ticket, decided_at, config),
+    )
+    return Gate(allowed=bool(reasons), previous=latest, reasons=tuple(reasons))
 
 
 def matching_rule(ticket: Ticket, recommendation: str, rules: list[EscalationRule]) -> EscalationRule | None:
@@ -102,16 +177,28 @@ def matching_rule(ticket: Ticket, recommendation: str, rules: list[EscalationRul
 
 
 def _escalate(
-    ticket: Ticket, assessment: scoring.Assessment, rule: EscalationRule | None, config: EscalationSettings, now: datetime
+    ticket: Ticket,
+    assessment: scoring.Assessment,
+    rule: EscalationRule | None,
+    config: EscalationSettings,
+    now: datetime,
+    *,
+    gate: Gate | None = None,
 ) -> Escalation | None:
     """Create the escalation and apply its actions; None when one is already open at that tier."""
     tier = rule.tier if rule else ("senior_support" if assessment.recommendation == "priority" else "on_call")
     with transaction.atomic():  # the escalation row, its actions and its audit event land together or not at all
-        return _escalate_locked(ticket, assessment, rule, config, now, tier)
+        return _escalate_locked(ticket, assessment, rule, config, now, tier, gate or Gate(allowed=True))
 
 
 def _escalate_locked(
-    ticket: Ticket, assessment: scoring.Assessment, rule: EscalationRule | None, config: EscalationSettings, now: datetime, tier: str
+    ticket: Ticket,
+    assessment: scoring.Assessment,
+    rule: EscalationRule | None,
+    config: EscalationSettings,
+    now: datetime,
+    tier: str,
+    gate: Gate,
 ) -> Escalation | None:
     try:
         with transaction.atomic():
@@ -125,6 +212,10 @@ def _escalate_locked(
                 contributions=assessment.contributions,
                 rule=rule,
                 sla_breached_at_escalation=ticket.sla_status == "breached",
+                sla_status_at_escalation=ticket.sla_status,
+                reescalation_of=gate.previous,
+                worse_because=list(gate.reasons),
+                customers_affected=incident_customers(ticket) if ticket.is_incident else 1,
                 created_at=now,
             )
     except IntegrityError:
@@ -132,14 +223,15 @@ def _escalate_locked(
     actions: list[dict[str, Any]] = []
     if rule is not None and rule.raise_priority_to is not None and rule.raise_priority_to < ticket.priority:
         actions.append({"action": "raise_priority", "from": ticket.priority, "to": rule.raise_priority_to, "ok": True})
-        ticket.priority = rule.raise_priority_to
+        sla.apply_priority_change(ticket, priority=rule.raise_priority_to, now=now, source=f"escalation rule {rule.name}")
     elif rule is None and assessment.recommendation == "immediate" and ticket.priority > Priority.P1:
         actions.append({"action": "raise_priority", "from": ticket.priority, "to": int(Priority.P1), "ok": True})
-        ticket.priority = Priority.P1
+        sla.apply_priority_change(ticket, priority=Priority.P1, now=now, source="escalation (immediate)")
     if rule is not None and rule.reassign_team_id and rule.reassign_team_id != ticket.team_id:
         actions.append({"action": "reassign_team", "team_id": rule.reassign_team_id, "ok": True})
         ticket.team_id = rule.reassign_team_id
         ticket.assignee = None
+        sla.apply_retarget(ticket, now=now)
     if rule is not None and rule.note:
         Interaction.objects.create(ticket=ticket, author_kind=AuthorKind.SYSTEM, channel=ticket.channel, body=rule.note, is_internal=True)
         actions.append({"action": "note", "ok": True})
@@ -149,11 +241,25 @@ def _escalate_locked(
         actions.append({"action": "notify", "channels": channels, "ok": True, "queued": len(planned)})
     escalation.actions = actions
     escalation.save(update_fields=["actions"])
-    ticket.save(update_fields=["priority", "team", "assignee", "updated_at"])
+    reassigned = any(action["action"] == "reassign_team" for action in actions)
+    if reassigned:
+        # Back to the new team's queue, then offered to its best available agent: never left
+        # "assigned" to nobody.
+        ticket.status = TicketStatus.TRIAGED
+    ticket.save(update_fields=["priority", "team", "assignee", "status", "updated_at", *sla.SLA_FIELDS])
+    if reassigned:
+        routing.route_locked(ticket, keep_team=True)
     TicketEvent.objects.create(
         ticket=ticket,
         kind="escalated",
-        detail={"escalation_id": escalation.pk, "tier": tier, "score": assessment.score, "why": assessment.explain(), "actions": actions},
+        detail={
+            "escalation_id": escalation.pk,
+            "tier": tier,
+            "score": assessment.score,
+            "why": assessment.explain(),
+            "actions": actions,
+            **({"reescalation_of": gate.previous.pk, "worse_because": list(gate.reasons)} if gate.previous else {}),
+        },
     )
     return escalation
 
@@ -209,8 +315,13 @@ def check_ticket(
     else:
         ticket.predicted_satisfaction, ticket.satisfaction_factors = None, []
     escalation = None
+    if ticket.is_incident:
+        _grow_incident_escalation(ticket)
     if assessment.recommendation != "monitor":
-        escalation = _escalate(ticket, assessment, matching_rule(ticket, assessment.recommendation, rules), config, now)
+        gate = escalation_gate(ticket, assessment, now=now, config=config)
+        if gate.allowed:
+            rule = matching_rule(ticket, assessment.recommendation, rules)
+            escalation = _escalate(ticket, assessment, rule, config, now, gate=gate)
     ticket.next_check_at = _next_check(ticket, now=now, config=config)
     return escalation
 

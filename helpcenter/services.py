@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from foundation.parsing import clean_text, parse_id
 from helpcenter import links
 from helpcenter.models import ArticleVote, Deflection
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, KnowledgeArticle, Ticket, TicketEvent, TicketStatus
+from tickets.reply_address import reply_address
 
 logger = logging.getLogger(__name__)
 
@@ -75,11 +77,23 @@ def send_auto_reply(*, ticket_id: int) -> bool:
                 f"Your request and our conversation: {links.status_url(ticket)}",
             ]
         )
+        # A Message-ID we keep and a signed Reply-To: the customer's answer threads back onto this ticket.
+        message_id = make_msgid(idstring=f"ticket{ticket.pk}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
         EmailMessage(
-            subject=f"Re: [#{ticket.pk}] {ticket.subject}", body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[ticket.customer.email]
+            subject=f"Re: [#{ticket.pk}] {ticket.subject}",
+            body=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[ticket.customer.email],
+            headers={"Message-ID": message_id, "Reply-To": reply_address(ticket.pk), "Auto-Submitted": "auto-replied"},
         ).send()
         now = timezone.now()
-        Interaction.objects.create(ticket=ticket, author_kind=AuthorKind.SYSTEM, channel=ticket.channel, body=ticket.auto_reply_draft)
+        Interaction.objects.create(
+            ticket=ticket,
+            author_kind=AuthorKind.SYSTEM,
+            channel=ticket.channel,
+            body=ticket.auto_reply_draft,
+            external_message_id=message_id,
+        )
         ticket.auto_reply_sent_at = now
         ticket.save(update_fields=["auto_reply_sent_at", "updated_at"])
         TicketEvent.objects.create(ticket=ticket, kind="auto_reply_sent", detail={"article_id": article_id})

@@ -64,12 +64,31 @@ class TicketAdmin(admin.ModelAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
-    list_display = ("id", "ticket", "author_kind", "channel", "is_internal", "created_at")
-    list_filter = ("author_kind", "channel", "is_internal")
+    """Also the reply outbox: filter by e-mail status to see what is queued or failed, and why; send again."""
+
+    list_display = ("id", "ticket", "author_kind", "channel", "is_internal", "email_status", "email_attempts", "email_error", "created_at")
+    list_filter = ("email_status", "author_kind", "channel", "is_internal")
     list_select_related = ("ticket",)
     search_fields = ("=ticket__id", "external_message_id")
     raw_id_fields = ("ticket", "author")
+    readonly_fields = ("email_status", "email_attempts", "email_error", "email_sent_at")
     show_full_result_count = False
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected reply e-mails again")
+    def send_again(self, request, queryset):
+        from django.core.exceptions import ValidationError
+
+        from tickets.services import resend_reply
+
+        queued, skipped = 0, 0
+        for interaction_id in queryset.values_list("id", flat=True)[:500]:
+            try:
+                resend_reply(interaction_id=interaction_id)
+                queued += 1
+            except ValidationError:
+                skipped += 1
+        self.message_user(request, f"{queued} reply e-mail(s) queued again; {skipped} skipped (notes, or already sent).")
 
 
 @admin.register(TicketEvent)

@@ -41,8 +41,16 @@ class RawBodyParser(BaseParser):
         return stream.read() if stream is not None else b""
 
 
-def _intake_response(result: IntakeResult) -> Response:
-    data = {"ticket": TicketOutput(result.ticket).data, "created": result.created, "threaded": result.threaded}
+def _intake_response(result: IntakeResult, user: Any) -> Response:
+    """Never more than the caller may read: the receipt always, the ticket only if they could open it anyway."""
+    ticket = result.ticket
+    data: dict[str, Any] = {
+        "ticket": {"id": ticket.pk, "reference": ticket.reference, "status": ticket.status},
+        "created": result.created,
+        "threaded": result.threaded,
+    }
+    if user is not None and user.is_authenticated and visible_tickets(user=user).filter(pk=ticket.pk).exists():
+        data["detail"] = TicketOutput(ticket).data
     if result.rejected_attachments:
         data["rejected_attachments"] = result.rejected_attachments
     code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -86,7 +94,7 @@ class TicketListCreate(APIView):
             idempotency_source=f"api:{request.user.pk}",
             idempotency_key=request.headers.get("Idempotency-Key", ""),
         )
-        return _intake_response(result)
+        return _intake_response(result, request.user)
 
 
 class TicketDetail(APIView):
@@ -111,7 +119,7 @@ class InboundEmail(APIView):
             result = mail.receive_email(raw)
         except mail.MailError as exc:
             raise ParseError(str(exc)) from None
-        return _intake_response(result)
+        return _intake_response(result, request.user)
 
 
 class InboundWebhook(APIView):
@@ -155,4 +163,4 @@ class InboundWebhook(APIView):
             idempotency_source=f"webhook:{source}",
             idempotency_key=data["id"],
         )
-        return _intake_response(result)
+        return _intake_response(result, None)

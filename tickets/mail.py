@@ -25,6 +25,7 @@ from urllib.parse import unquote, urlparse
 
 from django.conf import settings
 
+from tickets import reply_address
 from tickets.models import Channel
 from tickets.services import IncomingAttachment, IntakeResult, receive_contact
 
@@ -44,6 +45,8 @@ class ParsedMail:
     body: str
     in_reply_to: list[str] = field(default_factory=list)
     attachments: list[IncomingAttachment] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)  # To, Cc and the relay's delivery headers
+    sender_verified: bool = False  # the From domain passed DMARC at a relay we trust
 
 
 class _TextExtractor(HTMLParser):
@@ -105,7 +108,8 @@ def parse_message(raw: bytes) -> ParsedMail:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     if not message.keys():
         raise MailError("The message has no headers; expected an RFC 822 message.")
-    name, address = email.utils.parseaddr(_header(message, "Reply-To") or _header(message, "From"))
+    # Identity is the From address, never Reply-To (which anyone may set to a victim's address).
+    name, address = email.utils.parseaddr(_header(message, "From"))
     if not address or "@" not in address:
         raise MailError("The message has no valid From address.")
     subject = " ".join(_header(message, "Subject").split()) or "(no subject)"
@@ -136,15 +140,54 @@ def parse_message(raw: bytes) -> ParsedMail:
     body = "\n\n".join(p.strip() for p in text_parts if p.strip()) or html_to_text("\n".join(html_parts))
     if not body.strip():
         body = "(empty message)" if not attachments else "(attachments only)"
+    from_email = address.lower()
     return ParsedMail(
         message_id=message_id,
-        from_email=address.lower(),
+        from_email=from_email,
         from_name=name,
         subject=subject,
         body=body.replace("\x00", ""),
         in_reply_to=in_reply_to,
         attachments=attachments,
+        recipients=_recipients(message),
+        sender_verified=dmarc_passed(message, from_email.rpartition("@")[2], settings.MAIL_TRUSTED_AUTHSERV_IDS),
     )
+
+
+def _all_headers(message: Message, name: str) -> list[str]:
+    try:
+        return [str(value) for value in message.get_all(name) or []]
+    except Exception:  # noqa: BLE001 - a malformed header is treated as absent
+        return []
+
+
+def _recipients(message: Message) -> list[str]:
+    values = [value for name in ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To") for value in _all_headers(message, name)]
+    return [address.lower() for _, address in email.utils.getaddresses(values) if "@" in address][:100]
+
+
+def dmarc_passed(message: Message, from_domain: str, trusted_authserv_ids: frozenset[str] | set[str]) -> bool:
+    """Whether a relay we trust reports ``dmarc=pass`` for the From domain (RFC 8601 Authentication-Results).
+
+    Anyone can write an Authentication-Results header, so only those naming one of
+    ``MAIL_TRUSTED_AUTHSERV_IDS`` count: the receiving relay must strip incoming headers that
+    claim its id (RFC 8601 §5), as Postfix, Exim, Gmail and Microsoft 365 do. With no trusted
+    id configured nothing is trusted.
+    """
+    if not trusted_authserv_ids or not from_domain:
+        return False
+    for value in _all_headers(message, "Authentication-Results"):
+        authserv, _, results = value.partition(";")
+        words = authserv.split()
+        if not words or words[0].lower() not in trusted_authserv_ids:
+            continue
+        for clause in results.split(";"):
+            clause = " ".join(clause.split()).lower()
+            if clause.startswith("dmarc=pass"):
+                domain = re.search(r"header\.from=([^\s;()]+)", clause)
+                if domain and domain.group(1).strip('"') == from_domain.lower():
+                    return True
+    return False
 
 
 def read_maildir(path: Path) -> Iterator[tuple[bytes, object]]:
@@ -227,6 +270,8 @@ def receive_email(raw: bytes) -> IntakeResult:
         body=parsed.body,
         external_message_id=parsed.message_id,
         in_reply_to=parsed.in_reply_to,
+        reply_address_tickets=reply_address.tickets_in(parsed.recipients),
+        sender_verified=parsed.sender_verified,
         attachments=parsed.attachments,
         max_attachment_bytes=settings.MAX_ATTACHMENT_BYTES,
     )

@@ -20,3 +20,15 @@ def visible_tickets(*, user: Any) -> QuerySet[Ticket]:
     if agent is None:
         return base.none()
     return base.filter(Q(team__in=agent.teams.all()) | Q(assignee=agent))
+
+
+def customer_history(*, customer: Any, user: Any, exclude_id: int, limit: int = 6) -> tuple[list[Ticket], int]:
+    """The customer's other tickets this user may open (newest first), and how many more exist that they may not.
+
+    Subjects of tickets in other teams are not shown: only their number, so the agent knows
+    the customer has been in touch elsewhere.
+    """
+    visible = visible_tickets(user=user).select_related(None).filter(customer=customer).exclude(pk=exclude_id)
+    mine = list(visible.only("id", "subject", "status", "created_at").order_by("-created_at")[:limit])
+    hidden = Ticket.objects.filter(customer=customer).exclude(pk=exclude_id).count() - visible.count()
+    return mine, hidden

@@ -8,16 +8,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tickets.models import Channel, Ticket
-from tickets.services import MAX_BODY, MAX_SUBJECT
+
+# Longer than this is refused; between the stored limits and these, intake cuts the text and
+# attaches the whole original (tickets.services.MAX_SUBJECT / MAX_BODY).
+INTAKE_SUBJECT_LIMIT = 5_000
+INTAKE_BODY_LIMIT = 1_000_000
+# The web form is the help centre's own channel: integrations may not claim it (it would skew
+# the self-service metrics).
+INTEGRATION_CHANNELS = [(value, label) for value, label in Channel.choices if value != Channel.WEB_FORM]
 
 
 class TicketCreateInput(serializers.Serializer):
     customer_email = serializers.EmailField(max_length=254)
     customer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     organization = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    subject = serializers.CharField(max_length=MAX_SUBJECT)
-    body = serializers.CharField(max_length=MAX_BODY)
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    subject = serializers.CharField(max_length=INTAKE_SUBJECT_LIMIT)
+    body = serializers.CharField(max_length=INTAKE_BODY_LIMIT)
+    channel = serializers.ChoiceField(choices=INTEGRATION_CHANNELS, default=Channel.API)
 
 
 class WebhookCustomer(serializers.Serializer):
@@ -28,9 +35,9 @@ class WebhookCustomer(serializers.Serializer):
 class WebhookInput(serializers.Serializer):
     id = serializers.CharField(max_length=200, help_text="The sender's event id; the same id twice creates one ticket.")
     customer = WebhookCustomer()
-    subject = serializers.CharField(max_length=MAX_SUBJECT)
-    body = serializers.CharField(max_length=MAX_BODY)
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.API)
+    subject = serializers.CharField(max_length=INTAKE_SUBJECT_LIMIT)
+    body = serializers.CharField(max_length=INTAKE_BODY_LIMIT)
+    channel = serializers.ChoiceField(choices=INTEGRATION_CHANNELS, default=Channel.API)
 
 
 class CustomerBrief(serializers.Serializer):
@@ -67,10 +74,20 @@ class TicketOutput(serializers.ModelSerializer):
         return ticket.assignee.user.get_username() if ticket.assignee else None
 
 
-class IntakeOutput(serializers.Serializer):
-    """What every intake endpoint answers: the ticket, and whether this delivery created it."""
+class TicketReceipt(serializers.Serializer):
+    """What any intake caller learns about the ticket its delivery landed on."""
 
-    ticket = TicketOutput()
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+
+
+class IntakeOutput(serializers.Serializer):
+    """What every intake endpoint answers: the ticket's receipt, whether this delivery created it, and the
+    whole ticket only for a caller who may read it (an intake-only integration gets the receipt)."""
+
+    ticket = TicketReceipt()
+    detail = TicketOutput(required=False, help_text="The whole ticket; present only when the caller may read it.")
     created = serializers.BooleanField(help_text="False for a duplicate delivery or a reply threaded onto an existing ticket.")
     threaded = serializers.BooleanField()
     rejected_attachments = serializers.ListField(child=serializers.CharField(), required=False)

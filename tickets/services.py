@@ -8,6 +8,7 @@ so a broker outage can delay triage but never lose a ticket.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from escalation import sla
+from foundation.errors import ApplicationError
 from tickets import attachments as attachment_policy
 from tickets.models import (
     OPEN_STATUSES,
@@ -30,6 +32,7 @@ from tickets.models import (
     AuthorKind,
     Category,
     Customer,
+    EmailStatus,
     IntakeKey,
     Interaction,
     Priority,
@@ -90,13 +93,70 @@ def reference_in_subject(subject: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _clean_text(value: str, *, limit: int, name: str) -> str:
-    value = (value or "").replace("\x00", "").strip()
+# C0/C1 control characters (line breaks included): never part of a header-bound value.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# In bodies, keep tabs and line breaks; drop the rest.
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
+TRUNCATION_NOTE = "\n\n[This message was longer than {limit:,} characters; the whole text is attached as {filename}.]"
+ORIGINAL_FILENAME = "original-message.txt"
+
+
+def clean_header_text(value: str, *, limit: int) -> str:
+    """One line for a header-bound field (subject, names): control characters become spaces, runs collapse."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())[:limit]
+
+
+def _clean_body(value: str) -> str:
+    return _BODY_CONTROL.sub("", (value or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _required(value: str, name: str) -> str:
     if not value:
         raise ValidationError({name: f"{name.capitalize()} is required."})
+    return value
+
+
+def _clean_text(value: str, *, limit: int, name: str) -> str:
+    """An agent's text: required and within the limit (their form says so; nothing is cut)."""
+    value = _required(_clean_body(value), name)
     if len(value) > limit:
         raise ValidationError({name: f"{name.capitalize()} is longer than {limit} characters."})
     return value
+
+
+@dataclass(frozen=True)
+class _Contact:
+    """A customer's subject and body as stored: cleaned, cut to the limits, the original attached when cut."""
+
+    subject: str
+    body: str
+    original: IncomingAttachment | None
+
+
+def _fit_contact(subject: str, body: str) -> _Contact:
+    """Long mail is stored, not refused: cut subject and body to the limits and keep the whole text as an attachment."""
+    one_line = " ".join(_CONTROL.sub(" ", subject or "").split())
+    whole_body = _clean_body(body)
+    _required(one_line, "subject")
+    _required(whole_body, "body")
+    if len(one_line) <= MAX_SUBJECT and len(whole_body) <= MAX_BODY:
+        return _Contact(one_line, whole_body, None)
+    note = TRUNCATION_NOTE.format(limit=MAX_BODY, filename=ORIGINAL_FILENAME)
+    cut_subject = one_line if len(one_line) <= MAX_SUBJECT else one_line[: MAX_SUBJECT - 1].rstrip() + "…"
+    cut_body = whole_body if len(whole_body) <= MAX_BODY else whole_body[: MAX_BODY - len(note)].rstrip() + note
+    original = IncomingAttachment(
+        filename=ORIGINAL_FILENAME, content_type="text/plain", content=f"Subject: {one_line}\n\n{whole_body}".encode()
+    )
+    return _Contact(cut_subject, cut_body, original)
+
+
+def intake_fingerprint(*, customer_email: str, subject: str, body: str) -> str:
+    """What a replayed idempotency key must carry again: the same sender, subject and body."""
+    digest = hashlib.sha256()
+    for part in (customer_email.strip().lower(), subject, body):
+        digest.update(part.encode())
+        digest.update(b"\x00")
+    return digest.hexdigest()
 
 
 def get_or_create_customer(*, email: str, name: str = "", organization: str = "") -> Customer:
@@ -169,6 +229,8 @@ def receive_contact(
     idempotency_key: str = "",
     external_message_id: str = "",
     in_reply_to: Sequence[str] = (),
+    reply_address_tickets: Sequence[int] = (),
+    sender_verified: bool = False,
     attachments: Sequence[IncomingAttachment] = (),
     max_attachment_bytes: int = 10 * 1024 * 1024,
     shown_articles: Sequence[int] = (),
@@ -177,46 +239,68 @@ def receive_contact(
     """Store an inbound contact: a new ticket, or a reply threaded onto an existing one.
 
     ``shown_articles`` are the help articles the web form suggested before the customer sent
-    it anyway; ``thread_onto`` (the status page) adds the message to that ticket.
+    it anyway; ``thread_onto`` (the signed status page) adds the message to that ticket.
 
-    Duplicates (same idempotency key for the source, or same external message id) return
-    the ticket of the first delivery and create nothing. Replies thread by ``in_reply_to``
-    message ids or a ``#123`` reference in the subject, but only onto the same customer's
-    ticket. Triage is enqueued after commit.
+    A message threads onto an existing ticket only with proof that it answers this desk, and
+    only onto the sender's own ticket: ``in_reply_to`` naming a message the desk sent, a
+    signed reply address (``reply_address_tickets``, verified by the caller), or a ``#123``
+    subject reference from a sender whose domain passed DMARC at our relay
+    (``sender_verified``). A subject reference without proof opens a new ticket linked to the
+    referenced one as a possible repeat; nobody can write into another customer's ticket.
+
+    Long subjects and bodies are cut to the limits with the whole text kept as an attachment;
+    control characters never reach a header-bound field. Duplicates (same idempotency key for
+    the source, or same external message id from the same sender) return the first delivery's
+    ticket and create nothing; a key reused for a different request is refused (422) and a
+    message id that belongs to another sender's message is refused (409). Triage is enqueued
+    after commit.
     """
-    subject = _clean_text(subject, limit=MAX_SUBJECT, name="subject")
-    body = _clean_text(body, limit=MAX_BODY, name="body")
-    external_message_id = (external_message_id or "").strip()[:255]
+    contact = _fit_contact(subject, body)
+    subject, body = contact.subject, contact.body
+    if contact.original is not None:
+        attachments = [*attachments, contact.original]
+    customer_name = clean_header_text(customer_name, limit=200)
+    organization = clean_header_text(organization, limit=200)
+    external_message_id = clean_header_text(external_message_id, limit=255)
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > 255:
         raise ValidationError({"idempotency_key": "Idempotency key is longer than 255 characters."})
+    sender = (customer_email or "").strip().lower()
+    fingerprint = intake_fingerprint(customer_email=sender, subject=subject, body=body) if idempotency_key else ""
 
     with transaction.atomic():
-        duplicate = _existing_delivery(idempotency_source, idempotency_key, external_message_id)
+        duplicate = _existing_delivery(idempotency_source, idempotency_key, external_message_id, sender=sender, fingerprint=fingerprint)
         if duplicate is not None:
             return IntakeResult(ticket=duplicate, interaction=None, created=False)
         customer = get_or_create_customer(email=customer_email, name=customer_name, organization=organization)
         now = timezone.now()
 
-        parent = _thread_target(customer, subject, in_reply_to)
+        parent: Ticket | None
         if thread_onto is not None:
             if thread_onto.customer_id != customer.pk:
                 raise ValidationError("A message can only be added to the customer's own request.")
-            parent = thread_onto
+            parent, possible_repeat_of = thread_onto, None
+        else:
+            parent, possible_repeat_of = _thread_target(
+                customer, subject, in_reply_to=in_reply_to, reply_address_tickets=reply_address_tickets, sender_verified=sender_verified
+            )
         try:
             with transaction.atomic():
                 if parent is not None:
                     result = _add_reply(parent, customer, channel, body, external_message_id, attachments, max_attachment_bytes)
                 else:
-                    result = _open_ticket(customer, channel, subject, body, external_message_id, attachments, max_attachment_bytes, now)
+                    result = _open_ticket(
+                        customer, channel, subject, body, external_message_id, attachments, max_attachment_bytes, now,
+                        possible_repeat_of=possible_repeat_of,
+                    )  # fmt: skip
                     if shown_articles:
                         result.ticket.shown_articles = [int(pk) for pk in shown_articles][:10]
                         Ticket.objects.filter(pk=result.ticket.pk).update(shown_articles=result.ticket.shown_articles)
                 if idempotency_key:
-                    IntakeKey.objects.create(source=idempotency_source, key=idempotency_key, ticket=result.ticket)
+                    IntakeKey.objects.create(source=idempotency_source, key=idempotency_key, ticket=result.ticket, fingerprint=fingerprint)
         except IntegrityError:
             # A concurrent delivery of the same message won the race: answer with its ticket.
-            duplicate = _existing_delivery(idempotency_source, idempotency_key, external_message_id)
+            duplicate = _existing_delivery(idempotency_source, idempotency_key, external_message_id, sender=sender, fingerprint=fingerprint)
             if duplicate is None:
                 raise
             return IntakeResult(ticket=duplicate, interaction=None, created=False)
@@ -239,31 +323,61 @@ def _enqueue_interaction(result: IntakeResult) -> None:
         logger.warning("could not enqueue analysis of interaction %s", result.interaction.pk, exc_info=True)
 
 
-def _existing_delivery(source: str, key: str, external_message_id: str) -> Ticket | None:
+def _existing_delivery(source: str, key: str, external_message_id: str, *, sender: str, fingerprint: str) -> Ticket | None:
+    """The ticket a repeated delivery already made, or None; a delivery id reused by someone else is refused."""
     if key:
         # Nearly every key is new: ask for the id only, load the ticket for a replay.
-        ticket_id = IntakeKey.objects.filter(source=source, key=key).values_list("ticket_id", flat=True).first()
-        if ticket_id is not None:
+        row = IntakeKey.objects.filter(source=source, key=key).values_list("ticket_id", "fingerprint").first()
+        if row is not None:
+            ticket_id, stored = row
+            if stored and fingerprint and stored != fingerprint:
+                raise ApplicationError(
+                    "This idempotency key (or event id) was already used for a different request; use a new key for a new request.",
+                    status=422,
+                    code="idempotency_key_reused",
+                )
             return Ticket.objects.get(pk=ticket_id)
     if external_message_id:
-        interaction = Interaction.objects.filter(external_message_id=external_message_id).select_related("ticket").first()
+        interaction = Interaction.objects.filter(external_message_id=external_message_id).select_related("ticket__customer").first()
         if interaction is not None:
+            if interaction.author_kind != AuthorKind.CUSTOMER or interaction.ticket.customer.email != sender:
+                raise ApplicationError(
+                    "A message with this Message-ID was already received from another sender.", status=409, code="message_id_conflict"
+                )
             return interaction.ticket
     return None
 
 
-def _thread_target(customer: Customer, subject: str, in_reply_to: Sequence[str]) -> Ticket | None:
+# What the desk sends carries these author kinds; a customer's In-Reply-To must name one of them.
+_DESK_AUTHORS = (AuthorKind.AGENT, AuthorKind.SYSTEM)
+
+
+def _thread_target(
+    customer: Customer, subject: str, *, in_reply_to: Sequence[str], reply_address_tickets: Sequence[int], sender_verified: bool
+) -> tuple[Ticket | None, int | None]:
+    """(ticket to thread onto, or None; ticket this may repeat, or None) — see ``receive_contact`` for the proofs."""
     ids = [value.strip() for value in in_reply_to if value and value.strip()]
     if ids:
         interaction = (
-            Interaction.objects.filter(external_message_id__in=ids[:50], ticket__customer=customer).select_related("ticket").first()
+            Interaction.objects.filter(external_message_id__in=ids[:50], author_kind__in=_DESK_AUTHORS, ticket__customer=customer)
+            .select_related("ticket")
+            .first()
         )
         if interaction is not None:
-            return interaction.ticket
+            return interaction.ticket, None
+    if reply_address_tickets:
+        signed = Ticket.objects.filter(pk__in=list(reply_address_tickets)[:10], customer=customer).first()
+        if signed is not None:
+            return signed, None
     reference = reference_in_subject(subject)
-    if reference is not None:
-        return Ticket.objects.filter(pk=reference, customer=customer).first()
-    return None
+    if reference is None:
+        return None, None
+    referenced = Ticket.objects.filter(pk=reference, customer=customer).only("id", "repeat_of_id").first()
+    if referenced is None:
+        return None, None  # another customer's ticket (or none): never threaded, never linked
+    if sender_verified:
+        return Ticket.objects.get(pk=referenced.pk), None
+    return None, referenced.repeat_of_id or referenced.pk
 
 
 def _open_ticket(
@@ -275,8 +389,13 @@ def _open_ticket(
     attachments: Sequence[IncomingAttachment],
     max_attachment_bytes: int,
     now: Any,
+    *,
+    possible_repeat_of: int | None = None,
 ) -> IntakeResult:
     repeat_root_id, earlier = _find_repeat(customer, subject, now)
+    if repeat_root_id is None and possible_repeat_of is not None:
+        # "Re: [#55]" without proof that it answers our mail: a new ticket, linked to #55.
+        repeat_root_id, earlier = possible_repeat_of, 1
     ticket = Ticket(
         subject=subject,
         body=body,
@@ -301,6 +420,8 @@ def _open_ticket(
     detail: dict[str, Any] = {"channel": channel}
     if repeat_root_id is not None:
         detail.update(repeat_of=repeat_root_id, repeat_count=earlier)
+    if possible_repeat_of is not None:
+        detail["unverified_reference"] = possible_repeat_of
     if rejected:
         detail["attachments_rejected"] = rejected
     TicketEvent.objects.create(ticket=ticket, kind="created", detail=detail, created_at=now)
@@ -340,11 +461,20 @@ def _add_reply(
 
 
 def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticket:
-    """An agent corrects the category: applied, audited, and kept as a training label."""
+    """An agent corrects (or, in Needs triage, confirms) the category: applied, audited, kept as a training label.
+
+    The ticket leaves Needs triage either way; the caller routes it (the waiting sweep would within a minute).
+    """
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         old = ticket.category.slug if ticket.category else ""
         if old == category.slug:
+            if ticket.needs_triage:
+                # A person confirms the model's guess: out of Needs triage, and a human-confirmed label.
+                ticket.needs_triage = False
+                ticket.save(update_fields=["needs_triage", "updated_at"])
+                TrainingLabel.objects.create(ticket=ticket, field=TrainingLabel.Field.CATEGORY, old_value=old, new_value=old, actor=by)
+                TicketEvent.objects.create(ticket=ticket, actor=by, kind="category_confirmed", detail={"category": old})
             return ticket
         ticket.category = category
         ticket.needs_triage = False
@@ -361,26 +491,30 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         old = ticket.priority
-        if old == priority:
+        if not sla.apply_priority_change(ticket, priority=priority, now=timezone.now(), by=by, source="agent"):
             return ticket
-        ticket.priority = priority
-        sla.apply_start(ticket, now=timezone.now())  # targets follow the new priority
         ticket.save(update_fields=["priority", "updated_at", *sla.SLA_FIELDS])
         TrainingLabel.objects.create(
             ticket=ticket, field=TrainingLabel.Field.PRIORITY, old_value=f"P{old}", new_value=f"P{priority}", actor=by
         )
-        TicketEvent.objects.create(ticket=ticket, actor=by, kind="reprioritized", detail={"from": old, "to": priority})
     return ticket
 
 
 def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = False) -> Interaction:
-    """An agent answers (or writes an internal note). A public answer stops the response clocks."""
+    """An agent answers (or writes an internal note). A public answer stops the response clocks and is e-mailed after commit."""
     body = _clean_text(body, limit=MAX_BODY, name="body")
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         now = timezone.now()
         interaction = Interaction.objects.create(
-            ticket=ticket, author_kind=AuthorKind.AGENT, author=by, channel=ticket.channel, body=body, is_internal=internal, created_at=now
+            ticket=ticket,
+            author_kind=AuthorKind.AGENT,
+            author=by,
+            channel=ticket.channel,
+            body=body,
+            is_internal=internal,
+            email_status=EmailStatus.NONE if internal else EmailStatus.QUEUED,
+            created_at=now,
         )
         if not internal:
             sla.apply_agent_reply(ticket, at=now)
@@ -391,6 +525,8 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
         TicketEvent.objects.create(
             ticket=ticket, actor=by, kind="note_added" if internal else "agent_replied", detail={"interaction_id": interaction.pk}
         )
+        if not internal:
+            send_reply_after_commit(interaction)
     return interaction
 
 
@@ -459,48 +595,116 @@ def send_reply_after_commit(interaction: Interaction) -> None:
     def enqueue() -> None:
         try:
             send_reply_email.delay(interaction_id)
-        except Exception:  # noqa: BLE001 - the reply is stored; the outbox sweep resends it
+        except Exception:  # noqa: BLE001 - the reply is stored and queued; the outbox sweep resends it
             logger.warning("could not enqueue reply e-mail %s", interaction_id, exc_info=True)
 
     transaction.on_commit(enqueue)
 
 
-def deliver_reply_email(*, interaction_id: int) -> bool:
-    """Send one reply e-mail; its Message-ID is stored so the customer's answer threads back. Idempotent."""
-    from email.utils import make_msgid
+REPLY_MAX_ATTEMPTS = 10
 
+
+def _reply_message(interaction: Interaction, message_id: str) -> Any:
     from django.conf import settings
     from django.core.mail import EmailMessage
 
+    from helpcenter.links import status_url
+    from tickets.reply_address import reply_address
+
+    ticket = interaction.ticket
+    previous = list(
+        Interaction.objects.filter(ticket=ticket)
+        .exclude(external_message_id="")
+        .exclude(pk=interaction.pk)
+        .values_list("external_message_id", flat=True)
+    )[-10:]
+    headers = {"Message-ID": message_id, "Reply-To": reply_address(ticket.pk)}
+    if previous:
+        headers["In-Reply-To"] = previous[-1]
+        headers["References"] = " ".join(previous)
+    # Subjects are cleaned at intake; tickets stored before that may still hold a line break.
+    subject = clean_header_text(f"Re: [#{ticket.pk}] {ticket.subject}", limit=998)
+    return EmailMessage(
+        subject=subject,
+        body=f"{interaction.body}\n\n--\nYour request and our whole conversation: {status_url(ticket)}",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[ticket.customer.email],
+        headers=headers,
+    )
+
+
+def deliver_reply_email(*, interaction_id: int) -> bool:
+    """Send one reply e-mail and record the outcome on the reply. Idempotent; True when it was sent now.
+
+    Its Message-ID is stored so the customer's answer threads back. A message that can never
+    be built (a bad header) fails at once; a transient SMTP error is recorded and raised for
+    the task to retry, and after ``REPLY_MAX_ATTEMPTS`` the reply is marked failed. Either way
+    the workspace shows the state and the reason; nothing is reported as sent that was not.
+    """
+    from email.utils import make_msgid
+
+    from django.conf import settings
+    from django.core.mail import BadHeaderError
+
     with transaction.atomic():
         interaction = Interaction.objects.select_for_update().select_related("ticket__customer").filter(pk=interaction_id).first()
-        if interaction is None or interaction.is_internal or interaction.external_message_id:
+        if (
+            interaction is None
+            or interaction.is_internal
+            or interaction.external_message_id
+            or interaction.email_status == EmailStatus.SENT
+        ):
             return False  # gone, a note, or already sent
-        ticket = interaction.ticket
-        message_id = make_msgid(idstring=f"ticket{ticket.pk}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
-        previous = list(
-            Interaction.objects.filter(ticket=ticket)
-            .exclude(external_message_id="")
-            .exclude(pk=interaction.pk)
-            .values_list("external_message_id", flat=True)
-        )[-10:]
-        headers = {"Message-ID": message_id}
-        if previous:
-            headers["In-Reply-To"] = previous[-1]
-            headers["References"] = " ".join(previous)
-        from helpcenter.links import status_url
+        message_id = make_msgid(idstring=f"ticket{interaction.ticket_id}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
+        try:
+            _reply_message(interaction, message_id).send()
+        except (BadHeaderError, ValueError, OSError) as exc:
+            failure: Exception = exc
+        else:
+            interaction.external_message_id = message_id
+            interaction.email_status = EmailStatus.SENT
+            interaction.email_sent_at = timezone.now()
+            interaction.email_attempts += 1
+            interaction.email_error = ""
+            interaction.save(update_fields=["external_message_id", "email_status", "email_sent_at", "email_attempts", "email_error"])
+            return True
+    # Recorded outside the failed attempt's transaction, so the reason survives a retry.
+    attempts = interaction.email_attempts + 1
+    permanent = not isinstance(failure, OSError) or attempts >= REPLY_MAX_ATTEMPTS
+    Interaction.objects.filter(pk=interaction_id).update(
+        email_attempts=attempts,
+        email_error=f"{type(failure).__name__}: {failure}"[:2000],
+        email_status=EmailStatus.FAILED if permanent else EmailStatus.QUEUED,
+    )
+    logger.warning(
+        "reply e-mail %s failed (attempt %s, %s)", interaction_id, attempts, "gave up" if permanent else "will retry", exc_info=failure
+    )
+    if permanent:
+        return False
+    raise failure
 
-        email = EmailMessage(
-            subject=f"Re: [#{ticket.pk}] {ticket.subject}",
-            body=f"{interaction.body}\n\n--\nYour request and our whole conversation: {status_url(ticket)}",
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[ticket.customer.email],
-            headers=headers,
-        )
-        email.send()
-        interaction.external_message_id = message_id
-        interaction.save(update_fields=["external_message_id"])
-    return True
+
+def resend_reply(*, interaction_id: int) -> Interaction:
+    """Queue a failed reply e-mail again (the admin's *send again*); sent after commit."""
+    with transaction.atomic():
+        interaction = Interaction.objects.select_for_update().get(pk=interaction_id)
+        if interaction.is_internal or interaction.email_status == EmailStatus.SENT:
+            raise ValidationError("Only a public reply that was not sent can be sent again.")
+        interaction.email_status = EmailStatus.QUEUED
+        interaction.email_attempts = 0
+        interaction.save(update_fields=["email_status", "email_attempts"])
+        send_reply_after_commit(interaction)
+    return interaction
+
+
+def queued_reply_ids(*, older_than: timedelta, limit: int = 200) -> list[int]:
+    """Replies still waiting to be e-mailed (the broker was down when they were written, or a retry was lost)."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Interaction.objects.filter(email_status=EmailStatus.QUEUED, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def merge_tickets(*, source: Ticket, target: Ticket, by: Any) -> Ticket:

@@ -55,7 +55,18 @@ def retrain_classifier() -> str:
 
 @retrying_task("tickets.send_reply_email", backoff=5, backoff_max=600, max_retries=12, also_retry=(OSError,))
 def send_reply_email(interaction_id: int) -> None:
-    """Deliver an agent's reply to the customer; SMTP hiccups are retried with backoff."""
+    """Deliver an agent's reply to the customer; SMTP hiccups are retried with backoff, then marked failed."""
     from tickets.services import deliver_reply_email
 
     deliver_reply_email(interaction_id=interaction_id)
+
+
+@retrying_task("tickets.resend_queued_replies")
+def resend_queued_replies(older_than_seconds: int = 300) -> int:
+    """Outbox sweep: replies still queued after a while (broker down when written, lost retry) are sent again."""
+    from tickets.services import queued_reply_ids
+
+    ids = queued_reply_ids(older_than=timedelta(seconds=older_than_seconds))
+    for interaction_id in ids:
+        send_reply_email.delay(interaction_id)
+    return len(ids)

@@ -17,7 +17,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from escalation import config_cache, sla
@@ -212,10 +213,22 @@ def analyze_interaction(*, interaction_id: int) -> Interaction | None:
     if interaction is None or interaction.author_kind != AuthorKind.CUSTOMER:
         return interaction
     result = sentiment.analyze(interaction.body)
+    urgency_terms, legal_terms = _keyword_maps(config_cache.cached("triage", "settings", TriageSettings.current))
+    found = signals.extract(interaction.body, urgency_keywords=urgency_terms, legal_keywords=legal_terms)
+    legal, urgency = round(found.legal_score, 4), round(found.urgency_score, 4)
     with transaction.atomic():
-        Interaction.objects.filter(pk=interaction.pk).update(sentiment_score=result.compound, frustration_score=result.frustration_score)
-        Ticket.objects.filter(pk=interaction.ticket_id).update(sentiment_score=result.compound, frustration_score=result.frustration_score)
+        Interaction.objects.filter(pk=interaction.pk).update(
+            sentiment_score=result.compound, frustration_score=result.frustration_score, legal_score=legal, urgency_score=urgency
+        )
+        # The ticket's legal and urgency signals only grow: a later calm message does not take back a threat.
+        Ticket.objects.filter(pk=interaction.ticket_id).update(
+            sentiment_score=result.compound,
+            frustration_score=result.frustration_score,
+            legal_score=Greatest(Coalesce("legal_score", Value(0.0)), Value(legal)),
+            urgency_score=Greatest(Coalesce("urgency_score", Value(0.0)), Value(urgency)),
+        )
     interaction.sentiment_score, interaction.frustration_score = result.compound, result.frustration_score
+    interaction.legal_score, interaction.urgency_score = legal, urgency
     return interaction
 
 
@@ -282,7 +295,11 @@ def _triage_locked(locked: Ticket) -> None:
     locked.frustration_score = round(mood.frustration_score, 4)
     locked.urgency_score = round(found.urgency_score, 4)
     locked.legal_score = round(found.legal_score, 4)
-    locked.priority = decision.priority
+    if locked.sla_policy_id is None:
+        locked.priority = decision.priority  # the clock starts below, with the policy for this priority
+    else:
+        # Triaged again with a clock already running: the clocks follow the new priority.
+        sla.apply_priority_change(locked, priority=decision.priority, now=timezone.now(), source="triage")
     locked.priority_score = round(decision.score, 4)
     locked.priority_reasons = [{"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons]
     locked.entities = found.entities

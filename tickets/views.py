@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from escalation import ratelimit
+from foundation.parsing import parse_id
 from tickets.forms import SupportRequestForm
 from tickets.models import Channel
 from tickets.services import receive_contact
@@ -45,7 +46,7 @@ def support_new(request: HttpRequest) -> HttpResponse:
                     customer_name=data["name"],
                     subject=data["subject"],
                     body=data["description"],
-                    shown_articles=[int(pk) for pk in request.POST.getlist("shown") if pk.isdigit()][:10],
+                    shown_articles=[pk for pk in map(parse_id, request.POST.getlist("shown")[:10]) if pk is not None],
                 )
             except ValidationError as exc:
                 for message in exc.messages:

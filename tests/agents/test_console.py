@@ -243,3 +243,22 @@ def test_team_board_counts_every_open_ticket_but_lists_the_most_urgent(desk: dic
     assert row["open"] == BOARD_TICKETS_PER_AGENT + 5 + 2  # + the desk's own ticket and the urgent one
     assert row["oldest"] == now - timedelta(hours=BOARD_TICKETS_PER_AGENT + 4)
     assert len(row["tickets"]) == BOARD_TICKETS_PER_AGENT and row["tickets"][0] == urgent
+
+
+def test_the_customer_history_never_shows_subjects_of_tickets_the_agent_cannot_open() -> None:
+    from django.test import Client
+
+    from tests.factories import AgentFactory, CustomerFactory, TeamFactory, TicketFactory
+
+    mine, theirs = TeamFactory.create(), TeamFactory.create()
+    agent = AgentFactory.create()
+    agent.teams.add(mine)
+    customer = CustomerFactory.create()
+    open_one = TicketFactory.create(customer=customer, team=mine, subject="Card declined")
+    TicketFactory.create(customer=customer, team=mine, subject="Earlier refund question")
+    TicketFactory.create(customer=customer, team=theirs, subject="Confidential legal matter")
+    client = Client()
+    client.force_login(agent.user)
+    page = client.get(f"/console/ticket/{open_one.pk}/").content.decode()
+    assert "Earlier refund question" in page
+    assert "Confidential legal matter" not in page and "1 more ticket with other teams" in page

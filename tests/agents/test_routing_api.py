@@ -86,7 +86,7 @@ def test_admin_rejects_a_bad_regex_as_a_form_error(make_user: Any) -> None:
         },
     )
     assert response.status_code == 200
-    assert b"Not a valid regular expression" in response.content
+    assert b"Not a usable regular expression" in response.content
     assert not RoutingRule.objects.exists()
 
 

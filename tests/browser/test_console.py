@@ -280,7 +280,7 @@ def test_agent_replies_from_mine_and_the_first_response_clock_stops(page: Page, 
     with page.expect_navigation():
         page.get_by_role("button", name="Send", exact=True).click()
 
-    expect(success_message(page)).to_have_text("Reply sent.")
+    expect(success_message(page)).to_have_text("Reply saved; e-mailing it to the customer.")
     expect(page.locator(".timeline .message.agent").last).to_contain_text(reply)
     expect(page.locator("#sla-first-response")).to_have_text(re.compile(r"^done \d{4}-\d{2}-\d{2} \d{2}:\d{2}$"))
     expect(page.locator("#ticket-title + .meta .status")).to_have_text("In progress")

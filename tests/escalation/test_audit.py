@@ -79,7 +79,10 @@ def test_configuration_changes_from_admin_and_api_are_logged(make_user: Any) -> 
     settings_row = EscalationSettings.current()
     response = client.post(
         f"/admin/escalation/escalationsettings/{settings_row.pk}/change/",
-        {"immediate_threshold": "0.9", "priority_threshold": "0.5", "recheck_minutes": "20", "weights": "{}"},
+        {
+            **{"immediate_threshold": "0.9", "priority_threshold": "0.5", "recheck_minutes": "20", "weights": "{}"},
+            **{"dismissal_cooldown_minutes": "60", "at_risk_escalates": "on"},
+        },
     )
     assert response.status_code == 302, response.content[:2000]
     api = APIClient()

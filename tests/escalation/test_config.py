@@ -49,6 +49,7 @@ def test_no_broker_url_means_filesystem_broker_under_var(tmp_path: Path) -> None
     assert url == "filesystem://"
     assert Path(options["data_folder_in"]).is_dir()
     assert Path(options["data_folder_in"]).is_relative_to(tmp_path / "broker")
+    assert Path(options["control_folder"]).is_relative_to(tmp_path / "broker")  # never ./control in the working tree
 
 
 def test_redis_broker_from_celery_broker_url_or_redis_url(tmp_path: Path) -> None:

@@ -46,3 +46,27 @@ def test_unreachable_broker_is_unhealthy(client: Client, settings) -> None:
 
 def test_healthz_only_answers_get(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.integration
+def test_a_broker_that_accepts_connections_but_refuses_writes_is_unhealthy(client: Client, settings) -> None:
+    """Connecting is not enough: /healthz publishes a ping and reads it back."""
+    import os
+    from urllib.parse import urlparse
+
+    import redis
+
+    url = urlparse(os.environ["REDIS_URL"])
+    admin = redis.Redis.from_url(os.environ["REDIS_URL"])
+    # This user may connect and read, but publishing (LPUSH/SADD) is refused: NOPERM.
+    admin.execute_command("ACL", "SETUSER", "healthz-readonly", "on", ">secret", "~*", "+@all", "-lpush", "-rpush", "-sadd")
+    try:
+        record_heartbeat(component="worker", hostname="w1")
+        settings.CELERY_BROKER_URL = f"redis://healthz-readonly:secret@{url.hostname}:{url.port}/0"
+        response = client.get("/healthz")
+        broker = response.json()["checks"]["broker"]
+        assert response.status_code == 503 and broker["ok"] is False and "no permissions" in broker["error"], broker
+        settings.CELERY_BROKER_URL = os.environ["REDIS_URL"]
+        assert client.get("/healthz").status_code == 200  # the round trip itself works on a healthy broker
+    finally:
+        admin.execute_command("ACL", "DELUSER", "healthz-readonly")

@@ -59,13 +59,23 @@ def test_reports_outside_the_window_or_unrelated_do_not_count() -> None:
     assert detect_burst(ticket_id=unrelated[0].pk, now=NOW) is None
 
 
-def test_incident_membership_escalates_the_children() -> None:
+def test_the_incident_escalates_once_for_its_children_and_counts_the_customers_hit() -> None:
+    from escalation.models import Escalation
+
     reports = outage_reports(5)
     parent = detect_burst(ticket_id=reports[0].pk, now=NOW)
-    assert parent is not None
+    assert parent is not None and parent.sla_policy is not None  # the P0 incident has its clock
     result = sweep(now=NOW)
-    assert result.escalated >= 5
-    assert all(t.escalations.exists() for t in Ticket.objects.filter(incident=parent))
+    assert result.read >= 6
+    (escalation,) = Escalation.objects.all()
+    assert escalation.ticket == parent and escalation.customers_affected == 5
+    assert not any(t.escalations.exists() for t in Ticket.objects.filter(incident=parent))
+    late = TicketFactory.create(category=reports[0].category, subject="Error 500 at checkout", body="checkout fails with error 500",
+                                created_at=NOW, status="triaged")  # fmt: skip
+    assert detect_burst(ticket_id=late.pk, now=NOW + timedelta(minutes=1)) == parent
+    sweep(now=NOW + timedelta(minutes=1))
+    escalation.refresh_from_db()
+    assert Escalation.objects.count() == 1 and escalation.customers_affected == 6  # grows, no new escalation
 
 
 def test_similarity_is_the_tfidf_cosine_and_texts_are_read_once(django_assert_num_queries: Any) -> None:

@@ -92,14 +92,20 @@ def test_pending_customer_pauses_and_the_reply_resumes_with_the_time_left(clock:
     assert ticket.sla_resolution_due_at == datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
     agent = UserFactory.create(role="agent")
     clock.set(MONDAY_9AM + timedelta(hours=2))
-    services.add_agent_reply(ticket=ticket, body="Could you send a screenshot?", by=agent)
+    question = services.add_agent_reply(ticket=ticket, body="Could you send a screenshot?", by=agent)
+    services.deliver_reply_email(interaction_id=question.pk)
     services.change_status(ticket=ticket, status="pending_customer", by=agent)
     paused = Ticket.objects.get(pk=ticket.pk)
     assert paused.sla_status == "paused" and paused.next_check_at is None
     assert paused.sla_resolution_remaining_seconds == 22 * 3600
     clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))  # two days later the customer answers
+    question.refresh_from_db()
     services.receive_contact(
-        channel="email", customer_email=ticket.customer.email, subject=f"Re: [#{ticket.pk}] screenshot", body="Here it is."
+        channel="email",
+        customer_email=ticket.customer.email,
+        subject=f"Re: [#{ticket.pk}] screenshot",
+        body="Here it is.",
+        in_reply_to=[question.external_message_id],  # answers the mail we sent
     )
     resumed = Ticket.objects.get(pk=ticket.pk)
     assert resumed.status == "triaged" and resumed.sla_paused_at is None  # unassigned: back to the queue

@@ -124,11 +124,13 @@ def test_override_tier_priority_and_assignee_is_audited() -> None:
 def test_metrics_against_hand_computed_values() -> None:
     created = NOW - timedelta(days=1)
     tickets = [TicketFactory.create(created_at=created) for _ in range(4)]
-    Escalation.objects.create(
-        ticket=tickets[0], tier="senior_support", score=0.7, recommendation="priority", created_at=created + timedelta(minutes=30)
-    )
+    first = Escalation.objects.create(
+        ticket=tickets[0], tier="senior_support", score=0.7, recommendation="priority", created_at=created + timedelta(minutes=30),
+        status="deescalated", decided_at=created + timedelta(minutes=45),
+    )  # fmt: skip
     Escalation.objects.create(
         ticket=tickets[0],
+        reescalation_of=first,  # worse after the decision: a re-escalation
         tier="executive",
         score=0.9,
         recommendation="immediate",
@@ -147,7 +149,7 @@ def test_metrics_against_hand_computed_values() -> None:
     metrics = escalation_metrics(start=NOW - timedelta(days=2), end=NOW)
     assert metrics["tickets"] == 4 and metrics["escalated_tickets"] == 2
     assert metrics["escalation_rate"] == 0.5
-    assert metrics["re_escalation_rate"] == 0.5  # ticket 0 escalated twice
+    assert metrics["re_escalation_rate"] == 0.5 and metrics["re_escalations"] == 1  # ticket 0, after its first was decided
     assert metrics["false_positive_rate"] == pytest.approx(1 / 3, abs=1e-4)
     assert metrics["mean_minutes_to_escalate"] == 60.0
     assert (metrics["escalated_before_breach"], metrics["escalated_after_breach"]) == (2, 1)

@@ -1,5 +1,6 @@
 """POST /api/v1/tickets/: token auth, roles, idempotency, and clear 4xx for bad input."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -43,7 +44,7 @@ def test_integration_token_creates_ticket_customer_interaction_and_event(api: AP
 
 def test_same_idempotency_key_returns_the_first_ticket(api: APIClient) -> None:
     first = api.post(URL, GOOD, format="json", HTTP_IDEMPOTENCY_KEY="order-991")
-    second = api.post(URL, {**GOOD, "subject": "changed"}, format="json", HTTP_IDEMPOTENCY_KEY="order-991")
+    second = api.post(URL, GOOD, format="json", HTTP_IDEMPOTENCY_KEY="order-991")
     assert first.status_code == 201 and second.status_code == 200
     assert second["Idempotent-Replayed"] == "true"
     assert second.json()["ticket"]["id"] == first.json()["ticket"]["id"]
@@ -52,14 +53,24 @@ def test_same_idempotency_key_returns_the_first_ticket(api: APIClient) -> None:
     assert third.status_code == 201 and Ticket.objects.count() == 2
 
 
+def test_an_idempotency_key_reused_for_a_different_request_is_422_and_changes_nothing(api: APIClient) -> None:
+    first = api.post(URL, GOOD, format="json", HTTP_IDEMPOTENCY_KEY="order-991")
+    changed = api.post(URL, {**GOOD, "subject": "changed"}, format="json", HTTP_IDEMPOTENCY_KEY="order-991")
+    assert changed.status_code == 422, changed.content
+    assert "different request" in changed.json()["detail"] and changed.json()["code"] == "idempotency_key_reused"
+    assert Ticket.objects.count() == 1 and Ticket.objects.get().subject == GOOD["subject"]
+    assert first.status_code == 201
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
         ({**GOOD, "customer_email": "not-an-email"}, "customer_email"),
         ({k: v for k, v in GOOD.items() if k != "subject"}, "subject"),
         ({**GOOD, "body": ""}, "body"),
-        ({**GOOD, "subject": "x" * 301}, "subject"),
+        ({**GOOD, "subject": "x" * 5001}, "subject"),
         ({**GOOD, "channel": "pigeon"}, "channel"),
+        ({**GOOD, "channel": "web_form"}, "channel"),  # the help centre's own channel
     ],
 )
 def test_invalid_fields_get_400_naming_the_field(api: APIClient, payload: dict[str, str], field: str) -> None:
@@ -102,14 +113,60 @@ def test_unknown_customer_becomes_a_new_customer(api: APIClient) -> None:
 
 
 def test_repeat_contact_on_the_same_subject_is_linked_and_counted(api: APIClient) -> None:
-    first = api.post(URL, GOOD, format="json").json()["ticket"]["id"]
-    second = api.post(URL, {**GOOD, "subject": "RE: Cannot log in"}, format="json").json()["ticket"]
-    third = api.post(URL, {**GOOD, "subject": "cannot log in!!"}, format="json").json()["ticket"]
-    other = api.post(URL, {**GOOD, "subject": "Invoice question"}, format="json").json()["ticket"]
-    assert second["repeat_of"] == first and second["repeat_count"] == 1
-    assert third["repeat_of"] == first and third["repeat_count"] == 2
-    assert other["repeat_of"] is None and other["repeat_count"] == 0
-    assert Ticket.objects.get(pk=first).repeat_count == 2
+    def post(subject: str) -> Ticket:
+        return Ticket.objects.get(pk=api.post(URL, {**GOOD, "subject": subject}, format="json").json()["ticket"]["id"])
+
+    first = post(GOOD["subject"])
+    second, third, other = post("RE: Cannot log in"), post("cannot log in!!"), post("Invoice question")
+    assert second.repeat_of_id == first.pk and second.repeat_count == 1
+    assert third.repeat_of_id == first.pk and third.repeat_count == 2
+    assert other.repeat_of_id is None and other.repeat_count == 0
+    assert Ticket.objects.get(pk=first.pk).repeat_count == 2
+
+
+def test_an_intake_only_caller_gets_a_receipt_not_the_ticket(api: APIClient, make_user: Any) -> None:
+    receipt = api.post(URL, GOOD, format="json").json()
+    ticket = Ticket.objects.get()
+    assert receipt["ticket"] == {"id": ticket.pk, "reference": f"#{ticket.pk}", "status": "new"}
+    assert "detail" not in receipt and GOOD["body"] not in str(receipt)
+    supervisor = APIClient()
+    supervisor.force_authenticate(make_user(role="supervisor"))
+    full = supervisor.post(URL, {**GOOD, "subject": "Billing address"}, format="json").json()
+    assert full["detail"]["subject"] == "Billing address" and full["detail"]["customer"]["email"] == "jane@example.com"
+
+
+def test_a_subject_reference_never_threads_an_api_contact_onto_a_ticket(api: APIClient) -> None:
+    """Anyone may send any customer's address: a reference in the subject links, but never writes into, the ticket."""
+    victim = TicketFactory.create(customer__email="victim@example.com", status="resolved", subject="Refund")
+    answer = api.post(URL, {**GOOD, "customer_email": "victim@example.com", "subject": f"Re: #{victim.pk} Refund"}, format="json")
+    assert answer.status_code == 201 and answer.json()["ticket"]["id"] != victim.pk and "detail" not in answer.json()
+    victim.refresh_from_db()
+    assert victim.status == "resolved" and victim.interactions.count() == 0
+    assert Ticket.objects.get(pk=answer.json()["ticket"]["id"]).repeat_of_id == victim.pk  # linked as a possible repeat
+
+
+def test_long_subject_and_body_are_stored_cut_with_the_original_attached(api: APIClient, settings: Any, tmp_path: Path) -> None:
+    from tickets.services import MAX_BODY, MAX_SUBJECT
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+    subject, body = "Subject " + "s" * 400, "Quoted thread\n> " + "b" * 60_000
+    response = api.post(URL, {**GOOD, "subject": subject, "body": body}, format="json")
+    assert response.status_code == 201, response.content
+    ticket = Ticket.objects.get()
+    assert len(ticket.subject) == MAX_SUBJECT and ticket.subject.endswith("…")
+    assert len(ticket.body) <= MAX_BODY and "original-message.txt" in ticket.body
+    original = ticket.interactions.get().attachments.get()
+    assert original.filename == "original-message.txt"
+    assert original.file.read().decode() == f"Subject: {subject}\n\n{body}"
+
+
+def test_line_breaks_and_control_characters_never_reach_a_header_field(api: APIClient) -> None:
+    api.post(URL, {**GOOD, "subject": "Hello\r\nBcc: all@example.com\x07", "customer_name": "Eve\nX-Evil: 1"}, format="json")
+    ticket = Ticket.objects.select_related("customer").get()
+    assert ticket.subject == "Hello Bcc: all@example.com" and ticket.customer.name == "Eve X-Evil: 1"
 
 
 def test_agents_list_only_their_teams_tickets_supervisors_all(make_user: Any) -> None:

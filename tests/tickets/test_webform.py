@@ -58,3 +58,17 @@ def test_rate_limit_per_address(client: Client, settings: Any) -> None:
 def test_tampered_thanks_link_is_a_clear_page_not_an_error(client: Client) -> None:
     response = client.get("/support/thanks/forged-token/")
     assert response.status_code == 400 and b"invalid or has expired" in response.content
+
+
+def test_the_anonymous_form_never_writes_into_an_existing_ticket(client: Client) -> None:
+    """Anyone can type a victim's address and "Re: [#55]": that opens a new ticket linked to #55, never a reply on it."""
+    from tests.factories import TicketFactory
+
+    victim = TicketFactory.create(customer__email="victim@example.com", status="resolved", subject="Refund please")
+    response = client.post("/support/new/", {**FORM, "email": "victim@example.com", "subject": f"Re: [#{victim.pk}] Refund please",
+                                             "description": "Send the refund to IBAN XX00 instead."}, follow=True)  # fmt: skip
+    assert response.status_code == 200
+    victim.refresh_from_db()
+    assert victim.status == "resolved" and victim.interactions.count() == 0
+    new = Ticket.objects.exclude(pk=victim.pk).get()
+    assert new.repeat_of_id == victim.pk and new.body.startswith("Send the refund")

@@ -74,3 +74,23 @@ def test_missing_headers_unknown_source_and_bad_json(client: Client) -> None:
     missing = post(client, json.dumps({"id": "evt_2", "subject": "x"}).encode())
     assert missing.status_code == 400 and "customer" in missing.json()
     assert not Ticket.objects.exists()
+
+
+def test_a_signed_event_with_nan_or_a_number_for_the_subject_is_400_and_stores_nothing(client: Client) -> None:
+    for subject in ("NaN", "Infinity", "1e400"):
+        body = json.dumps(EVENT).replace('"Checkout broken"', subject).encode()  # a valid signature over bad JSON values
+        response = post(client, body)
+        assert response.status_code == 400, (subject, response.content)
+    assert not Ticket.objects.exists()
+
+
+def test_an_event_id_replayed_with_a_different_body_is_422(client: Client) -> None:
+    assert post(client, json.dumps(EVENT).encode()).status_code == 201
+    changed = post(client, json.dumps({**EVENT, "body": "Now refund me 5,000 EUR to this IBAN."}).encode())
+    assert changed.status_code == 422 and "different request" in changed.json()["detail"]
+    assert Ticket.objects.get().body == EVENT["body"]
+
+
+def test_integrations_may_not_claim_the_web_form_channel(client: Client) -> None:
+    response = post(client, json.dumps({**EVENT, "channel": "web_form"}).encode())
+    assert response.status_code == 400 and "channel" in response.json()

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from foundation.errors import ApplicationError
 from tickets import mail
 
 logger = logging.getLogger(__name__)
@@ -51,18 +52,19 @@ class Command(BaseCommand):
                 raise CommandError(f"IMAP connection failed: {exc}") from None
         summary = ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) or "no new mail"
         self.stdout.write(summary)
-        if counts["failed"]:
-            raise CommandError(f"{counts['failed']} message(s) could not be stored; they stay unread for the next run.")
+        unstored = counts["failed"] + counts["refused"]
+        if unstored:
+            raise CommandError(f"{unstored} message(s) could not be stored; they stay unread for the next run or a person to look at.")
 
     def _ingest(self, raw: bytes, counts: Counter[str]) -> bool:
         """True when the message is safely stored (or was already), so it may be marked read."""
         try:
             result = mail.receive_email(raw)
-        except (mail.MailError, ValidationError) as exc:
-            # Unanswerable mail (no sender, empty) will never succeed: count it, do not retry forever.
+        except (mail.MailError, ValidationError, ApplicationError) as exc:
+            # Not stored, so not marked read: the message stays in the mailbox for a person to look at.
             counts["refused"] += 1
-            self.stderr.write(f"refused: {exc}")
-            return True
+            self.stderr.write(f"refused (left unread): {exc}")
+            return False
         except Exception:
             counts["failed"] += 1
             logger.exception("could not store an inbound message")
