@@ -25,9 +25,10 @@ $(VENV)/.bench-installed: $(VENV)/.test-installed
 migrate: $(VENV)/.run-installed
 	$(BIN)/python manage.py migrate --noinput
 
+## The default model first: the demo's open tickets go through the real triage.
 demo: migrate
-	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py train_classifier --csv tickets/triage/seed_corpus.csv --name seed-default --activate --if-missing
+	$(BIN)/python manage.py seed_demo --if-empty
 
 ## Start web (http://127.0.0.1:8000), Celery worker and beat in the foreground; Ctrl-C stops all.
 run: demo

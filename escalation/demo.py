@@ -329,44 +329,40 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
             agents_by_team.setdefault(team.pk, []).append(agent)
 
     spec_by_slug = {spec.slug: spec for spec in seed_corpus.CATEGORIES}
+    # Open work comes through the real intake and triage task (category with confidence, priority
+    # with reasons, SLA clocks, routing within capacity, the first escalation check); only the
+    # history of resolved tickets is inserted in bulk.
+    open_count = min(max(tickets // 8, min(tickets, 6)), 40)
+    history = list(seed_corpus.generate(tickets, seed=seed + Ticket.objects.count()))
+    open_ids = _open_tickets(history[:open_count], all_customers, rng, now)
     rows: list[Ticket] = []
-    for item in seed_corpus.generate(tickets, seed=seed + Ticket.objects.count()):
-        created_at = now - timedelta(minutes=rng.randint(5, 60 * 24 * 30))
+    for item in history[open_count:]:
+        created_at = now - timedelta(minutes=rng.randint(60 * 8, 60 * 24 * 30))
         team = teams[spec_by_slug[item.category].team]
-        status = rng.choices(
-            [
-                TicketStatus.NEW,
-                TicketStatus.ASSIGNED,
-                TicketStatus.IN_PROGRESS,
-                TicketStatus.PENDING_CUSTOMER,
-                TicketStatus.RESOLVED,
-                TicketStatus.CLOSED,
-            ],
-            weights=[10, 20, 15, 8, 30, 17],
-        )[0]
-        assignee = None
-        if status != TicketStatus.NEW and agents_by_team.get(team.pk):
-            assignee = rng.choice(agents_by_team[team.pk])
-        answered = status not in (TicketStatus.NEW, TicketStatus.ASSIGNED)
-        done = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+        status = rng.choices([TicketStatus.RESOLVED, TicketStatus.CLOSED], weights=[60, 40])[0]
+        assignee = rng.choice(agents_by_team[team.pk]) if agents_by_team.get(team.pk) else None
+        first_response_at = created_at + timedelta(minutes=rng.randint(5, 240))
+        resolved_at = first_response_at + timedelta(hours=rng.randint(1, 72))
         rows.append(
             Ticket(
                 subject=item.subject,
                 body=item.body,
                 channel=rng.choice(Channel.values),
                 status=status,
-                category=None if status == TicketStatus.NEW else categories[item.category],
-                priority=Priority.P1 if item.frustrated else rng.choice([Priority.P0, Priority.P1, Priority.P2, Priority.P2, Priority.P3]),
+                category=categories[item.category],
+                # Mostly routine; urgent only when the text says so.
+                priority=Priority.P1 if item.frustrated else rng.choices([Priority.P1, Priority.P2, Priority.P3], weights=[10, 60, 30])[0],
                 customer=rng.choice(all_customers),
-                team=None if status == TicketStatus.NEW else team,
+                team=team,
                 assignee=assignee,
                 tags=["demo"],
                 created_at=created_at,
-                first_response_at=min(now, created_at + timedelta(minutes=rng.randint(5, 240))) if answered else None,
-                resolved_at=min(now, created_at + timedelta(hours=rng.randint(1, 72))) if done else None,
-                closed_at=min(now, created_at + timedelta(hours=rng.randint(73, 120))) if status == TicketStatus.CLOSED else None,
-                agent_reply_count=(1 if rng.random() < 0.6 else rng.randint(2, 4)) if answered else 0,
-                reopen_count=1 if done and rng.random() < 0.08 else 0,
+                triaged_at=created_at,
+                first_response_at=min(now, first_response_at),
+                resolved_at=min(now, resolved_at),
+                closed_at=min(now, resolved_at + timedelta(hours=rng.randint(24, 72))) if status == TicketStatus.CLOSED else None,
+                agent_reply_count=1 if rng.random() < 0.6 else rng.randint(2, 4),
+                reopen_count=1 if rng.random() < 0.08 else 0,
             )
         )
         _measure(rows[-1])
@@ -403,4 +399,28 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
     SatisfactionSurvey.objects.bulk_create(survey for ticket in created_tickets if (survey := demo_survey(ticket, rng)) is not None)
     _self_service_history(rng, now, tickets)
     rollup.rebuild_range(timezone.localdate(now) - timedelta(days=31), timezone.localdate(now))
-    return DemoResult(logins=logins, tickets=len(created_tickets), customers=len(new_customers))
+    return DemoResult(logins=logins, tickets=len(created_tickets) + len(open_ids), customers=len(new_customers))
+
+
+def _open_tickets(items: list[Any], customers: list[Customer], rng: random.Random, now: Any) -> list[int]:
+    """Open tickets through the real intake and the triage task, written over the last few hours.
+
+    Each is stored by ``receive_contact`` as it arrived, dated back, then processed by the same
+    function the worker runs: so its SLA clocks run from when it was written and some are at
+    risk or breached on the first sweep, as on a real morning.
+    """
+    from tickets.services import receive_contact
+    from tickets.triage_service import process_new_ticket
+
+    ids = []
+    for index, item in enumerate(items):
+        customer = customers[(index * 7) % len(customers)]
+        result = receive_contact(channel=rng.choice([Channel.EMAIL, Channel.WEB_FORM, Channel.CHAT]), customer_email=customer.email,
+                                 customer_name=customer.name, subject=item.subject, body=item.body)  # fmt: skip
+        written = now - timedelta(minutes=rng.randint(2, 60 * 6))
+        Ticket.objects.filter(pk=result.ticket.pk).update(created_at=written, tags=["demo"])
+        Interaction.objects.filter(ticket_id=result.ticket.pk).update(created_at=written)
+        TicketEvent.objects.filter(ticket_id=result.ticket.pk, kind="created").update(created_at=written)
+        process_new_ticket(result.ticket.pk)
+        ids.append(result.ticket.pk)
+    return ids

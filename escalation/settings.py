@@ -229,6 +229,14 @@ NOTIFICATION_TIMEOUT_SECONDS = config.env_int(ENV, "NOTIFICATION_TIMEOUT_SECONDS
 INCIDENT_WINDOW_MINUTES = config.env_int(ENV, "INCIDENT_WINDOW_MINUTES", 30, minimum=1)
 INCIDENT_MIN_CUSTOMERS = config.env_int(ENV, "INCIDENT_MIN_CUSTOMERS", 5, minimum=2)
 INCIDENT_SIMILARITY = config.env_float(ENV, "INCIDENT_SIMILARITY", 0.3)
+# Resolving an incident resolves its open linked tickets, each with one reply to its customer.
+INCIDENT_RESOLVES_CHILDREN = config.env_bool(ENV, "INCIDENT_RESOLVES_CHILDREN", True)
+INCIDENT_RESOLUTION_MESSAGE = config.env_str(
+    ENV,
+    "INCIDENT_RESOLUTION_MESSAGE",
+    "The problem you reported is fixed: it was part of a wider incident ({incident}) that we have now resolved. "
+    "If anything still does not work for you, just reply to this e-mail and we will pick it up again.",
+)
 
 # How often a worker records that it is alive, and when /healthz stops believing it.
 WORKER_HEARTBEAT_SECONDS = config.env_float(ENV, "WORKER_HEARTBEAT_SECONDS", 10.0)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
@@ -583,7 +584,22 @@ def change_status(*, ticket: Ticket, status: str, by: Any) -> Ticket:
             from analytics import csat
 
             csat.on_resolved(ticket)
+        if newly_resolved and ticket.is_incident and settings.INCIDENT_RESOLVES_CHILDREN:
+            _resolve_incident_children(ticket, by=by)
     return ticket
+
+
+def _resolve_incident_children(incident: Ticket, *, by: Any) -> None:
+    """The incident is fixed: each open linked ticket gets one reply to its customer and is resolved, audited on both sides."""
+    children = list(Ticket.objects.filter(incident=incident, status__in=OPEN_STATUSES).order_by("pk").values_list("pk", flat=True))
+    message = settings.INCIDENT_RESOLUTION_MESSAGE.format(incident=incident.reference, subject=incident.subject)
+    for child_id in children:
+        child = Ticket.objects.get(pk=child_id)
+        add_agent_reply(ticket=child, body=message, by=by)
+        change_status(ticket=Ticket.objects.get(pk=child_id), status=TicketStatus.RESOLVED, by=by)
+        TicketEvent.objects.create(ticket_id=child_id, actor=by, kind="resolved_with_incident", detail={"incident": incident.pk})
+    if children:
+        TicketEvent.objects.create(ticket=incident, actor=by, kind="incident_children_resolved", detail={"tickets": children})
 
 
 def send_reply_after_commit(interaction: Interaction) -> None:

@@ -312,6 +312,9 @@ def _triage_locked(locked: Ticket) -> None:
         locked.status = TicketStatus.TRIAGED
     if locked.sla_policy_id is None:
         sla.apply_start(locked, now=locked.triaged_at)  # the priority is known now
+        if locked.sla_status in ("at_risk", "breached"):
+            # Triaged late (a backlog, an outage of the worker): warn now, as the check would on the way there.
+            TicketEvent.objects.create(ticket=locked, kind=f"sla_{locked.sla_status}", detail={"from": "ok", "at": "triage"})
     locked.save()
     Interaction.objects.filter(ticket=locked, author_kind=AuthorKind.CUSTOMER, sentiment_score__isnull=True).update(
         sentiment_score=locked.sentiment_score, frustration_score=locked.frustration_score

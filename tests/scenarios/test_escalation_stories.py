@@ -20,7 +20,7 @@ from escalation.sweep import sweep
 from tests.factories import UserFactory
 from tickets import services as ticket_services
 from tickets import tasks
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Interaction, Ticket, TicketEvent
 from tickets.services import receive_contact
 
 MONDAY_10AM = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -226,3 +226,30 @@ def test_a_burst_from_six_customers_opens_one_p0_incident_with_a_clock_and_one_e
     assert children.count() >= 5
     (escalation,) = Escalation.objects.all()  # one escalation for the whole burst
     assert escalation.ticket == parent and escalation.customers_affected == children.values("customer").distinct().count()
+
+
+def test_resolving_the_incident_resolves_its_children_with_one_reply_each() -> None:
+    from django.core import mail
+
+    from escalation.incidents import detect_burst
+    from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
+
+    category = CategoryFactory.create(slug="technical_support")
+    children = [
+        TicketFactory.create(category=category, customer=CustomerFactory.create(), status="triaged", subject="Checkout error 500",
+                             body=f"Checkout fails with error 500 (shop {n})", created_at=MONDAY_10AM - timedelta(minutes=n))
+        for n in range(5)
+    ]  # fmt: skip
+    with time_machine.travel(MONDAY_10AM, tick=False):
+        incident = detect_burst(ticket_id=children[0].pk, now=MONDAY_10AM)
+        assert incident is not None
+        boss = UserFactory.create(role="supervisor")
+        ticket_services.change_status(ticket=incident, status="resolved", by=boss)
+        for reply in Interaction.objects.filter(author_kind="agent"):
+            ticket_services.deliver_reply_email(interaction_id=reply.pk)
+    for child in Ticket.objects.filter(pk__in=[c.pk for c in children]):
+        assert child.status == "resolved"
+        assert child.interactions.filter(author_kind="agent", body__contains=incident.reference).count() == 1
+        assert TicketEvent.objects.filter(ticket=child, kind="resolved_with_incident", actor=boss).exists()
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(c.customer.email for c in children)
+    assert TicketEvent.objects.get(ticket=incident, kind="incident_children_resolved").detail["tickets"] == sorted(c.pk for c in children)
