@@ -38,12 +38,21 @@ def _supervisor_emails(escalation: Escalation) -> list[str]:
     return sorted(set(chosen.values_list("email", flat=True)))[:20]
 
 
+def _assignee_email(escalation: Escalation) -> list[str]:
+    assignee = escalation.ticket.assignee
+    email = assignee.user.email if assignee is not None and assignee.user.is_active else ""
+    return [email] if email else []
+
+
 def plan(escalation: Escalation) -> list[Notification]:
-    """Create the notification rows for an escalation (inside its transaction) and send them after commit."""
+    """Create the notification rows for an escalation (inside its transaction) and send them after commit.
+
+    The team's supervisors and the agent who has the ticket are told (each once: rows are unique
+    per escalation, channel and target), plus the team's chat webhook if one is configured.
+    """
     team = escalation.ticket.team
-    rows = [
-        Notification(escalation=escalation, channel=Notification.Channel.EMAIL, target=email) for email in _supervisor_emails(escalation)
-    ]
+    emails = sorted({*_supervisor_emails(escalation), *_assignee_email(escalation)})
+    rows = [Notification(escalation=escalation, channel=Notification.Channel.EMAIL, target=email) for email in emails]
     hooks = settings.CHAT_WEBHOOKS
     hook_key = team.slug if team is not None and team.slug in hooks else "*"
     if hook_key in hooks:

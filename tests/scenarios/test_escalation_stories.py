@@ -253,3 +253,29 @@ def test_resolving_the_incident_resolves_its_children_with_one_reply_each() -> N
         assert TicketEvent.objects.filter(ticket=child, kind="resolved_with_incident", actor=boss).exists()
     assert sorted(message.to[0] for message in mail.outbox) == sorted(c.customer.email for c in children)
     assert TicketEvent.objects.get(ticket=incident, kind="incident_children_resolved").detail["tickets"] == sorted(c.pk for c in children)
+
+
+def test_an_assigned_ticket_at_risk_tells_the_assignee_and_the_team_supervisor_once() -> None:
+    from escalation.models import Notification
+    from tests.factories import AgentFactory, TeamFactory
+
+    team = TeamFactory.create(name="Billing")
+    holder = AgentFactory.create(capacity=10, user=UserFactory.create(role="agent", email="alex@desk.example"))
+    holder.teams.add(team)
+    AgentFactory.create(user=UserFactory.create(role="supervisor", email="sam@desk.example")).teams.add(team)
+    with time_machine.travel(MONDAY_10AM, tick=False) as clock:
+        result = receive_contact(channel="email", customer_email="sam@example.com", subject="Invoice address",
+                                 body="Hello, could you change the address on my last invoice to 12 Park Road? Thank you")  # fmt: skip
+        tasks.triage_ticket.run(result.ticket.pk)
+        Ticket.objects.filter(pk=result.ticket.pk).update(team=team, assignee=holder, status="assigned")
+        ticket = Ticket.objects.select_related("sla_policy").get(pk=result.ticket.pk)
+        assert ticket.sla_policy is not None
+        at_risk = sla.calendar_for(ticket.sla_policy).add(ticket.created_at, 0.8 * ticket.sla_policy.first_response_minutes * 60)
+        for later in (at_risk, at_risk + timedelta(minutes=15)):
+            clock.move_to(later)
+            check_due(ticket, later)
+    assert Escalation.objects.filter(ticket=ticket).count() == 1
+    assert sorted(Notification.objects.filter(channel="email").values_list("target", flat=True)) == [
+        "alex@desk.example",
+        "sam@desk.example",
+    ]
