@@ -237,15 +237,20 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         ticket.tags = sorted(set(ticket.tags) | set(rule.add_tags))
         ticket.escalation_requested = ticket.escalation_requested or rule.mark_for_escalation
     if ticket.needs_triage and not keep_team:
-        # Low confidence: a person confirms the category first. The rules' priority, tags and
-        # escalation marks apply now; only the assignment waits.
+        # Low confidence: a person confirms the category first. The rules' priority, tags,
+        # escalation marks and team apply now (that team does the human triage); only the
+        # assignment waits.
+        rule_team = next((rule.team for rule in reversed(applied) if rule.team is not None), None)
+        if rule_team is not None and ticket.team_id != rule_team.pk:
+            ticket.team = rule_team
+            sla.apply_retarget(ticket, now=at)
         if first_time:
             ticket.routing = {
                 "at": at.isoformat(),
                 "rules": [rule.name for rule in applied],
                 "why": "waiting for a person to confirm the category",
             }
-            ticket.save(update_fields=["priority", "tags", "escalation_requested", "routing", "updated_at", *sla.SLA_FIELDS])
+            ticket.save(update_fields=["priority", "team", "tags", "escalation_requested", "routing", "updated_at", *sla.SLA_FIELDS])
         return ticket
     if keep_team:
         team = ticket.team

@@ -35,7 +35,7 @@ from tickets.models import (
     TriageSettings,
     lock_ticket,
 )
-from tickets.triage import kb, priority, sentiment, signals
+from tickets.triage import kb, language, priority, sentiment, signals
 from tickets.triage.classifier import TextClassifier, build_classifier
 from tickets.triage.evaluate import evaluate, read_labelled_csv
 
@@ -287,6 +287,8 @@ def _triage_locked(locked: Ticket) -> None:
     if confident and category.allow_auto_reply and suggestions and suggestions[0][1] >= config.auto_reply_min_score:
         draft = _auto_reply_draft(locked, suggestions[0][0])
     locked.category = category
+    if not locked.language:  # a caller that knows the language (a portal in German) keeps it
+        locked.language = language.detect(locked.subject, locked.body).code
     locked.category_confidence = round(prediction.confidence, 4)
     locked.category_alternatives = [[label, round(p, 4)] for label, p in prediction.alternatives]
     locked.needs_triage = not confident

@@ -170,3 +170,25 @@ def test_permission_changes_apply_on_the_next_request() -> None:
         again.has_perm("tickets.add_ticket")
         again.has_perm("tickets.view_ticket")
     assert len(queries) == 1  # the user row only: the permission sets are cached
+
+
+def test_triage_detects_the_language_and_a_language_rule_routes_on_it(desk: dict[str, Any]) -> None:
+    from agents.models import RoutingRule
+
+    german_desk = TeamFactory.create(name="DACH", slug="dach")
+    helper = AgentFactory.create(capacity=10)
+    helper.teams.add(german_desk)
+    RoutingRule.objects.create(name="German to DACH", order=1, languages=["de"], team=german_desk)
+    result = receive_contact(
+        channel="email",
+        customer_email="jens@example.de",
+        subject="Login geht nicht",
+        body="Hallo, seit gestern kann ich mich nicht mehr anmelden, das Passwort wird nicht akzeptiert. Gruß, Jens",
+    )
+    tasks.triage_ticket.run(result.ticket.pk)
+    ticket = Ticket.objects.get(pk=result.ticket.pk)
+    assert ticket.language == "de" and ticket.team == german_desk  # the German team's queue (and its Needs triage)
+    assert ticket.assignee in (None, helper)  # assigned only once the category is sure
+    english = new_ticket(7)
+    tasks.triage_ticket.run(english.pk)
+    assert Ticket.objects.get(pk=english.pk).language == "en" and Ticket.objects.get(pk=english.pk).team != german_desk

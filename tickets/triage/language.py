@@ -1,0 +1,76 @@
+"""The language a customer wrote in, from the text they wrote (not the thread they quoted).
+
+Pure Python (no Django). ``py3langid`` ships its model; it is loaded once per process and
+restricted to the languages a help desk plausibly receives (``SUPPORTED``), which makes short
+messages far more reliable than choosing among all 97. Below ``MIN_CONFIDENCE`` the answer
+is "" (unknown): a routing rule on language then simply does not match, rather than
+sending a one-word "Danke!" to the Danish team.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+SUPPORTED = (
+    "en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "no", "fi", "cs", "tr", "ru", "uk", "ja", "zh", "ko", "ar",
+)  # fmt: skip
+MIN_CONFIDENCE = 0.5
+MIN_LETTERS = 12
+
+_lock = threading.Lock()
+_identifier: Any = None
+
+# Where a reply's own text ends: the quoted thread or the forwarded original (several languages).
+_QUOTE_HEADER = re.compile(
+    r"^\s*(?:on\b.{0,200}\bwrote:|am\b.{0,200}\bschrieb\b.{0,200}:|le\b.{0,200}\ba écrit\s*:|el\b.{0,200}\bescribió:"
+    r"|il giorno\b.{0,200}\bha scritto:|op\b.{0,200}\bschreef\b.{0,200}:|-{2,}\s*(?:original message|ursprüngliche nachricht"
+    r"|message d'origine|mensaje original|messaggio originale)\s*-{2,}|(?:from|von|de|da|van):\s.+)\s*$",
+    re.IGNORECASE,
+)
+_SIGNATURE = re.compile(r"^\s*(?:--|__+|sent from my \w+|von meinem \w+ gesendet|envoyé de mon \w+)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str  # ISO 639-1, or "" when unsure
+    confidence: float
+
+
+def own_text(body: str) -> str:
+    """The part of an e-mail the customer wrote now: no quoted lines, no quoted thread, no signature."""
+    kept: list[str] = []
+    for line in body.splitlines():
+        if _QUOTE_HEADER.match(line) or _SIGNATURE.match(line):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _model() -> Any:
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+                identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                identifier.set_languages(list(SUPPORTED))
+                _identifier = identifier
+    return _identifier
+
+
+def detect(subject: str, body: str) -> Language:
+    """The customer's language from their own words (the subject helps when the body is short)."""
+    text = own_text(body)
+    if sum(ch.isalpha() for ch in text) < 40:
+        text = f"{subject}\n{text}"
+    if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
+        return Language("", 0.0)
+    code, confidence = _model().classify(text)
+    confidence = float(confidence)
+    return Language(code if confidence >= MIN_CONFIDENCE else "", round(confidence, 4))
