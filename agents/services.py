@@ -25,6 +25,7 @@ from agents import routing_core
 from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
 from analytics.rollup import mark_dirty
 from escalation import config_cache, sla
+from foundation.queue import enqueue_on_commit
 from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
 
 logger = logging.getLogger(__name__)
@@ -345,18 +346,9 @@ def set_availability(*, agent: Agent, availability: str, by: Any) -> Agent:
                 )
                 returned.append(ticket.pk)
         teams = list(agent.teams.values_list("pk", flat=True))
-        transaction.on_commit(lambda: _enqueue_waiting(teams))
+        enqueue_on_commit("agents.route_waiting", teams)
     logger.info("agent %s %s → %s, %s ticket(s) returned", agent.pk, old, availability, len(returned))
     return agent
-
-
-def _enqueue_waiting(team_ids: list[int]) -> None:
-    from agents.tasks import route_waiting
-
-    try:
-        route_waiting.delay(team_ids)
-    except Exception:  # noqa: BLE001 - the periodic sweep routes waiting tickets anyway
-        logger.warning("could not enqueue route_waiting", exc_info=True)
 
 
 def waiting_tickets(*, team_ids: list[int] | None = None, limit: int = 200) -> list[int]:

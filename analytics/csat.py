@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from analytics.models import SatisfactionSurvey
 from foundation.parsing import clean_text, parse_int
+from foundation.queue import enqueue_on_commit
 from helpcenter.links import LinkError, load_signed, status_url
 from tickets.models import Ticket, TicketEvent
 
@@ -84,17 +85,7 @@ def on_resolved(ticket: Ticket) -> None:
         },
     )
     if created:
-        survey_id = survey.pk
-        transaction.on_commit(lambda: _enqueue(survey_id))
-
-
-def _enqueue(survey_id: int) -> None:
-    from analytics.tasks import send_survey
-
-    try:
-        send_survey.delay(survey_id)
-    except Exception:  # noqa: BLE001 - the survey row is stored; send_pending_surveys sends it later
-        logger.warning("could not enqueue CSAT survey %s", survey_id, exc_info=True)
+        enqueue_on_commit("analytics.send_survey", survey.pk)  # send_pending_surveys catches a missed one
 
 
 def send(*, survey_id: int) -> bool:

@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.db import transaction
 
 from escalation.models import (
     BusinessCalendar,
@@ -112,9 +111,10 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected failed notifications again")
     def retry(self, request, queryset):
-        from escalation.tasks import send_notification
+        from foundation.queue import enqueue_on_commit
 
         ids = list(queryset.filter(status=Notification.Status.FAILED).values_list("id", flat=True))
         Notification.objects.filter(pk__in=ids).update(status=Notification.Status.PENDING, attempts=0, last_error="")
-        transaction.on_commit(lambda: [send_notification.delay(pk) for pk in ids])
+        for pk in ids:
+            enqueue_on_commit("escalation.send_notification", pk)
         self.message_user(request, f"{len(ids)} notification(s) queued again.", messages.SUCCESS)

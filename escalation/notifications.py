@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from escalation.models import Escalation, Notification
 from escalation.roles import SUPERVISOR
+from foundation.queue import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -59,18 +60,9 @@ def plan(escalation: Escalation) -> list[Notification]:
         rows.append(Notification(escalation=escalation, channel=Notification.Channel.WEBHOOK, target=hook_key))
     created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
     ids = list(Notification.objects.filter(escalation=escalation, status=Notification.Status.PENDING).values_list("id", flat=True))
-    transaction.on_commit(lambda: _enqueue(ids))
-    return created
-
-
-def _enqueue(ids: list[int]) -> None:
-    from escalation.tasks import send_notification
-
     for notification_id in ids:
-        try:
-            send_notification.delay(notification_id)
-        except Exception:  # noqa: BLE001 - the retry sweep resends pending rows
-            logger.warning("could not enqueue notification %s", notification_id, exc_info=True)
+        enqueue_on_commit("escalation.send_notification", notification_id)  # the retry sweep resends pending rows
+    return created
 
 
 def _text(escalation: Escalation) -> tuple[str, str]:

@@ -48,15 +48,6 @@ def vote(*, article: KnowledgeArticle, voter: str, helpful: bool) -> KnowledgeAr
     return article
 
 
-def enqueue_auto_reply(ticket_id: int) -> None:
-    from helpcenter.tasks import send_auto_reply
-
-    try:
-        send_auto_reply.delay(ticket_id)
-    except Exception:  # noqa: BLE001 - the agent still sees the ticket and the drafted answer
-        logger.warning("could not enqueue the auto-reply of ticket %s", ticket_id, exc_info=True)
-
-
 def send_auto_reply(*, ticket_id: int) -> bool:
     """E-mail the article triage chose, with signed yes/no links. Idempotent; SLA untouched."""
     with transaction.atomic():

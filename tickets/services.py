@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from escalation import sla
 from foundation.errors import ApplicationError
+from foundation.queue import enqueue_on_commit
 from tickets import attachments as attachment_policy
 from tickets.models import (
     OPEN_STATUSES,
@@ -209,15 +210,6 @@ def _store_attachments(interaction: Interaction, attachments: Sequence[IncomingA
     return rejected
 
 
-def _enqueue_triage(ticket_id: int) -> None:
-    from tickets.tasks import triage_ticket
-
-    try:
-        triage_ticket.delay(ticket_id)
-    except Exception:  # noqa: BLE001 - the ticket is committed; the recovery sweep triages it later
-        logger.warning("could not enqueue triage for ticket %s; the recovery sweep will pick it up", ticket_id, exc_info=True)
-
-
 def receive_contact(
     *,
     channel: str,
@@ -306,22 +298,12 @@ def receive_contact(
                 raise
             return IntakeResult(ticket=duplicate, interaction=None, created=False)
 
-        ticket_id = result.ticket.pk
-        transaction.on_commit(lambda: _enqueue_triage(ticket_id) if result.created else _enqueue_interaction(result))
+        if result.created:
+            enqueue_on_commit("tickets.triage_ticket", result.ticket.pk)  # triage_untriaged catches a missed one
+        elif result.interaction is not None:
+            enqueue_on_commit("tickets.analyze_interaction", result.interaction.pk)
+            enqueue_on_commit("escalation.check_ticket", result.ticket.pk)
     return result
-
-
-def _enqueue_interaction(result: IntakeResult) -> None:
-    from escalation.tasks import check_ticket_now
-    from tickets.tasks import analyze_interaction
-
-    if result.interaction is None:
-        return
-    try:
-        analyze_interaction.delay(result.interaction.pk)
-        check_ticket_now.delay(result.ticket.pk)
-    except Exception:  # noqa: BLE001 - sentiment of a reply can be filled in later
-        logger.warning("could not enqueue analysis of interaction %s", result.interaction.pk, exc_info=True)
 
 
 def _existing_delivery(source: str, key: str, external_message_id: str, *, sender: str, fingerprint: str) -> Ticket | None:
@@ -604,17 +586,7 @@ def _resolve_incident_children(incident: Ticket, *, by: Any) -> None:
 
 def send_reply_after_commit(interaction: Interaction) -> None:
     """E-mail an agent's public reply to the customer once the reply is committed (retried by the task)."""
-    from tickets.tasks import send_reply_email
-
-    interaction_id = interaction.pk
-
-    def enqueue() -> None:
-        try:
-            send_reply_email.delay(interaction_id)
-        except Exception:  # noqa: BLE001 - the reply is stored and queued; the outbox sweep resends it
-            logger.warning("could not enqueue reply e-mail %s", interaction_id, exc_info=True)
-
-    transaction.on_commit(enqueue)
+    enqueue_on_commit("tickets.send_reply_email", interaction.pk)  # resend_queued_replies catches a missed one
 
 
 REPLY_MAX_ATTEMPTS = 10

@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from escalation import config_cache, sla
+from foundation.queue import enqueue_on_commit
 from tickets.models import (
     OPEN_STATUSES,
     AuthorKind,
@@ -335,9 +336,7 @@ def _triage_locked(locked: Ticket) -> None:
         },
     )
     if draft and locked.auto_reply_sent_at is None:
-        from helpcenter.services import enqueue_auto_reply
-
-        transaction.on_commit(lambda: enqueue_auto_reply(ticket_id))
+        enqueue_on_commit("helpcenter.send_auto_reply", ticket_id)  # the agent still has the drafted answer if this fails
 
 
 def process_new_ticket(ticket_id: int) -> Ticket | None:
