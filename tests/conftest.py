@@ -46,6 +46,17 @@ def _clock(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
 
 
+@pytest.fixture
+def clock(time_machine: Any) -> Any:
+    """A frozen clock the test moves (time-machine): ``clock.set(aware_datetime)``; modules set their own start."""
+
+    class Clock:
+        def set(self, value: Any) -> None:
+            time_machine.move_to(value, tick=False)
+
+    return Clock()
+
+
 @pytest.fixture(autouse=True)
 def _celery_mode(request: pytest.FixtureRequest) -> Iterator[None]:
     """Unit tests run tasks in-process; integration tests send them to the real broker."""

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from escalation import config_cache, sla
+from escalation import sla
 from escalation.models import BusinessCalendar, Holiday, SlaPolicy
 from tests.factories import CustomerFactory, TicketFactory, UserFactory
 from tickets import services
@@ -18,22 +18,11 @@ FRIDAY_4PM = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def fresh_calendars() -> None:
-    config_cache.clear()
-
-
 @pytest.fixture
-def clock(time_machine: Any) -> Any:
-    """A frozen, settable clock (time-machine) for the services that read the time."""
-
-    class Clock:
-        def set(self, value: datetime) -> None:
-            time_machine.move_to(value, tick=False)
-
-    frozen = Clock()
-    frozen.set(FRIDAY_4PM)
-    return frozen
+def clock(clock: Any) -> Any:
+    """The shared frozen clock (tests/conftest.py), starting at FRIDAY_4PM."""
+    clock.set(FRIDAY_4PM)
+    return clock
 
 
 def started(priority: int = 2, created: datetime = FRIDAY_4PM, **kwargs: Any) -> Ticket:

@@ -7,7 +7,7 @@ import pytest
 
 from agents.models import RoutingRule
 from agents.services import route_ticket
-from escalation import config_cache, sla
+from escalation import sla
 from escalation.models import SlaPolicy
 from escalation.sweep import sweep
 from tests.factories import TicketFactory, UserFactory
@@ -19,20 +19,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.travel(MONDAY_9AM)]
 MINUTE = 60
 
 
-@pytest.fixture(autouse=True)
-def fresh_calendars() -> None:
-    config_cache.clear()
-
-
 @pytest.fixture
-def clock(time_machine: Any) -> Any:
-    class Clock:
-        def set(self, value: datetime) -> None:
-            time_machine.move_to(value, tick=False)
-
-    frozen = Clock()
-    frozen.set(MONDAY_9AM)
-    return frozen
+def clock(clock: Any) -> Any:
+    """The shared frozen clock (tests/conftest.py), starting at MONDAY_9AM."""
+    clock.set(MONDAY_9AM)
+    return clock
 
 
 def started(priority: int = 2, **fields: Any) -> Ticket:
