@@ -12,10 +12,10 @@ from tests.factories import CustomerFactory, TicketFactory, UserFactory
 from tickets import services
 from tickets.models import Ticket
 
-pytestmark = pytest.mark.django_db
-
 FRIDAY_4PM = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 MONDAY_9AM = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+# Tests that do not set the clock run on that Friday too, whatever today is.
+pytestmark = [pytest.mark.django_db, pytest.mark.travel(FRIDAY_4PM)]
 
 
 @pytest.fixture
