@@ -199,6 +199,7 @@ class Escalation(models.Model):
     actions = models.JSONField(default=list, blank=True, help_text="What was done and how it went.")
     sla_breached_at_escalation = models.BooleanField(default=False)
     sla_status_at_escalation = models.CharField(max_length=12, blank=True)
+    sla_target_at_escalation = models.CharField(max_length=16, blank=True, help_text="The clock at risk or breached then.")
     reescalation_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The decided escalation this one follows."
     )

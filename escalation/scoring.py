@@ -138,12 +138,16 @@ class Decision:
     sla_status: str
     score: float = 0.0
     quiet_signals: frozenset[str] = frozenset()  # dismissed signals still in their cool-down
+    sla_target: str = ""  # the clock that was at risk or breached (first_response, next_response, resolution)
 
 
-def worse_than_decided(decision: Decision, current: Assessment, *, sla_status: str, new_evidence: Sequence[str] = ()) -> list[str]:
+def worse_than_decided(
+    decision: Decision, current: Assessment, *, sla_status: str, sla_target: str = "", new_evidence: Sequence[str] = ()
+) -> list[str]:
     """Why the ticket is materially worse than when it was decided (empty: it is not; stay quiet).
 
-    Worse is: a higher recommendation, a worse SLA state, a signal past the next quarter band
+    Worse is: a higher recommendation, a worse SLA state (or the same state on another clock:
+    warned once per target), a signal past the next quarter band
     (a new one reaching 0.25, an old one its next quarter; dismissed ones stay quiet in their
     cool-down), or new evidence the caller found (a customer message after the decision that
     would escalate on its own).
@@ -154,6 +158,8 @@ def worse_than_decided(decision: Decision, current: Assessment, *, sla_status: s
         reasons.append(f"recommendation {decision.recommendation} → {current.recommendation}")
     if SLA_RANK.get(sla_status, 0) > SLA_RANK.get(decision.sla_status, 0):
         reasons.append(f"SLA {decision.sla_status or 'ok'} → {sla_status}")
+    elif SLA_RANK.get(sla_status, 0) and sla_target and sla_target != decision.sla_target:
+        reasons.append(f"SLA {sla_status} on another target: {sla_target}")  # warned once per target
     for name, value in current.signals.items():
         if value <= 0 or current.contributions.get(name, 0.0) <= 0 or name in decision.quiet_signals or name == "sla":
             continue  # the SLA signal is judged by its state above

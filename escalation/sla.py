@@ -274,6 +274,27 @@ def _clocks(ticket: Ticket) -> list[tuple[datetime, int]]:
     return clocks
 
 
+def pressing_target(ticket: Ticket, *, now: datetime) -> str:
+    """Which running clock is breached or at risk now (first_response / next_response / resolution), or ""."""
+    policy = ticket.sla_policy
+    if policy is None or ticket.status not in OPEN_STATUSES or ticket.sla_paused_at is not None:
+        return ""
+    calendar = calendar_for(policy)
+    names = {
+        "sla_first_response_due_at": "first_response",
+        "sla_next_response_due_at": "next_response",
+        "sla_resolution_due_at": "resolution",
+    }
+    for field, minutes in _CLOCKS:
+        due = getattr(ticket, field)
+        if due is None or (field == "sla_first_response_due_at" and ticket.first_response_at is not None):
+            continue
+        target = getattr(policy, minutes) * 60
+        if now >= due or calendar.elapsed(now, due) <= (1 - policy.at_risk_ratio) * target:
+            return names[field]
+    return ""
+
+
 def refresh_status(ticket: Ticket, *, now: datetime) -> None:
     """Set ``sla_status`` and ``next_check_at`` from the running clocks."""
     policy = ticket.sla_policy

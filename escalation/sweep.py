@@ -111,7 +111,7 @@ def _decision(escalation: Escalation, *, now: datetime, config: EscalationSettin
     sla_then = escalation.sla_status_at_escalation or ("breached" if escalation.sla_breached_at_escalation else "")
     return scoring.Decision(
         status=escalation.status, recommendation=escalation.recommendation, signals=escalation.signals or {}, sla_status=sla_then,
-        score=escalation.score, quiet_signals=quiet,
+        score=escalation.score, quiet_signals=quiet, sla_target=escalation.sla_target_at_escalation,
     )  # fmt: skip
 
 
@@ -158,6 +158,7 @@ def escalation_gate(ticket: Ticket, assessment: scoring.Assessment, *, now: date
         _decision(latest, now=now, config=config),
         assessment,
         sla_status=ticket.sla_status,
+        sla_target=sla.pressing_target(ticket, now=now),
         new_evidence=_new_evidence(ticket, decided_at, config),
     )
     return Gate(allowed=bool(reasons), previous=latest, reasons=tuple(reasons))
@@ -213,6 +214,7 @@ def _escalate_locked(
                 rule=rule,
                 sla_breached_at_escalation=ticket.sla_status == "breached",
                 sla_status_at_escalation=ticket.sla_status,
+                sla_target_at_escalation=sla.pressing_target(ticket, now=now),
                 reescalation_of=gate.previous,
                 worse_because=list(gate.reasons),
                 customers_affected=incident_customers(ticket) if ticket.is_incident else 1,

@@ -279,3 +279,33 @@ def test_an_assigned_ticket_at_risk_tells_the_assignee_and_the_team_supervisor_o
         "alex@desk.example",
         "sam@desk.example",
     ]
+
+
+def test_each_sla_target_at_risk_is_escalated_once() -> None:
+    """First response at risk → one escalation (accepted); answered; the resolution clock at risk later → one more."""
+    with time_machine.travel(MONDAY_10AM, tick=False) as clock:
+        result = receive_contact(channel="email", customer_email="sam@example.com", subject="Invoice address",
+                                 body="Hello, could you change the address on my last invoice to 12 Park Road? Thank you, Sam")  # fmt: skip
+        tasks.triage_ticket.run(result.ticket.pk)
+        ticket = Ticket.objects.select_related("sla_policy").get(pk=result.ticket.pk)
+        policy = ticket.sla_policy
+        assert policy is not None
+        calendar = sla.calendar_for(policy)
+        first_at_risk = calendar.add(MONDAY_10AM, 0.8 * policy.first_response_minutes * 60)
+        clock.move_to(first_at_risk)
+        check_due(ticket, first_at_risk)
+        first = Escalation.objects.get(ticket=ticket)
+        assert first.sla_target_at_escalation == "first_response"
+        services.accept_escalation(escalation_id=first.pk, by=UserFactory.create(role="supervisor"))
+        ticket_services.add_agent_reply(ticket=Ticket.objects.get(pk=ticket.pk), body="Done, the address is changed.",
+                                        by=UserFactory.create(role="agent"))  # fmt: skip
+        clock.move_to(first_at_risk + timedelta(minutes=30))
+        assert check_due(ticket, first_at_risk + timedelta(minutes=30)).escalated == 0  # answered: nothing pressing
+        resolution_at_risk = calendar.add(MONDAY_10AM, 0.8 * policy.resolution_minutes * 60)
+        clock.move_to(resolution_at_risk)
+        check_due(ticket, resolution_at_risk)
+        clock.move_to(resolution_at_risk + timedelta(minutes=20))
+        check_due(ticket, resolution_at_risk + timedelta(minutes=20))
+    second = Escalation.objects.filter(ticket=ticket).exclude(pk=first.pk).get()
+    assert second.sla_target_at_escalation == "resolution" and second.reescalation_of_id == first.pk
+    assert any("another target: resolution" in reason for reason in second.worse_because)
