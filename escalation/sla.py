@@ -259,18 +259,18 @@ def apply_reopen(ticket: Ticket, *, at: datetime, resolved_at: datetime | None =
     refresh_status(ticket, now=at)
 
 
-def _clocks(ticket: Ticket) -> list[tuple[datetime, int]]:
-    """Running clocks as (due, target seconds)."""
+def _clocks(ticket: Ticket) -> list[tuple[str, datetime, int]]:
+    """Running clocks as (name, due, target seconds)."""
     policy = ticket.sla_policy
     if policy is None:
         return []
     clocks = []
     if ticket.sla_first_response_due_at and ticket.first_response_at is None:
-        clocks.append((ticket.sla_first_response_due_at, policy.first_response_minutes * 60))
+        clocks.append(("first_response", ticket.sla_first_response_due_at, policy.first_response_minutes * 60))
     if ticket.sla_next_response_due_at:
-        clocks.append((ticket.sla_next_response_due_at, policy.next_response_minutes * 60))
+        clocks.append(("next_response", ticket.sla_next_response_due_at, policy.next_response_minutes * 60))
     if ticket.sla_resolution_due_at:
-        clocks.append((ticket.sla_resolution_due_at, policy.resolution_minutes * 60))
+        clocks.append(("resolution", ticket.sla_resolution_due_at, policy.resolution_minutes * 60))
     return clocks
 
 
@@ -280,18 +280,9 @@ def pressing_target(ticket: Ticket, *, now: datetime) -> str:
     if policy is None or ticket.status not in OPEN_STATUSES or ticket.sla_paused_at is not None:
         return ""
     calendar = calendar_for(policy)
-    names = {
-        "sla_first_response_due_at": "first_response",
-        "sla_next_response_due_at": "next_response",
-        "sla_resolution_due_at": "resolution",
-    }
-    for field, minutes in _CLOCKS:
-        due = getattr(ticket, field)
-        if due is None or (field == "sla_first_response_due_at" and ticket.first_response_at is not None):
-            continue
-        target = getattr(policy, minutes) * 60
+    for name, due, target in _clocks(ticket):
         if now >= due or calendar.elapsed(now, due) <= (1 - policy.at_risk_ratio) * target:
-            return names[field]
+            return name
     return ""
 
 
@@ -312,7 +303,7 @@ def refresh_status(ticket: Ticket, *, now: datetime) -> None:
         return
     calendar = calendar_for(policy)
     status, upcoming = "ok", []
-    for due, target in _clocks(ticket):
+    for _, due, target in _clocks(ticket):
         if now >= due:
             status = "breached"
             continue

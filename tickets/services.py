@@ -576,9 +576,9 @@ def _resolve_incident_children(incident: Ticket, *, by: Any) -> None:
     children = list(Ticket.objects.filter(incident=incident, status__in=OPEN_STATUSES).order_by("pk").values_list("pk", flat=True))
     message = settings.INCIDENT_RESOLUTION_MESSAGE.format(incident=incident.reference, subject=incident.subject)
     for child_id in children:
-        child = Ticket.objects.get(pk=child_id)
+        child = Ticket.objects.get(pk=child_id)  # both services lock and re-read it
         add_agent_reply(ticket=child, body=message, by=by)
-        change_status(ticket=Ticket.objects.get(pk=child_id), status=TicketStatus.RESOLVED, by=by)
+        change_status(ticket=child, status=TicketStatus.RESOLVED, by=by)
         TicketEvent.objects.create(ticket_id=child_id, actor=by, kind="resolved_with_incident", detail={"incident": incident.pk})
     if children:
         TicketEvent.objects.create(ticket=incident, actor=by, kind="incident_children_resolved", detail={"tickets": children})
