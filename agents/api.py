@@ -13,8 +13,8 @@ from rest_framework.views import APIView
 
 from agents.models import Agent, Availability, RoutingRule
 from agents.services import AssignmentError, assign_ticket, set_availability
-from escalation import audit
-from escalation.api_input import IdField
+from foundation import audit
+from foundation.api_input import IdField
 from tickets.api import HasPermission
 from tickets.models import Category
 from tickets.selectors import visible_tickets

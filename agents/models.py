@@ -8,6 +8,10 @@ from django.db import models
 from django.db.models import Q
 
 from foundation import patterns
+from foundation.models import Weekday
+from tickets.models import Channel, CustomerTier
+
+__all__ = ["Weekday"]  # shifts and business hours share the weekdays (defined with the calendars in the platform)
 
 
 class Availability(models.TextChoices):
@@ -110,16 +114,6 @@ class AgentSkill(models.Model):
         return f"{self.agent} · {self.skill} ({self.level})"
 
 
-class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
-
-
 class AgentShift(models.Model):
     """A weekly working window in the agent's own time zone; agents without shifts are always on shift."""
 
@@ -201,8 +195,6 @@ class RoutingRule(models.Model):
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
-
-        from tickets.models import Channel, CustomerTier
 
         errors: dict[str, str] = {}
         if self.keyword_pattern:

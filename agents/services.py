@@ -21,12 +21,13 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from agents import routing_core
+from agents import events, routing_core
 from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
-from analytics.rollup import mark_dirty
-from escalation import config_cache, sla
+from foundation import config_cache
+from foundation.calendars import default_calendar
 from foundation.queue import enqueue_on_commit
-from tickets.models import OPEN_STATUSES, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
+from tickets.models import OPEN_STATUSES, SLA_FIELDS, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
+from tickets.services import set_priority
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,6 @@ class AssignmentError(ValidationError):
 
 def in_business_hours(at: datetime) -> bool:
     """Open in the default business calendar (admin); without one, ``BUSINESS_HOURS_*`` on weekdays in ``TIME_ZONE``."""
-    from escalation.sla import default_calendar
-
     calendar = default_calendar()
     if calendar is not None:
         return calendar.is_open(at)
@@ -182,7 +181,7 @@ def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], ev
     ticket.save(
         update_fields=[
             *("assignee", "assigned_at", "status", "routing", "team", "priority", "tags", "escalation_requested", "updated_at"),
-            *sla.SLA_FIELDS,
+            *SLA_FIELDS,
         ]
     )
     Agent.objects.filter(pk=agent.pk).update(last_assigned_at=now)
@@ -231,10 +230,10 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         if not first_time:
             continue
         if rule.set_priority is not None:
-            sla.apply_priority_change(ticket, priority=rule.set_priority, now=at, source=f"routing rule {rule.name}")
+            set_priority(ticket, priority=rule.set_priority, now=at, source=f"routing rule {rule.name}")
         elif rule.raise_priority_by:
             raised = max(Priority.P0, ticket.priority - rule.raise_priority_by)
-            sla.apply_priority_change(ticket, priority=raised, now=at, source=f"routing rule {rule.name}")
+            set_priority(ticket, priority=raised, now=at, source=f"routing rule {rule.name}")
         ticket.tags = sorted(set(ticket.tags) | set(rule.add_tags))
         ticket.escalation_requested = ticket.escalation_requested or rule.mark_for_escalation
     if ticket.needs_triage and not keep_team:
@@ -244,20 +243,20 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         rule_team = next((rule.team for rule in reversed(applied) if rule.team is not None), None)
         if rule_team is not None and ticket.team_id != rule_team.pk:
             ticket.team = rule_team
-            sla.apply_retarget(ticket, now=at)
+            events.team_changed.announce(ticket=ticket, at=at)
         if first_time:
             ticket.routing = {
                 "at": at.isoformat(),
                 "rules": [rule.name for rule in applied],
                 "why": "waiting for a person to confirm the category",
             }
-            ticket.save(update_fields=["priority", "team", "tags", "escalation_requested", "routing", "updated_at", *sla.SLA_FIELDS])
+            ticket.save(update_fields=["priority", "team", "tags", "escalation_requested", "routing", "updated_at", *SLA_FIELDS])
         return ticket
     if keep_team:
         team = ticket.team
     if ticket.team_id != (team.pk if team else None):
         ticket.team = team
-        sla.apply_retarget(ticket, now=at)  # a team may have a policy of its own
+        events.team_changed.announce(ticket=ticket, at=at)  # a team may have a policy of its own
     facts = _facts(ticket, at)  # priority may have changed
 
     reason: dict[str, Any] = {
@@ -296,7 +295,7 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
     )
     if not unchanged or first_time:
         ticket.routing = reason
-        ticket.save(update_fields=["team", "priority", "tags", "escalation_requested", "routing", "updated_at", *sla.SLA_FIELDS])
+        ticket.save(update_fields=["team", "priority", "tags", "escalation_requested", "routing", "updated_at", *SLA_FIELDS])
     if not unchanged:
         TicketEvent.objects.create(ticket=ticket, kind="queued", detail=reason)
     return ticket
@@ -313,7 +312,7 @@ def assign_ticket(*, ticket: Ticket, agent: Agent, by: Any, note: str = "") -> T
         reason = {"at": timezone.now().isoformat(), "why": f"assigned by {by}" + (f": {note}" if note else ""), "manual": True}
         kind = "reassigned" if ticket.assignee_id else "assigned"
         if kind == "reassigned":
-            mark_dirty(ticket.created_at)  # routing accuracy of the day it arrived changes
+            events.ticket_reassigned.announce(ticket=ticket)  # routing accuracy of the day it arrived changes
         if _lock_and_assign(ticket, agent.pk, by=by, reason=reason, event_kind=kind) is None:
             agent.refresh_from_db()
             if agent.availability != Availability.ONLINE:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agents import services
-from escalation.retry import retrying_task
+from foundation.retry import retrying_task
 from tickets.models import Ticket
 
 

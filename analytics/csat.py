@@ -16,21 +16,23 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from analytics.models import SatisfactionSurvey
+from escalation_engine.services import request_escalation
+from escalation_engine.sweep import ticket_signals
 from foundation.parsing import clean_text, parse_int
 from foundation.queue import enqueue_on_commit
-from helpcenter.links import LinkError, load_signed, status_url
-from tickets.models import Ticket, TicketEvent
+from tickets import links
+from tickets.links import LinkError, load_signed, status_url
+from tickets.models import OPEN_STATUSES, Ticket, TicketEvent, TicketStatus
+from tickets.services import change_status
 
 logger = logging.getLogger(__name__)
-SALT = "analytics.csat"
+SALT = links.SURVEY_SALT
 MAX_COMMENT = 2000
 
 
@@ -45,13 +47,8 @@ class Answer:
     followed_up: bool
 
 
-def token_for(survey: SatisfactionSurvey) -> str:
-    return signing.dumps({"s": survey.pk, "n": survey.nonce}, salt=SALT, compress=True)
-
-
-def survey_url(survey: SatisfactionSurvey, rating: int | None = None) -> str:
-    url = settings.PUBLIC_BASE_URL + reverse("csat-survey", args=[token_for(survey)])
-    return f"{url}?rating={rating}" if rating else url
+token_for = links.survey_token
+survey_url = links.survey_url
 
 
 def survey_for_token(token: str) -> SatisfactionSurvey:
@@ -70,7 +67,6 @@ def survey_for_token(token: str) -> SatisfactionSurvey:
 
 def on_resolved(ticket: Ticket) -> None:
     """Inside the resolving transaction: create the survey (once per ticket) and send it after commit."""
-    from escalation.sweep import ticket_signals
 
     survey, created = SatisfactionSurvey.objects.get_or_create(
         ticket=ticket,
@@ -138,12 +134,13 @@ def answer(*, token: str, rating: Any, comment: str = "") -> Answer:
 
 
 def _follow_up(survey: SatisfactionSurvey) -> None:
-    from escalation.services import request_escalation
-    from tickets.models import OPEN_STATUSES, TicketStatus
-    from tickets.services import change_status
-
     ticket = Ticket.objects.get(pk=survey.ticket_id)
     if ticket.status not in OPEN_STATUSES:
         ticket = change_status(ticket=ticket, status=TicketStatus.IN_PROGRESS, by=None)
     reason = f"Customer rated {survey.rating}/5" + (f": {survey.comment[:250]}" if survey.comment else "")
     request_escalation(ticket=ticket, by=None, reason=reason)
+
+
+def on_ticket_resolved(*, ticket: Ticket, by: Any) -> None:
+    """Listener of ``ticket_resolved`` (inside the resolving transaction)."""
+    on_resolved(ticket)

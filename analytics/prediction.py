@@ -1,11 +1,10 @@
-"""Satisfaction prediction for open tickets, and churn risk per customer.
+"""Training the satisfaction model, and churn risk per customer.
 
-**Satisfaction** uses the escalation signals the sweep already computes (SLA, sentiment
-trend, frustration, repeats, interactions, agent silence, …) plus reopenings. Once
-``CSAT_MODEL_MIN_ANSWERS`` surveys with both outcomes exist, a logistic regression trained
-on the signals recorded at resolution predicts P(rating ≥ 4); its factors are
-``weight × (value − mean)``. Before that, a documented rule (``RULE_WEIGHTS``) is used.
-The sweep stores the prediction and top factors on each open ticket it checks.
+**Satisfaction**: once ``CSAT_MODEL_MIN_ANSWERS`` answered surveys with both outcomes
+exist, :func:`train_and_store` (the hourly ``analytics.train_satisfaction_model`` task) fits
+a logistic regression on the escalation signals recorded at resolution and stores it as a
+``SatisfactionModel``. The sweep predicts with the newest stored model, or the documented
+rule before there is one (``escalation_engine.satisfaction``); it never trains.
 
 **Churn risk** (low / medium / high) is a noisy-OR of recent satisfaction, low ratings,
 repeat contacts and escalations in the last 90 days, raised for gold and enterprise
@@ -15,58 +14,31 @@ customers, with the contributing factors kept for the dashboard.
 from __future__ import annotations
 
 import math
-import threading
-import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
-FEATURES = ("sla", "sentiment_trend", "frustration", "legal", "repeat_contacts", "customer_value", "interactions",
-            "agent_silence", "incident", "requested", "reopened")  # fmt: skip
-# The rule before enough answers exist: start at 0.9 and subtract weight × signal.
-RULE_BASE = 0.9
-RULE_WEIGHTS = {"sla": 0.35, "frustration": 0.3, "sentiment_trend": 0.25, "repeat_contacts": 0.15, "interactions": 0.1,
-                "agent_silence": 0.1, "reopened": 0.1, "legal": 0.1}  # fmt: skip
-SATISFIED_AT_OR_ABOVE = 4
+from analytics.models import SatisfactionSurvey
+from escalation_engine import satisfaction
+from escalation_engine.models import Escalation, SatisfactionModel
+from escalation_engine.satisfaction import (  # noqa: F401 - re-exported: the prediction side moved to the engine
+    FEATURES,
+    RULE_BASE,
+    RULE_WEIGHTS,
+    SATISFIED_AT_OR_ABOVE,
+    LogisticModel,
+    Prediction,
+    features_of,
+    forget_model,
+    predict,
+    rule_predict,
+)
+from tickets.models import Customer, Ticket
 
-
-@dataclass(frozen=True)
-class Prediction:
-    probability: float
-    factors: list[dict[str, Any]]  # [{"signal", "effect"}], most negative first
-    source: str  # "model" or "rule"
-
-
-@dataclass(frozen=True)
-class LogisticModel:
-    intercept: float
-    weights: dict[str, float]
-    means: dict[str, float]
-    trained_on: int
-
-    def predict(self, features: dict[str, float]) -> Prediction:
-        z = self.intercept + sum(self.weights[f] * features.get(f, 0.0) for f in FEATURES)
-        effects = {f: self.weights[f] * (features.get(f, 0.0) - self.means[f]) for f in FEATURES}
-        return Prediction(1 / (1 + math.exp(-z)), _top(effects), "model")
-
-
-def features_of(signals: dict[str, float], reopen_count: int) -> dict[str, float]:
-    return {**{f: float(signals.get(f, 0.0)) for f in FEATURES if f != "reopened"}, "reopened": min(1.0, reopen_count / 2)}
-
-
-def _top(effects: dict[str, float], n: int = 3) -> list[dict[str, Any]]:
-    ranked = sorted((item for item in effects.items() if abs(item[1]) >= 0.005), key=lambda item: item[1])
-    return [{"signal": name, "effect": round(value, 3)} for name, value in ranked[:n]]
-
-
-def rule_predict(features: dict[str, float]) -> Prediction:
-    effects = {name: -weight * features.get(name, 0.0) for name, weight in RULE_WEIGHTS.items()}
-    probability = min(0.98, max(0.02, RULE_BASE + sum(effects.values())))
-    return Prediction(probability, _top(effects), "rule")
+TRAINING_ROWS = 20000
 
 
 def train(rows: list[tuple[dict[str, float], int]]) -> LogisticModel | None:
@@ -87,40 +59,27 @@ def train(rows: list[tuple[dict[str, float], int]]) -> LogisticModel | None:
     )
 
 
-_lock = threading.Lock()
-_cached: tuple[float, LogisticModel | None] | None = None
-MODEL_CACHE_SECONDS = 600.0
-
-
-def current_model() -> LogisticModel | None:
-    """The model trained on the latest answers (cached per process for 10 minutes)."""
-    global _cached
-    with _lock:
-        if _cached is not None and time.monotonic() - _cached[0] < MODEL_CACHE_SECONDS:
-            return _cached[1]
-    from analytics.models import SatisfactionSurvey
-
+def train_and_store() -> SatisfactionModel | None:
+    """Fit on the latest answered surveys and store the model the sweep reads; None (nothing stored) when training declines."""
     answered = SatisfactionSurvey.objects.filter(answered_at__isnull=False, rating__isnull=False).order_by("-answered_at")
     rows = [
         (features_of(signals or {}, int((signals or {}).get("reopened", 0) * 2)), int(rating or 0))
-        for signals, rating in answered.values_list("signals", "rating")[:20000]
+        for signals, rating in answered.values_list("signals", "rating")[:TRAINING_ROWS]
     ]
     model = train(rows)
-    with _lock:
-        _cached = (time.monotonic(), model)
-    return model
+    if model is None:
+        return None
+    stored = SatisfactionModel.objects.create(
+        trained_on=model.trained_on, intercept=model.intercept, weights=model.weights, means=model.means
+    )
+    # Other processes see it within a minute; this one at once (after commit, so never a rolled-back row).
+    transaction.on_commit(satisfaction.forget_model)
+    return stored
 
 
-def forget_model() -> None:
-    global _cached
-    with _lock:
-        _cached = None
-
-
-def predict(signals: dict[str, float], reopen_count: int) -> Prediction:
-    features = features_of(signals, reopen_count)
-    model = current_model()
-    return model.predict(features) if model else rule_predict(features)
+def current_model() -> LogisticModel | None:
+    """The newest stored model, as the sweep uses it (None before one is stored)."""
+    return satisfaction.stored_model()
 
 
 # Churn risk ----------------------------------------------------------------------------
@@ -147,9 +106,6 @@ def churn_for(*, avg_rating: float | None, low_ratings: int, repeats: int, escal
 
 def score_churn(*, since: datetime, now: datetime | None = None) -> int:
     """Rescore customers with activity since ``since`` (and stale medium/high ones); returns how many."""
-    from analytics.models import SatisfactionSurvey
-    from escalation.models import Escalation
-    from tickets.models import Customer, Ticket
 
     now = now or timezone.now()
     window_start = now - CHURN_WINDOW

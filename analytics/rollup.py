@@ -22,7 +22,7 @@ from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from analytics.models import DailyStat, DirtyDay, SatisfactionSurvey
-from escalation.models import Escalation
+from escalation_engine.models import Escalation
 from tickets.models import Ticket, TicketEvent
 
 # Upper bounds (minutes) of the duration buckets; one more bucket holds everything longer.
@@ -244,3 +244,21 @@ def rebuild_range(first: date, last: date) -> int:
         rebuild_month(month)
         month = (month + timedelta(days=32)).replace(day=1)
     return rows
+
+
+# Listeners (connected in pipeline/listeners.py): a change to a past day marks it for rebuilding.
+
+
+def on_status_changed(*, ticket: Ticket, old: str, at: datetime, resolved: bool, reopened_after: datetime | None) -> None:
+    """Reopened: the day it was resolved is counted again."""
+    mark_dirty(reopened_after)
+
+
+def on_reassigned(*, ticket: Ticket) -> None:
+    """Reassigned by a person: the routing accuracy of the day it arrived changes."""
+    mark_dirty(ticket.created_at)
+
+
+def on_escalation_decided(*, escalation: Escalation) -> None:
+    """The dashboards count decisions on the day of the escalation."""
+    mark_dirty(escalation.created_at)

@@ -19,9 +19,10 @@ from django.utils import timezone
 from agents.models import Agent, Team
 from analytics.models import DailyStat
 from analytics.rollup import COUNT_FIELDS, merge, quantile
-from escalation.models import Escalation, EscalationTier
+from escalation_engine.models import Escalation, EscalationTier
 from foundation.parsing import parse_id
-from tickets.models import OPEN_STATUSES, Category, Channel, Customer, Ticket
+from helpcenter.models import Deflection, SearchLog
+from tickets.models import OPEN_STATUSES, Category, Channel, Customer, KnowledgeArticle, Ticket
 
 MAX_DAYS = 731
 BREAKDOWNS = {
@@ -363,8 +364,6 @@ def _deflection(filters: Filters) -> tuple[dict[str, Any], dict[date, int], dict
     """Deflected contacts vs web-form tickets, and auto-replies: totals, deflections and web tickets per day."""
     from django.db.models.functions import TruncDate
 
-    from helpcenter.models import Deflection
-
     since, until = _day_range(filters)
     deflections = Deflection.objects.filter(created_at__gte=since, created_at__lt=until)
     web_by_day = {
@@ -396,9 +395,6 @@ def _deflection(filters: Filters) -> tuple[dict[str, Any], dict[date, int], dict
 
 def selfservice_dashboard(filters: Filters, *, limit: int = 15) -> dict[str, Any]:
     """Deflection, auto-resolution, article helpfulness and content gaps (searches without results)."""
-    from helpcenter.models import Deflection, SearchLog
-    from tickets.models import KnowledgeArticle
-
     since, until = _day_range(filters)
     totals, deflected_by_day, web_by_day = _deflection(filters)
     deflections = Deflection.objects.filter(created_at__gte=since, created_at__lt=until)

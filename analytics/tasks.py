@@ -1,4 +1,4 @@
-"""Analytics tasks: survey e-mails, rollup refresh, churn scoring."""
+"""Analytics tasks: survey e-mails, rollup refresh, churn scoring, satisfaction model training."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from escalation.retry import retrying_task
+from foundation.retry import retrying_task
 
 
 @retrying_task("analytics.send_survey", backoff=5, backoff_max=600, max_retries=12, also_retry=(OSError,))
@@ -40,3 +40,12 @@ def score_churn() -> int:
     from analytics.prediction import score_churn as score
 
     return score(since=timezone.now() - timedelta(hours=2))
+
+
+@retrying_task("analytics.train_satisfaction_model")
+def train_satisfaction_model() -> int:
+    """Fit the satisfaction model on the latest answers and store it for the sweep; how many answers it used (0: none stored)."""
+    from analytics.prediction import train_and_store
+
+    stored = train_and_store()
+    return stored.trained_on if stored else 0

@@ -187,7 +187,7 @@ def run(*, rates: tuple[int, ...] = RATES, seconds: int = STEP_SECONDS) -> dict[
     from rest_framework.authtoken.models import Token
 
     from agents.models import Agent, Availability
-    from escalation.demo import seed_demo
+    from demo.seed import seed_demo
     from tickets.models import Ticket
     from tickets.triage_service import ensure_default_model
 

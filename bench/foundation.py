@@ -12,8 +12,8 @@ def run(*, tickets: int = 5000) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
 
-    from escalation.demo import DEMO_PASSWORD, seed_demo
-    from escalation.services import record_heartbeat
+    from demo.seed import DEMO_PASSWORD, seed_demo
+    from foundation.heartbeat import record_heartbeat
     from tickets.models import Ticket
 
     start = time.perf_counter()

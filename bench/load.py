@@ -93,7 +93,7 @@ def _staff(rng: random.Random) -> tuple[dict[int, list[int]], dict[int, int], li
     from django.contrib.auth.models import Group
 
     from agents.models import Agent, Availability, Team
-    from escalation.demo import seed_demo
+    from demo.seed import seed_demo
     from tickets.models import Category
 
     seed_demo(tickets=0, customers=0)
@@ -125,7 +125,7 @@ def generate(n: int, folder: Path, *, seed: int = 11, progress: Callable[[int], 
     from django.utils import timezone
 
     from analytics.models import SatisfactionSurvey
-    from escalation.models import Escalation
+    from escalation_engine.models import Escalation
     from tickets.models import Customer, Interaction, Ticket, TicketEvent
 
     rng = random.Random(seed + Ticket.objects.count())

@@ -23,8 +23,8 @@ def run(n: int = 1_000_000, *, repeat: int = 30) -> dict[str, Any]:
     from django.test import Client
 
     from agents.models import Agent
-    from agents.selectors import QUEUES
     from bench.load import load
+    from console.selectors import QUEUES
     from tickets.models import OPEN_STATUSES, Interaction, Ticket
 
     loaded = load(n)

@@ -60,7 +60,7 @@ def _timed_sweep(now: Any) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from escalation.sweep import sweep
+    from escalation_engine.sweep import sweep
 
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()

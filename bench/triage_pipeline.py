@@ -1,6 +1,6 @@
 """The whole worker task per new ticket through Django, on the demo desk.
 
-Creates tickets through the real intake service, then times ``triage_service.process_new_ticket``
+Creates tickets through the real intake service, then times ``new_ticket.process_new_ticket``
 (what ``tickets.triage_ticket`` runs: classify + sentiment + signals + priority + KB + SLA
 clock, routing, burst detection and the escalation check, in one transaction) one ticket at
 a time, as a worker runs it. Target: p95 ≤ 50 ms.
@@ -16,7 +16,8 @@ def run(*, tickets: int = 300) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from escalation.demo import seed_demo
+    from demo.seed import seed_demo
+    from pipeline import new_ticket
     from tickets import triage_service
     from tickets.models import Ticket
     from tickets.services import receive_contact
@@ -33,7 +34,7 @@ def run(*, tickets: int = 300) -> dict[str, Any]:
     for ticket_id in ids:
         with CaptureQueriesContext(connection) as captured:
             start = time.perf_counter()
-            triage_service.process_new_ticket(ticket_id)
+            new_ticket.process_new_ticket(ticket_id)
             samples.append((time.perf_counter() - start) * 1000)
         queries.append(len(captured))
     samples.sort()

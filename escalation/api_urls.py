@@ -1,6 +1,6 @@
 from django.urls import path
 
-from escalation import api
+from escalation_engine import api
 
 urlpatterns = [
     path("api/v1/escalations/", api.EscalationInbox.as_view(), name="api-escalations"),

@@ -10,7 +10,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from escalation import config
+from foundation import config
 
 ENV = os.environ
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,17 +39,22 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
-    "tickets",
-    "agents",
-    "analytics",
-    "helpcenter",
-    "escalation",
+    # The layers, bottom up (README "Architecture"; import-linter enforces the order):
+    "foundation",  # platform: config, cache, roles, sign-in guard, events, outbox, heartbeats
+    "tickets",  # customers, tickets, interactions, intake, triage
+    "agents",  # teams, skills, availability, routing
+    "escalation_engine",  # SLA clocks, escalation signals, rules, sweep, incidents (app label "escalation")
+    "helpcenter",  # articles, deflection, auto-replies
+    "analytics",  # satisfaction, rollups, dashboards
+    "pipeline",  # a new ticket's steps; every event's listeners
+    "console",  # the staff console
+    "demo",  # demo data
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "escalation.middleware.SecurityHeadersMiddleware",
-    "escalation.middleware.RequestSizeLimitMiddleware",
+    "foundation.middleware.SecurityHeadersMiddleware",
+    "foundation.middleware.RequestSizeLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "escalation.context_processors.role",
+                "console.context_processors.role",
             ],
         },
     },
@@ -87,7 +92,7 @@ if config.env_str(ENV, "DATABASE_REPLICA_URL"):
         **config.database_settings({**ENV, "DATABASE_URL": config.env_str(ENV, "DATABASE_REPLICA_URL")}, VAR_DIR),
         "TEST": {"MIRROR": "default"},
     }
-DATABASE_ROUTERS = ["escalation.db_router.DashboardReplicaRouter"]
+DATABASE_ROUTERS = ["foundation.db_router.DashboardReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = config.cache_settings(ENV, VAR_DIR)
 
@@ -98,7 +103,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # The stock model backend, with permission sets cached per process (escalation/auth_backend.py).
-AUTHENTICATION_BACKENDS = ["escalation.auth_backend.CachedPermissionBackend"]
+AUTHENTICATION_BACKENDS = ["foundation.auth_backend.CachedPermissionBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -175,6 +180,7 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-rollups": {"task": "analytics.refresh_rollups", "schedule": timedelta(minutes=5)},
     "analytics-surveys": {"task": "analytics.send_pending_surveys", "schedule": timedelta(minutes=10)},
     "analytics-churn": {"task": "analytics.score_churn", "schedule": timedelta(hours=1)},
+    "analytics-satisfaction-model": {"task": "analytics.train_satisfaction_model", "schedule": timedelta(hours=1)},
 }
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).
@@ -251,7 +257,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON with a nesting limit and no NaN/Infinity (escalation/api_input.py), then DRF's form parsers.
     "DEFAULT_PARSER_CLASSES": [
-        "escalation.api_input.DepthLimitedJSONParser",
+        "foundation.api_input.DepthLimitedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -259,7 +265,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "escalation.api_errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "foundation.api_errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "escalation API",
@@ -270,7 +276,7 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "tickets.models.Channel.choices",
         "IntakeChannelEnum": "tickets.serializers.INTEGRATION_CHANNELS",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "escalation.openapi.add_error_responses"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "foundation.openapi.add_error_responses"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -15,10 +15,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from foundation.parsing import clean_text, parse_id
-from helpcenter import links
+from foundation.queue import enqueue
 from helpcenter.models import ArticleVote, Deflection
+from tickets import links
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, KnowledgeArticle, Ticket, TicketEvent, TicketStatus
 from tickets.reply_address import reply_address
+from tickets.services import change_status
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +101,6 @@ class AutoReplyAnswer:
 
 def answer_auto_reply(*, token: str, answer: str) -> AutoReplyAnswer:
     """Yes resolves the ticket (counted as auto-resolved); no leaves it with the agents, SLA untouched."""
-    from tickets.services import change_status
 
     payload = links.auto_reply_payload(token)
     if answer not in ("yes", "no"):
@@ -125,3 +126,9 @@ def answer_auto_reply(*, token: str, answer: str) -> AutoReplyAnswer:
 
 def public_conversation(ticket: Ticket) -> list[Interaction]:
     return list(ticket.interactions.filter(is_internal=False).select_related("author").order_by("created_at"))
+
+
+def send_auto_reply_after_triage(*, ticket: Ticket) -> None:
+    """Listener of ``ticket_triaged`` (after commit): a drafted answer goes out; the agent still has the draft if this fails."""
+    if ticket.auto_reply_draft and ticket.auto_reply_sent_at is None:
+        enqueue("helpcenter.send_auto_reply", ticket.pk)  # send_auto_reply is idempotent

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from escalation.retry import retrying_task
+from foundation.retry import retrying_task
 
 
 @retrying_task("helpcenter.send_auto_reply", backoff=5, backoff_max=600, max_retries=12, also_retry=(OSError,))

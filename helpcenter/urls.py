@@ -1,8 +1,12 @@
 from django.urls import path
 
-from helpcenter import views
+from helpcenter import contact, views
 
 urlpatterns = [
+    path("support/new/", contact.support_new, name="support-new"),
+    path("support/thanks/<str:token>/", contact.support_thanks, name="support-thanks"),
+    path("support/suggest", contact.support_suggest, name="support-suggest"),
+    path("support/deflected", contact.support_deflected, name="support-deflected"),
     path("help/", views.home, name="help-home"),
     path("help/search/", views.search_view, name="help-search"),
     path("help/category/<slug:slug>/", views.category, name="help-category"),

@@ -8,9 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from escalation import ratelimit
+from foundation import ratelimit
 from foundation.parsing import clean_text
-from helpcenter import links, markdown, search, services
+from helpcenter import markdown, search, services
+from tickets import links
+from tickets import services as services_tickets
 from tickets.models import Category, KnowledgeArticle
 
 STATUS_REPLIES_PER_HOUR = 20
@@ -72,8 +74,6 @@ def _problem(request: HttpRequest, problem: links.LinkError) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def ticket_status(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's request by signed link: status, the public conversation, a reply box, the survey."""
-    from tickets.services import receive_contact
-
     try:
         ticket = links.ticket_for_status(token)
     except links.LinkError as problem:
@@ -85,8 +85,8 @@ def ticket_status(request: HttpRequest, token: str) -> HttpResponse:
             error = "You have sent many messages in the last hour; please wait a little. Nothing was lost."
         else:
             try:
-                receive_contact(channel=ticket.channel, customer_email=ticket.customer.email, subject=f"Re: {ticket.subject}",
-                                body=body, thread_onto=ticket)  # fmt: skip
+                services_tickets.receive_contact(channel=ticket.channel, customer_email=ticket.customer.email,
+                                                 subject=f"Re: {ticket.subject}", body=body, thread_onto=ticket)  # fmt: skip
             except ValidationError as exc:
                 error = " ".join(exc.messages)
             else:
@@ -94,9 +94,7 @@ def ticket_status(request: HttpRequest, token: str) -> HttpResponse:
     survey = getattr(ticket, "survey", None) if ticket.status in ("resolved", "closed") else None
     survey_url = None
     if survey is not None and survey.answered_at is None:
-        from analytics.csat import survey_url as make_survey_url
-
-        survey_url = make_survey_url(survey)
+        survey_url = links.survey_url(survey)
     context = {"ticket": ticket, "messages": services.public_conversation(ticket), "error": error, "body": request.POST.get("body", ""),
                "sent": request.GET.get("sent"), "survey_url": survey_url}  # fmt: skip
     return render(request, "helpcenter/status.html", context, status=400 if error else 200)

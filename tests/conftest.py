@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def _fresh_config_cache() -> None:
     """Each test starts without cached configuration: rolled-back rows send no signal."""
-    from escalation import config_cache
+    from foundation import config_cache
 
     config_cache.clear()
 

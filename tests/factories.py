@@ -29,7 +29,7 @@ class UserFactory(factory.django.DjangoModelFactory[Any]):
                 # Transactional tests truncate every table, including the groups the migration made.
                 from django.apps import apps
 
-                from escalation.roles import sync_roles
+                from foundation.roles import sync_roles
 
                 sync_roles(apps)
             user.groups.add(Group.objects.get(name=extracted))

@@ -39,9 +39,9 @@ from rest_framework.authtoken.models import Token
 
 from analytics.csat import token_for
 from analytics.models import SatisfactionSurvey
-from escalation.models import Escalation
-from helpcenter import links
+from escalation_engine.models import Escalation
 from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tickets import links
 from tickets.models import Attachment, KnowledgeArticle
 from tickets.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
@@ -424,8 +424,8 @@ def test_every_parameter_the_code_reads_is_fuzzed() -> None:
 
 def test_every_form_and_serializer_field_is_fuzzed() -> None:
     from agents.api import AssignInput, AvailabilityInput, RoutingRuleSerializer
-    from escalation.api import OverrideInput, ReasonInput
-    from escalation.login_guard import LockoutAuthenticationForm
+    from escalation_engine.api import OverrideInput, ReasonInput
+    from foundation.login_guard import LockoutAuthenticationForm
     from tickets.forms import SupportRequestForm
     from tickets.serializers import TicketCreateInput, WebhookInput
 

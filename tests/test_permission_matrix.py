@@ -9,7 +9,7 @@ from django.test import Client
 from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
 
-from escalation.models import Escalation
+from escalation_engine.models import Escalation
 from tests.factories import AgentFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.models import Attachment
 
@@ -136,7 +136,7 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
 
 def test_a_customer_link_opens_only_its_own_request(world: dict[str, Any]) -> None:
     """The "customer link" role: a signed status link shows one request and opens nothing else."""
-    from helpcenter.links import status_token
+    from tickets.links import status_token
 
     mine = world["ticket"]
     other = TicketFactory.create(subject="Somebody else's problem")

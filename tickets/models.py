@@ -66,6 +66,25 @@ class AuthorKind(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+# The ticket's SLA clock fields: the engine's clock sets them, whoever saves the ticket after a change saves them.
+SLA_FIELDS = [
+    "sla_policy",
+    "sla_first_response_due_at",
+    "sla_next_response_due_at",
+    "sla_resolution_due_at",
+    "sla_paused_at",
+    "sla_resolution_remaining_seconds",
+    "sla_status",
+    "next_check_at",
+    "sla_paused_seconds",
+    "first_response_seconds",
+    "first_response_met",
+    "resolution_seconds",
+    "resolution_met",
+    "reopen_count",
+]
+
+
 class Customer(models.Model):
     name = models.CharField(max_length=200)
     email = models.EmailField(unique=True, error_messages={"unique": "A customer with this email already exists."})

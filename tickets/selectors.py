@@ -6,7 +6,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from tickets.models import Ticket
+from foundation.audit import AuditPage, keyset_page
+from tickets.models import Ticket, TicketEvent
 
 
 def visible_tickets(*, user: Any) -> QuerySet[Ticket]:
@@ -32,3 +33,16 @@ def customer_history(*, customer: Any, user: Any, exclude_id: int, limit: int = 
     mine = list(visible.only("id", "subject", "status", "created_at").order_by("-created_at")[:limit])
     hidden = Ticket.objects.filter(customer=customer).exclude(pk=exclude_id).count() - visible.count()
     return mine, hidden
+
+
+def ticket_changes(
+    *, before: int | None = None, actor: str = "", kind: str = "", ticket_id: int | None = None, page_size: int = 50
+) -> AuditPage:
+    events = TicketEvent.objects.select_related("actor")
+    if actor:
+        events = events.filter(actor__username=actor)
+    if kind:
+        events = events.filter(kind=kind)
+    if ticket_id is not None:
+        events = events.filter(ticket_id=ticket_id)
+    return keyset_page(events, before=before, page_size=page_size)

@@ -24,12 +24,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from escalation import sla
 from foundation.errors import ApplicationError
 from foundation.queue import enqueue_on_commit
 from tickets import attachments as attachment_policy
+from tickets import events
 from tickets.models import (
     OPEN_STATUSES,
+    SLA_FIELDS,
     Attachment,
     AuthorKind,
     Category,
@@ -431,12 +432,12 @@ def _add_reply(
         # A reply to a resolved ticket reopens it: the customer is not done.
         detail["reopened_from"] = ticket.status
         ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
-        _reopen(ticket, now)
+        _reopen(ticket, now, old=detail["reopened_from"])
     elif ticket.status == TicketStatus.PENDING_CUSTOMER:
         detail["resumed_from"] = ticket.status
         ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
-    sla.apply_customer_message(ticket, at=now)
-    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla.SLA_FIELDS])
+    events.customer_wrote.announce(ticket=ticket, at=now)
+    ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *SLA_FIELDS])
     if rejected:
         detail["attachments_rejected"] = rejected
     TicketEvent.objects.create(ticket=ticket, kind="customer_replied", detail=detail)
@@ -467,6 +468,18 @@ def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticke
     return ticket
 
 
+def set_priority(ticket: Ticket, *, priority: int, now: Any, by: Any = None, source: str) -> bool:
+    """The one way a layer above the engine changes a priority: set it and announce ``priority_changed``
+    (the SLA clocks follow inside the transaction). The caller holds the row lock and saves
+    ``priority`` and ``SLA_FIELDS``. False when the priority is unchanged."""
+    old = ticket.priority
+    if priority == old:
+        return False
+    ticket.priority = priority
+    events.priority_changed.announce(ticket=ticket, old=old, at=now, by=by, source=source)
+    return True
+
+
 def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
     """An agent corrects the priority: applied, audited, and kept as a training label."""
     if priority not in Priority.values:
@@ -474,9 +487,9 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         old = ticket.priority
-        if not sla.apply_priority_change(ticket, priority=priority, now=timezone.now(), by=by, source="agent"):
+        if not set_priority(ticket, priority=priority, now=timezone.now(), by=by, source="agent"):
             return ticket
-        ticket.save(update_fields=["priority", "updated_at", *sla.SLA_FIELDS])
+        ticket.save(update_fields=["priority", "updated_at", *SLA_FIELDS])
         TrainingLabel.objects.create(
             ticket=ticket, field=TrainingLabel.Field.PRIORITY, old_value=f"P{old}", new_value=f"P{priority}", actor=by
         )
@@ -500,11 +513,11 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
             created_at=now,
         )
         if not internal:
-            sla.apply_agent_reply(ticket, at=now)
+            events.agent_replied.announce(ticket=ticket, at=now)
             ticket.agent_reply_count += 1
             if ticket.status in (TicketStatus.NEW, TicketStatus.TRIAGED, TicketStatus.ASSIGNED):
                 ticket.status = TicketStatus.IN_PROGRESS
-            ticket.save(update_fields=["first_response_at", "agent_reply_count", "status", "updated_at", *sla.SLA_FIELDS])
+            ticket.save(update_fields=["first_response_at", "agent_reply_count", "status", "updated_at", *SLA_FIELDS])
         TicketEvent.objects.create(
             ticket=ticket, actor=by, kind="note_added" if internal else "agent_replied", detail={"interaction_id": interaction.pk}
         )
@@ -513,14 +526,11 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
     return interaction
 
 
-def _reopen(ticket: Ticket, now: Any) -> None:
-    """Back to work after resolution: the SLA clock restarts; the day it was resolved is re-counted."""
-    from analytics.rollup import mark_dirty
-
-    if ticket.resolved_at is not None:
-        mark_dirty(ticket.resolved_at)
-    sla.apply_reopen(ticket, at=now, resolved_at=ticket.resolved_at)
+def _reopen(ticket: Ticket, now: Any, *, old: str) -> None:
+    """Back to work after resolution: the SLA clock restarts (the engine), the day it was resolved is re-counted (analytics)."""
+    resolved_at = ticket.resolved_at
     ticket.resolved_at = ticket.closed_at = None
+    events.status_changed.announce(ticket=ticket, old=old, at=now, resolved=False, reopened_after=resolved_at)
 
 
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -547,25 +557,20 @@ def change_status(*, ticket: Ticket, status: str, by: Any) -> Ticket:
             raise ValidationError({"status": f"A ticket cannot go from {old} to {status}."})
         now = timezone.now()
         ticket.status = status
-        if status == TicketStatus.PENDING_CUSTOMER:
-            sla.apply_pause(ticket, at=now)
-        elif old == TicketStatus.PENDING_CUSTOMER and status in OPEN_STATUSES:
-            sla.apply_resume(ticket, at=now)
         newly_resolved = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and ticket.resolved_at is None
+        reopened_after = None
         if newly_resolved:
-            sla.apply_resolve(ticket, at=now)
             ticket.resolved_at = now
         if status == TicketStatus.CLOSED:
             ticket.closed_at = now
         elif old in (TicketStatus.RESOLVED, TicketStatus.CLOSED):
-            _reopen(ticket, now)
-        sla.refresh_status(ticket, now=now)
-        ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *sla.SLA_FIELDS])
+            reopened_after = ticket.resolved_at
+            ticket.resolved_at = ticket.closed_at = None
+        events.status_changed.announce(ticket=ticket, old=old, at=now, resolved=newly_resolved, reopened_after=reopened_after)
+        ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *SLA_FIELDS])
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="status_changed", detail={"from": old, "to": status})
         if newly_resolved:
-            from analytics import csat
-
-            csat.on_resolved(ticket)
+            events.ticket_resolved.announce(ticket=ticket, by=by)
         if newly_resolved and ticket.is_incident and settings.INCIDENT_RESOLVES_CHILDREN:
             _resolve_incident_children(ticket, by=by)
     return ticket
@@ -596,7 +601,7 @@ def _reply_message(interaction: Interaction, message_id: str) -> Any:
     from django.conf import settings
     from django.core.mail import EmailMessage
 
-    from helpcenter.links import status_url
+    from tickets.links import status_url
     from tickets.reply_address import reply_address
 
     ticket = interaction.ticket
@@ -713,8 +718,8 @@ def merge_tickets(*, source: Ticket, target: Ticket, by: Any) -> Ticket:
         source.closed_at = now
         source.resolved_at = source.resolved_at or now
         source.tags = sorted({*source.tags, "merged"})
-        sla.refresh_status(source, now=now)
-        source.save(update_fields=["status", "closed_at", "resolved_at", "tags", "updated_at", *sla.SLA_FIELDS])
+        events.ticket_merged.announce(source=source, target=target, at=now)
+        source.save(update_fields=["status", "closed_at", "resolved_at", "tags", "updated_at", *SLA_FIELDS])
         TicketEvent.objects.create(ticket=source, actor=by, kind="merged_into", detail={"ticket": target.pk, "messages": moved})
         TicketEvent.objects.create(ticket=target, actor=by, kind="merged_from", detail={"ticket": source.pk, "messages": moved})
     return target

@@ -7,21 +7,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from escalation.retry import retrying_task
+from foundation.queue import enqueue
+from foundation.retry import retrying_task
 from tickets import triage_service
 from tickets.models import OPEN_STATUSES, Ticket
 
 logger = logging.getLogger(__name__)
-
-
-@retrying_task("tickets.triage_ticket")
-def triage_ticket(ticket_id: int) -> None:
-    """Classify, score and explain one ticket, route it and check it for escalation (one transaction).
-
-    A redelivered task finds the ticket either untouched or fully processed; a ticket
-    triaged some other way is still routed and checked (both idempotent).
-    """
-    triage_service.process_new_ticket(ticket_id)
 
 
 @retrying_task("tickets.analyze_interaction")
@@ -39,7 +30,7 @@ def triage_untriaged(older_than_seconds: int = 60, batch: int = 500) -> int:
         .values_list("id", flat=True)[:batch]
     )
     for ticket_id in ids:
-        triage_ticket.delay(ticket_id)
+        enqueue("tickets.triage_ticket", ticket_id)  # the pipeline's task
     if ids:
         logger.info("re-enqueued triage for %s ticket(s)", len(ids))
     return len(ids)

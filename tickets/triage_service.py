@@ -21,10 +21,8 @@ from django.db.models import Count, Max, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from escalation import config_cache, sla
-from foundation.queue import enqueue_on_commit
+from foundation import config_cache
 from tickets.models import (
-    OPEN_STATUSES,
     AuthorKind,
     Category,
     Interaction,
@@ -34,7 +32,6 @@ from tickets.models import (
     TicketEvent,
     TicketStatus,
     TriageSettings,
-    lock_ticket,
 )
 from tickets.triage import kb, language, priority, sentiment, signals
 from tickets.triage.classifier import TextClassifier, build_classifier
@@ -242,23 +239,13 @@ def _category(slug: str) -> Category:
     return category
 
 
-def triage_ticket(*, ticket_id: int, force: bool = False) -> Ticket | None:
-    """Classify, score and explain one ticket. Idempotent: a triaged ticket is left alone unless ``force``.
+def apply_triage(locked: Ticket) -> int:
+    """Classify, score and explain a locked ticket and store the results; returns the priority triage decided.
 
-    The ticket row is locked for the whole triage (a few milliseconds), so a parallel run
-    waits and then finds it done. Triage only: the worker's task (``process_new_ticket``)
-    also routes and checks the ticket in the same transaction.
+    A ticket without an SLA clock gets that priority here; a ticket whose clock already runs
+    keeps its priority, and the caller (the pipeline) moves it and its clocks together. The
+    auto-reply, when drafted, is announced in ``ticket_triaged`` and sent by the help centre.
     """
-    with transaction.atomic():
-        locked = lock_ticket(ticket_id)
-        if locked is None or (locked.triaged_at is not None and not force):
-            return locked
-        _triage_locked(locked)
-    return locked
-
-
-def _triage_locked(locked: Ticket) -> None:
-    ticket_id = locked.pk
     config = config_cache.cached("triage", "settings", TriageSettings.current)
     version, classifier = active_classifier()
     text = f"{locked.subject}\n{locked.body}"
@@ -299,10 +286,7 @@ def _triage_locked(locked: Ticket) -> None:
     locked.urgency_score = round(found.urgency_score, 4)
     locked.legal_score = round(found.legal_score, 4)
     if locked.sla_policy_id is None:
-        locked.priority = decision.priority  # the clock starts below, with the policy for this priority
-    else:
-        # Triaged again with a clock already running: the clocks follow the new priority.
-        sla.apply_priority_change(locked, priority=decision.priority, now=timezone.now(), source="triage")
+        locked.priority = decision.priority  # the clock starts with the policy for this priority (the pipeline)
     locked.priority_score = round(decision.score, 4)
     locked.priority_reasons = [{"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons]
     locked.entities = found.entities
@@ -313,12 +297,6 @@ def _triage_locked(locked: Ticket) -> None:
     locked.triaged_at = timezone.now()
     if locked.status == TicketStatus.NEW:
         locked.status = TicketStatus.TRIAGED
-    if locked.sla_policy_id is None:
-        sla.apply_start(locked, now=locked.triaged_at)  # the priority is known now
-        if locked.sla_status in ("at_risk", "breached"):
-            # Triaged late (a backlog, an outage of the worker): warn now, as the check would on the way there.
-            TicketEvent.objects.create(ticket=locked, kind=f"sla_{locked.sla_status}", detail={"from": "ok", "at": "triage"})
-    locked.save()
     Interaction.objects.filter(ticket=locked, author_kind=AuthorKind.CUSTOMER, sentiment_score__isnull=True).update(
         sentiment_score=locked.sentiment_score, frustration_score=locked.frustration_score
     )
@@ -335,51 +313,7 @@ def _triage_locked(locked: Ticket) -> None:
             "sentiment": mood.cues,
         },
     )
-    if draft and locked.auto_reply_sent_at is None:
-        enqueue_on_commit("helpcenter.send_auto_reply", ticket_id)  # the agent still has the drafted answer if this fails
-
-
-def process_new_ticket(ticket_id: int) -> Ticket | None:
-    """The triage task: classify, route and check a new ticket in one transaction.
-
-    One locked load and one commit instead of four: triage, routing (assign or queue),
-    burst detection and the escalation check commit together, so a worker that dies midway
-    leaves the ticket untouched and the redelivered task does all of it. A ticket triaged
-    before (by an older task or by hand) is routed and checked in their own transactions.
-    """
-    from agents.services import route_locked
-    from escalation.incidents import detect_burst
-    from escalation.sweep import check_locked
-
-    with transaction.atomic():
-        ticket = lock_ticket(ticket_id)
-        if ticket is None:
-            return None
-        fresh = ticket.triaged_at is None
-        if fresh:
-            _triage_locked(ticket)
-            if ticket.status in OPEN_STATUSES:
-                route_locked(ticket)
-                if detect_burst(ticket_id=ticket.pk, now=timezone.now(), ticket=ticket) is not None and ticket.incident_id is None:
-                    ticket.incident_id = Ticket.objects.filter(pk=ticket.pk).values_list("incident_id", flat=True).first()
-                check_locked(ticket)
-    if not fresh and ticket.status in OPEN_STATUSES:
-        route_and_check(ticket)
-    return ticket
-
-
-def route_and_check(ticket: Ticket) -> None:
-    """Route and check a ticket triaged before its task ran (by hand, or by an older task), each in its own transaction.
-
-    Both steps are idempotent (an assigned ticket is not routed again; a second check only
-    re-scores), so a retried task may repeat them safely.
-    """
-    from agents.services import route_ticket
-    from escalation.sweep import check_one
-
-    if not ticket.needs_triage:
-        ticket = route_ticket(ticket=ticket)
-    check_one(ticket.pk, known=ticket)
+    return decision.priority
 
 
 def _auto_reply_draft(ticket: Ticket, article_id: int) -> str:

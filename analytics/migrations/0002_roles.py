@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from escalation.roles import sync_roles
+from foundation.roles import sync_roles
 
 
 class Migration(migrations.Migration):

@@ -17,17 +17,17 @@ TEN_KB_TEXT = ("I cannot log in to my account. today " * 300)[:10_000]
 def triage_seconds(pattern: str = CATASTROPHIC) -> dict[str, float | bool]:
     """Store a rule bypassing all validation, warm the worker's caches, then time the triage task on a 10 kB ticket."""
     from agents.models import RoutingRule
-    from tickets import tasks
+    from pipeline import tasks as pipeline_tasks
     from tickets.models import Ticket
     from tickets.services import receive_contact
 
     rule = RoutingRule.objects.create(name="catastrophic", order=1)
     RoutingRule.objects.filter(pk=rule.pk).update(keyword_pattern=pattern)  # no clean(), no form, no API
     warm = receive_contact(channel="api", customer_email="warm@example.com", subject="Warm up", body="Hello there.")
-    tasks.triage_ticket.run(warm.ticket.pk)
+    pipeline_tasks.triage_ticket.run(warm.ticket.pk)
     ticket = receive_contact(channel="api", customer_email="slow@example.com", subject="Cannot log in", body=TEN_KB_TEXT).ticket
     started = time.perf_counter()
-    tasks.triage_ticket.run(ticket.pk)
+    pipeline_tasks.triage_ticket.run(ticket.pk)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "triaged": Ticket.objects.get(pk=ticket.pk).triaged_at is not None}
 

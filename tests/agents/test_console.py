@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from escalation.models import Escalation
+from escalation_engine.models import Escalation
 from tests.factories import AgentFactory, CategoryFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.models import Interaction, Ticket, TicketEvent, TrainingLabel
 
@@ -231,7 +231,7 @@ def test_team_board_counts_every_open_ticket_but_lists_the_most_urgent(desk: dic
 
     from django.utils import timezone
 
-    from agents.selectors import BOARD_TICKETS_PER_AGENT, team_board
+    from console.selectors import BOARD_TICKETS_PER_AGENT, team_board
 
     agent, team = desk["agent"], desk["team"]
     now = timezone.now()

@@ -9,7 +9,7 @@ from django.utils import timezone
 from agents import services
 from agents.models import AgentShift, RoutingRule
 from agents.tasks import route_waiting
-from escalation.models import BusinessCalendar
+from foundation.models import BusinessCalendar
 from tests.factories import AgentFactory, AgentSkillFactory, CategoryFactory, CustomerFactory, SkillFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 
@@ -219,7 +219,7 @@ def test_shift_in_the_agents_own_time_zone() -> None:
 
 def test_a_retried_triage_task_routes_and_checks_a_ticket_triaged_before_the_failure(desk: dict[str, Any]) -> None:
     """The worker died after the triage committed: the redelivered task still routes and checks it."""
-    from tickets.tasks import triage_ticket
+    from pipeline.tasks import triage_ticket
 
     waiting = ticket(category=desk["category"], next_check_at=None)
     triage_ticket.run(waiting.pk)  # already triaged: classification is skipped, routing and the check are not

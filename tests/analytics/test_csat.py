@@ -10,7 +10,7 @@ from django.test import Client
 
 from analytics import csat
 from analytics.models import SatisfactionSurvey
-from escalation.models import Escalation
+from escalation_engine.models import Escalation
 from tests.factories import AgentFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 from tickets.services import change_status

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from analytics.models import DailyStat, SatisfactionSurvey
 from analytics.tasks import refresh_rollups
-from escalation.models import Escalation
+from escalation_engine.models import Escalation
 from tests.conftest import wait_for
 from tests.factories import AgentFactory, TeamFactory, TicketFactory
 from tests.mailserver import smtp_server

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from analytics.models import SatisfactionSurvey
 from analytics.rollup import rebuild_day
-from escalation.models import Escalation
+from escalation_engine.models import Escalation
 from tests.factories import AgentFactory, CategoryFactory, TeamFactory, TicketFactory
 from tickets.models import TicketEvent
 

@@ -4,8 +4,10 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from escalation import config_cache, sla
-from escalation.models import BusinessCalendar, BusinessHours, SlaPolicy
+from escalation_engine import sla
+from escalation_engine.models import SlaPolicy
+from foundation import config_cache
+from foundation.models import BusinessCalendar, BusinessHours
 from tests.factories import TicketFactory
 
 # Runs on 1 December 2026, whatever today is.

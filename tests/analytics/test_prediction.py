@@ -4,12 +4,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analytics import prediction
+from analytics import prediction, tasks
 from analytics.models import SatisfactionSurvey
-from escalation.models import Escalation
-from escalation.sweep import sweep
+from escalation_engine import satisfaction
+from escalation_engine.models import Escalation, SatisfactionModel
+from escalation_engine.sweep import sweep
 from tests.factories import CustomerFactory, TicketFactory
 from tickets.models import Customer, Ticket
 
@@ -52,9 +55,11 @@ def _answers(n: int) -> None:
 def test_a_model_is_trained_once_enough_answers_exist(settings: Any) -> None:
     settings.CSAT_MODEL_MIN_ANSWERS = 40
     _answers(39)
+    prediction.train_and_store()
     assert prediction.predict(ANGRY_LATE, 0).source == "rule"
     prediction.forget_model()
     _answers(1)
+    prediction.train_and_store()
     model = prediction.current_model()
     assert model is not None and model.trained_on == 40
     calm, angry = prediction.predict(CALM, 0), prediction.predict(ANGRY_LATE, 0)
@@ -68,6 +73,7 @@ def test_only_one_outcome_keeps_the_rule(settings: Any) -> None:
     for _ in range(12):
         ticket = TicketFactory.create(status="resolved")
         SatisfactionSurvey.objects.create(ticket=ticket, customer=ticket.customer, signals=CALM, answered_at=timezone.now(), rating=5)
+    prediction.train_and_store()
     assert prediction.current_model() is None
 
 
@@ -81,6 +87,61 @@ def test_the_sweep_stores_a_prediction_on_open_tickets_only() -> None:
     assert open_ticket.predicted_satisfaction is not None and open_ticket.predicted_satisfaction < 0.9
     assert open_ticket.satisfaction_factors[0]["signal"] == "frustration"
     assert closed.predicted_satisfaction is None and closed.satisfaction_factors == []
+
+
+def test_training_stores_nothing_with_too_few_answers(settings: Any) -> None:
+    settings.CSAT_MODEL_MIN_ANSWERS = 40
+    _answers(39)
+    assert prediction.train_and_store() is None
+    assert not SatisfactionModel.objects.exists()
+    _answers(1)
+    stored = prediction.train_and_store()
+    assert stored is not None and stored.trained_on == 40
+    assert SatisfactionModel.objects.get() == stored and set(stored.weights) == set(stored.means) == set(prediction.FEATURES)
+
+
+def test_the_sweep_predicts_with_the_stored_model_and_never_trains(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.CSAT_MODEL_MIN_ANSWERS = 10
+    _answers(20)  # enough answers with both outcomes: the sweep used to train on them itself
+    made: list[satisfaction.Prediction] = []
+    real = satisfaction.predict
+
+    def spy(signals: dict[str, float], reopen_count: int) -> satisfaction.Prediction:
+        made.append(real(signals, reopen_count))
+        return made[-1]
+
+    monkeypatch.setattr(satisfaction, "predict", spy)
+    now = timezone.now()
+    before = TicketFactory.create(status="triaged", frustration_score=0.5, next_check_at=now - timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        sweep(now=now)
+    assert not [q["sql"] for q in queries.captured_queries if SatisfactionSurvey._meta.db_table in q["sql"]]
+    before.refresh_from_db()
+    assert [p.source for p in made] == ["rule"] and before.predicted_satisfaction == round(made[0].probability, 4)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        stored = prediction.train_and_store()
+    assert stored is not None
+    after = TicketFactory.create(status="triaged", frustration_score=0.5, next_check_at=now - timedelta(minutes=1))
+    with CaptureQueriesContext(connection) as queries:
+        sweep(now=now)
+    assert not [q["sql"] for q in queries.captured_queries if SatisfactionSurvey._meta.db_table in q["sql"]]
+    after.refresh_from_db()
+    assert [p.source for p in made] == ["rule", "model"] and after.predicted_satisfaction == round(made[1].probability, 4)
+    assert after.predicted_satisfaction != before.predicted_satisfaction
+
+
+def test_the_hourly_task_trains_and_stores_the_model(settings: Any) -> None:
+    settings.CSAT_MODEL_MIN_ANSWERS = 10
+    entry = settings.CELERY_BEAT_SCHEDULE["analytics-satisfaction-model"]
+    assert entry["task"] == tasks.train_satisfaction_model.name == "analytics.train_satisfaction_model"
+    assert entry["schedule"] == timedelta(hours=1)
+    assert tasks.train_satisfaction_model.delay().get() == 0 and not SatisfactionModel.objects.exists()
+    _answers(12)
+    assert tasks.train_satisfaction_model.delay().get() == 12
+    assert SatisfactionModel.objects.get().trained_on == 12
 
 
 def test_churn_levels_and_factors() -> None:

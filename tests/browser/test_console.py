@@ -18,8 +18,10 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from agents.models import Agent, Team
-from escalation import config_cache, sla
-from escalation.models import BusinessCalendar, Escalation, SlaPolicy
+from escalation_engine import sla
+from escalation_engine.models import Escalation, SlaPolicy
+from foundation import config_cache
+from foundation.models import BusinessCalendar
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, login, save_screenshot
 from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.models import AuthorKind, Category, Channel, CustomerTier, Ticket, TicketEvent, TicketStatus

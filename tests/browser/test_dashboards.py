@@ -10,8 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from analytics.prediction import score_churn
-from escalation.demo import DEMO_PASSWORD, seed_demo
-from escalation.sweep import sweep
+from demo.seed import DEMO_PASSWORD, seed_demo
+from escalation_engine.sweep import sweep
 from tests.browser.conftest import login, save_screenshot
 from tickets.models import OPEN_STATUSES, Ticket
 
@@ -20,7 +20,7 @@ from tickets.models import OPEN_STATUSES, Ticket
 def demo_desk(transactional_db: None) -> None:
     from django.apps import apps
 
-    from escalation.roles import sync_roles
+    from foundation.roles import sync_roles
 
     sync_roles(apps)  # an earlier transactional test may have flushed the role groups
     seed_demo(tickets=240, customers=40)

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation.models import Heartbeat
+from foundation.models import Heartbeat
 from tests.factories import AgentSkillFactory, CategoryFactory, InteractionFactory, TicketFactory
 from tickets.models import TicketEvent
 

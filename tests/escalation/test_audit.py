@@ -13,9 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agents.services import assign_ticket
-from escalation import services as escalation_services
-from escalation.models import BusinessCalendar, Escalation, EscalationSettings, SlaPolicy
-from escalation.sweep import sweep
+from escalation_engine import services as escalation_services
+from escalation_engine.models import Escalation, EscalationSettings, SlaPolicy
+from escalation_engine.sweep import sweep
+from foundation.models import BusinessCalendar
 from tests.factories import AgentFactory, CategoryFactory, TeamFactory, TicketFactory
 from tickets import services
 from tickets.models import TicketEvent
@@ -144,7 +145,7 @@ def test_audit_pages_filter_paginate_escape_and_keep_queries_flat(make_user: Any
 def test_configuration_tab_lists_admin_changes(admin_client: tuple[Client, Any]) -> None:
     client, user = admin_client
     calendar = BusinessCalendar.objects.create(name="Berlin <office>", time_zone="Europe/Berlin")
-    from escalation import audit
+    from foundation import audit
 
     audit.log_change(user, calendar, action=audit.CHANGE, message="Hours changed.")
     page = client.get("/console/audit/?source=config").content.decode()

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from escalation.business_time import ALWAYS_OPEN, Calendar, CalendarError, parse_ical_holidays
+from foundation.business_time import ALWAYS_OPEN, Calendar, CalendarError, parse_ical_holidays
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NINE_TO_FIVE = {day: [(time(9), time(17))] for day in range(5)}

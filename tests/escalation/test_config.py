@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from escalation import config
+from foundation import config
 
 
 def test_bad_boolean_is_an_error_not_a_silent_default() -> None:
@@ -84,7 +84,7 @@ def test_cache_is_redis_when_redis_url_is_set(tmp_path: Path) -> None:
 
 def test_dashboard_rollups_read_from_the_replica_only_when_one_is_configured(settings: Any) -> None:
     from analytics.models import DailyStat
-    from escalation.db_router import DashboardReplicaRouter
+    from foundation.db_router import DashboardReplicaRouter
     from tickets.models import Ticket
 
     router = DashboardReplicaRouter()

@@ -10,9 +10,9 @@ import time_machine
 from agents.models import Agent
 from agents.services import open_ticket_count
 from agents.tasks import route_waiting
-from escalation.demo import seed_demo
-from escalation.models import Escalation
-from escalation.sweep import sweep
+from demo.seed import seed_demo
+from escalation_engine.models import Escalation
+from escalation_engine.sweep import sweep
 from tickets.models import Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from escalation.models import Notification
-from escalation.sweep import sweep
+from escalation_engine.models import Notification
+from escalation_engine.sweep import sweep
 from tests.conftest import wait_for
 from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactory
 from tests.mailserver import smtp_server

@@ -32,7 +32,7 @@ TicketFactory.create_batch({TICKETS}, status="triaged", escalation_requested=Tru
 STATE = """
 import json
 from django.utils import timezone
-from escalation.models import Escalation
+from escalation_engine.models import Escalation
 from tickets.models import Ticket, TicketEvent
 escalated = list(Escalation.objects.values_list("ticket_id", flat=True))
 evented = list(TicketEvent.objects.filter(kind="escalated").values_list("ticket_id", flat=True))

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from escalation.models import Heartbeat
-from escalation.services import record_heartbeat
+from foundation.heartbeat import record_heartbeat
+from foundation.models import Heartbeat
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from escalation.incidents import detect_burst
-from escalation.sweep import sweep
+from escalation_engine.incidents import detect_burst
+from escalation_engine.sweep import sweep
 from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
 from tickets.models import Ticket
 
@@ -60,7 +60,7 @@ def test_reports_outside_the_window_or_unrelated_do_not_count() -> None:
 
 
 def test_the_incident_escalates_once_for_its_children_and_counts_the_customers_hit() -> None:
-    from escalation.models import Escalation
+    from escalation_engine.models import Escalation
 
     reports = outage_reports(5)
     parent = detect_burst(ticket_id=reports[0].pk, now=NOW)
@@ -82,7 +82,7 @@ def test_similarity_is_the_tfidf_cosine_and_texts_are_read_once(django_assert_nu
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import cosine_similarity
 
-    from escalation import incidents
+    from escalation_engine import incidents
 
     reports = outage_reports(6)
     reports += [
@@ -106,7 +106,7 @@ def test_tfidf_cosines_match_scikit_learn() -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import cosine_similarity
 
-    from escalation import incidents
+    from escalation_engine import incidents
 
     texts = [
         "Checkout page returns error 500 since this morning",

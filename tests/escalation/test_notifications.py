@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from escalation.models import Escalation, Notification
-from escalation.notifications import DeliveryError, deliver, plan
-from escalation.sweep import sweep
+from escalation_engine.models import Escalation, Notification
+from escalation_engine.notifications import DeliveryError, deliver, plan
+from escalation_engine.sweep import sweep
 from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactory
 from tests.mailserver import Inbox, smtp_server
 from tests.servers import free_port
@@ -102,7 +102,7 @@ def test_gives_up_after_the_limit_and_marks_failed(smtp: Inbox, chat: Receiver, 
 
 
 def test_the_task_delivers_through_the_real_smtp_server(smtp: Inbox, chat: Receiver, escalation: Escalation) -> None:
-    from escalation.tasks import send_notification
+    from escalation_engine.tasks import send_notification
 
     email = Notification.objects.get(escalation=escalation, channel="email")
     send_notification.delay(email.pk)

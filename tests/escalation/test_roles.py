@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from escalation.roles import ADMIN, AGENT, SUPERVISOR, role_of
+from foundation.roles import ADMIN, AGENT, SUPERVISOR, role_of
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from escalation import scoring
+from escalation_engine import scoring
 
 
 def test_recommendation_thresholds() -> None:

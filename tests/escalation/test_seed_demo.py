@@ -9,7 +9,7 @@ from django.db.models import Sum
 
 from agents.models import Agent, AgentSkill, Team
 from analytics.models import DailyStat, SatisfactionSurvey
-from escalation.roles import role_of
+from foundation.roles import role_of
 from tickets.models import Customer, CustomerTier, Interaction, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from escalation import sla
-from escalation.models import BusinessCalendar, Holiday, SlaPolicy
+from escalation_engine import sla
+from escalation_engine.models import SlaPolicy
+from foundation.models import BusinessCalendar, Holiday
 from tests.factories import CustomerFactory, TicketFactory, UserFactory
 from tickets import services
 from tickets.models import Ticket

@@ -7,9 +7,9 @@ import pytest
 
 from agents.models import RoutingRule
 from agents.services import route_ticket
-from escalation import sla
-from escalation.models import SlaPolicy
-from escalation.sweep import sweep
+from escalation_engine import sla
+from escalation_engine.models import SlaPolicy
+from escalation_engine.sweep import sweep
 from tests.factories import TicketFactory, UserFactory
 from tickets import services
 from tickets.models import Ticket, TicketEvent

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from escalation import services
-from escalation.models import Escalation
-from escalation.selectors import escalation_metrics
+from escalation_engine import services
+from escalation_engine.models import Escalation
+from escalation_engine.selectors import escalation_metrics
 from tests.factories import AgentFactory, TicketFactory, UserFactory
 from tickets.models import TicketEvent
 

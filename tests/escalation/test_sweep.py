@@ -10,9 +10,9 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.utils import timezone
 
-from escalation import sla
-from escalation.models import Escalation, EscalationRule
-from escalation.sweep import sweep
+from escalation_engine import sla
+from escalation_engine.models import Escalation, EscalationRule
+from escalation_engine.sweep import sweep
 from tests.factories import CustomerFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketEvent
 
@@ -88,7 +88,7 @@ def test_rule_picks_the_tier_and_actions() -> None:
 @pytest.mark.django_db
 def test_a_failing_ticket_is_pushed_back_and_does_not_stop_the_sweep(monkeypatch: pytest.MonkeyPatch) -> None:
     bad, good = due_ticket(legal_score=1.0), due_ticket(legal_score=1.0)
-    from escalation import sweep as sweep_module
+    from escalation_engine import sweep as sweep_module
 
     original = sweep_module.assess
 

@@ -5,8 +5,8 @@ import signal
 import pytest
 from django.test import Client
 
-from escalation.models import Heartbeat
-from escalation.tasks import scheduler_heartbeat
+from foundation.models import Heartbeat
+from foundation.tasks import scheduler_heartbeat
 from tests.conftest import stop_process, wait_for
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from foundation.queue import enqueue, enqueue_on_commit
-from tickets.tasks import triage_ticket
+from pipeline.tasks import triage_ticket
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from analytics.rollup import rebuild_day
-from helpcenter import links
 from helpcenter.models import Deflection, SearchLog
 from tests.factories import CategoryFactory, InteractionFactory, TicketFactory
+from tickets import links
 from tickets.models import KnowledgeArticle, Ticket, TicketEvent, TriageSettings
 from tickets.services import receive_contact
 

@@ -13,10 +13,12 @@ import pytest
 import time_machine
 
 from agents.models import RoutingRule
-from escalation import config_cache, services, sla
-from escalation.models import Escalation, SlaPolicy
-from escalation.selectors import escalation_metrics
-from escalation.sweep import sweep
+from escalation_engine import services, sla
+from escalation_engine.models import Escalation, SlaPolicy
+from escalation_engine.selectors import escalation_metrics
+from escalation_engine.sweep import sweep
+from foundation import config_cache
+from pipeline import tasks as pipeline_tasks
 from tests.factories import UserFactory
 from tickets import services as ticket_services
 from tickets import tasks
@@ -49,7 +51,7 @@ def check_due(ticket: Ticket, at: datetime) -> Any:
 def test_a_dismissed_escalation_stays_quiet_until_the_customer_threatens_again() -> None:
     with time_machine.travel(MONDAY_10AM, tick=False) as clock:
         first = receive_contact(channel="email", customer_email="dana@example.com", subject="Double charge", body=ANGRY_LEGAL)
-        tasks.triage_ticket.run(first.ticket.pk)
+        pipeline_tasks.triage_ticket.run(first.ticket.pk)
         ticket = Ticket.objects.get(pk=first.ticket.pk)
         (escalation,) = Escalation.objects.filter(ticket=ticket)
         assert escalation.recommendation in ("priority", "immediate") and escalation.contributions["legal"] > 0
@@ -91,7 +93,7 @@ def test_a_dismissed_escalation_stays_quiet_until_the_customer_threatens_again()
 def test_an_accepted_escalation_is_not_repeated_while_nothing_gets_worse() -> None:
     with time_machine.travel(MONDAY_10AM, tick=False) as clock:
         first = receive_contact(channel="email", customer_email="dana@example.com", subject="Double charge", body=ANGRY_LEGAL)
-        tasks.triage_ticket.run(first.ticket.pk)
+        pipeline_tasks.triage_ticket.run(first.ticket.pk)
         ticket = Ticket.objects.get(pk=first.ticket.pk)
         escalation = Escalation.objects.get(ticket=ticket)
         services.accept_escalation(escalation_id=escalation.pk, by=UserFactory.create(role="supervisor"))
@@ -111,7 +113,7 @@ def test_a_routing_rule_raising_p2_to_p0_recomputes_the_due_times_through_the_re
             subject="Checkout page",
             body="Hi team, checkout has been down for all of our shoppers since 9:40. Thanks, Lee",
         )
-        tasks.triage_ticket.run(result.ticket.pk)
+        pipeline_tasks.triage_ticket.run(result.ticket.pk)
     ticket = Ticket.objects.get(pk=result.ticket.pk)
     assert ticket.priority == 0 and ticket.sla_policy == SlaPolicy.objects.get(priority=0, customer_tier="")
     assert ticket.sla_first_response_due_at == MONDAY_10AM + timedelta(minutes=15)
@@ -127,7 +129,7 @@ def test_a_bronze_ticket_at_risk_is_escalated_before_the_breach_exactly_once() -
             subject="Invoice address",
             body="Hello, could you change the address on my last invoice to 12 Park Road? Thank you, Sam",
         )
-        tasks.triage_ticket.run(result.ticket.pk)
+        pipeline_tasks.triage_ticket.run(result.ticket.pk)
         ticket = Ticket.objects.select_related("sla_policy").get(pk=result.ticket.pk)
         assert ticket.customer.tier == "bronze" and not Escalation.objects.filter(ticket=ticket).exists()
         assert ticket.sla_policy is not None and ticket.sla_first_response_due_at is not None
@@ -149,7 +151,7 @@ def test_a_bronze_ticket_at_risk_is_escalated_before_the_breach_exactly_once() -
 
 @pytest.mark.parametrize("staffed", [True, False])
 def test_an_escalation_that_reassigns_the_team_routes_the_ticket_and_never_strands_it(staffed: bool) -> None:
-    from escalation.models import EscalationRule
+    from escalation_engine.models import EscalationRule
     from tests.factories import AgentFactory, TeamFactory
 
     first_line, specialists = TeamFactory.create(name="First line"), TeamFactory.create(name="Specialists")
@@ -164,7 +166,7 @@ def test_an_escalation_that_reassigns_the_team_routes_the_ticket_and_never_stran
     with time_machine.travel(MONDAY_10AM, tick=False):
         result = receive_contact(channel="email", customer_email="dana@example.com", subject="Double charge", body=ANGRY_LEGAL)
         Ticket.objects.filter(pk=result.ticket.pk).update(team=first_line, assignee=holder, status="assigned")
-        tasks.triage_ticket.run(result.ticket.pk)
+        pipeline_tasks.triage_ticket.run(result.ticket.pk)
     ticket = Ticket.objects.get(pk=result.ticket.pk)
     assert Escalation.objects.filter(ticket=ticket).count() == 1
     assert ticket.team == specialists
@@ -198,7 +200,7 @@ def test_confirming_the_guessed_category_in_needs_triage_routes_the_ticket_and_r
 
 
 def test_a_burst_from_six_customers_opens_one_p0_incident_with_a_clock_and_one_escalation() -> None:
-    from escalation.incidents import INCIDENT_CUSTOMER_EMAIL
+    from escalation_engine.incidents import INCIDENT_CUSTOMER_EMAIL
 
     # Six shops paste the error their checkout shows; the wording around it differs.
     error = "500 Internal Server Error - POST /checkout/pay - request failed"
@@ -214,7 +216,7 @@ def test_a_burst_from_six_customers_opens_one_p0_incident_with_a_clock_and_one_e
         for n, text in enumerate(texts):
             clock.move_to(MONDAY_10AM + timedelta(minutes=n))
             made = receive_contact(channel="email", customer_email=f"shop{n}@example.com", subject="Checkout error", body=text)
-            tasks.triage_ticket.run(made.ticket.pk)
+            pipeline_tasks.triage_ticket.run(made.ticket.pk)
         clock.move_to(MONDAY_10AM + timedelta(minutes=7))
         sweep(now=MONDAY_10AM + timedelta(minutes=7))
     parents = list(Ticket.objects.filter(is_incident=True))
@@ -231,7 +233,7 @@ def test_a_burst_from_six_customers_opens_one_p0_incident_with_a_clock_and_one_e
 def test_resolving_the_incident_resolves_its_children_with_one_reply_each() -> None:
     from django.core import mail
 
-    from escalation.incidents import detect_burst
+    from escalation_engine.incidents import detect_burst
     from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
 
     category = CategoryFactory.create(slug="technical_support")
@@ -256,7 +258,7 @@ def test_resolving_the_incident_resolves_its_children_with_one_reply_each() -> N
 
 
 def test_an_assigned_ticket_at_risk_tells_the_assignee_and_the_team_supervisor_once() -> None:
-    from escalation.models import Notification
+    from escalation_engine.models import Notification
     from tests.factories import AgentFactory, TeamFactory
 
     team = TeamFactory.create(name="Billing")
@@ -266,7 +268,7 @@ def test_an_assigned_ticket_at_risk_tells_the_assignee_and_the_team_supervisor_o
     with time_machine.travel(MONDAY_10AM, tick=False) as clock:
         result = receive_contact(channel="email", customer_email="sam@example.com", subject="Invoice address",
                                  body="Hello, could you change the address on my last invoice to 12 Park Road? Thank you")  # fmt: skip
-        tasks.triage_ticket.run(result.ticket.pk)
+        pipeline_tasks.triage_ticket.run(result.ticket.pk)
         Ticket.objects.filter(pk=result.ticket.pk).update(team=team, assignee=holder, status="assigned")
         ticket = Ticket.objects.select_related("sla_policy").get(pk=result.ticket.pk)
         assert ticket.sla_policy is not None
@@ -286,7 +288,7 @@ def test_each_sla_target_at_risk_is_escalated_once() -> None:
     with time_machine.travel(MONDAY_10AM, tick=False) as clock:
         result = receive_contact(channel="email", customer_email="sam@example.com", subject="Invoice address",
                                  body="Hello, could you change the address on my last invoice to 12 Park Road? Thank you, Sam")  # fmt: skip
-        tasks.triage_ticket.run(result.ticket.pk)
+        pipeline_tasks.triage_ticket.run(result.ticket.pk)
         ticket = Ticket.objects.select_related("sla_policy").get(pk=result.ticket.pk)
         policy = ticket.sla_policy
         assert policy is not None

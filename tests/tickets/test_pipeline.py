@@ -9,10 +9,11 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from escalation import config_cache, sweep
-from escalation.models import EscalationRule, SlaPolicy
+from escalation_engine import sweep
+from escalation_engine.models import EscalationRule, SlaPolicy
+from foundation import config_cache
+from pipeline import tasks as pipeline_tasks
 from tests.factories import AgentFactory, AgentSkillFactory, CategoryFactory, SkillFactory, TeamFactory, UserFactory
-from tickets import tasks
 from tickets.models import Ticket, TicketEvent, TriageSettings
 from tickets.services import receive_contact
 
@@ -43,7 +44,7 @@ def new_ticket(n: int = 0) -> Ticket:
 
 def test_one_task_triages_routes_and_checks_a_new_ticket(desk: dict[str, Any]) -> None:
     ticket = new_ticket()
-    tasks.triage_ticket.run(ticket.pk)
+    pipeline_tasks.triage_ticket.run(ticket.pk)
     done = Ticket.objects.get(pk=ticket.pk)
     assert done.triaged_at is not None and done.category == desk["category"]
     assert done.assignee_id == desk["agent"].pk and done.status == "assigned"
@@ -51,18 +52,18 @@ def test_one_task_triages_routes_and_checks_a_new_ticket(desk: dict[str, Any]) -
     assert done.predicted_satisfaction is not None  # written by the escalation check
     kinds = list(TicketEvent.objects.filter(ticket=done).values_list("kind", flat=True))
     assert kinds.count("triaged") == 1 and kinds.count("assigned") == 1
-    tasks.triage_ticket.run(ticket.pk)  # a redelivery changes nothing
+    pipeline_tasks.triage_ticket.run(ticket.pk)  # a redelivery changes nothing
     assert TicketEvent.objects.filter(ticket=done).count() == len(kinds)
 
 
 def test_the_task_reads_configuration_once_and_uses_a_flat_number_of_queries(desk: dict[str, Any]) -> None:
     for n in (0, 1):  # warm the per-process caches (the first loads create the settings row and the model)
-        tasks.triage_ticket.run(new_ticket(n).pk)
+        pipeline_tasks.triage_ticket.run(new_ticket(n).pk)
     counts = []
     for n in (2, 3):
         ticket = new_ticket(n)
         with CaptureQueriesContext(connection) as queries:
-            tasks.triage_ticket.run(ticket.pk)
+            pipeline_tasks.triage_ticket.run(ticket.pk)
         counts.append(len(queries))
         assert Ticket.objects.get(pk=ticket.pk).assignee_id == desk["agent"].pk
         sql = " ".join(q["sql"] for q in queries.captured_queries)
@@ -82,23 +83,23 @@ def test_a_failure_midway_leaves_the_ticket_untouched_and_the_retry_does_everyth
 
     monkeypatch.setattr(sweep, "check_locked", broken)
     with pytest.raises(RuntimeError):
-        tasks.triage_ticket.run(ticket.pk)
+        pipeline_tasks.triage_ticket.run(ticket.pk)
     untouched = Ticket.objects.get(pk=ticket.pk)
     assert untouched.triaged_at is None and untouched.assignee_id is None and untouched.status == "new"
     assert not TicketEvent.objects.filter(ticket=ticket, kind__in=["triaged", "assigned"]).exists()
     monkeypatch.setattr(sweep, "check_locked", real_check)
-    tasks.triage_ticket.run(ticket.pk)
+    pipeline_tasks.triage_ticket.run(ticket.pk)
     done = Ticket.objects.get(pk=ticket.pk)
     assert done.triaged_at is not None and done.assignee_id == desk["agent"].pk and done.next_check_at is not None
 
 
 def test_an_admin_change_reaches_the_next_ticket(desk: dict[str, Any]) -> None:
-    tasks.triage_ticket.run(new_ticket(0).pk)
+    pipeline_tasks.triage_ticket.run(new_ticket(0).pk)
     settings_row = TriageSettings.current()
     settings_row.confidence_threshold = 0.9999  # nothing is confident now
     settings_row.save()
     ticket = new_ticket(1)
-    tasks.triage_ticket.run(ticket.pk)
+    pipeline_tasks.triage_ticket.run(ticket.pk)
     held = Ticket.objects.get(pk=ticket.pk)
     assert held.needs_triage is True and held.assignee_id is None
 
@@ -185,10 +186,10 @@ def test_triage_detects_the_language_and_a_language_rule_routes_on_it(desk: dict
         subject="Login geht nicht",
         body="Hallo, seit gestern kann ich mich nicht mehr anmelden, das Passwort wird nicht akzeptiert. Gruß, Jens",
     )
-    tasks.triage_ticket.run(result.ticket.pk)
+    pipeline_tasks.triage_ticket.run(result.ticket.pk)
     ticket = Ticket.objects.get(pk=result.ticket.pk)
     assert ticket.language == "de" and ticket.team == german_desk  # the German team's queue (and its Needs triage)
     assert ticket.assignee in (None, helper)  # assigned only once the category is sure
     english = new_ticket(7)
-    tasks.triage_ticket.run(english.pk)
+    pipeline_tasks.triage_ticket.run(english.pk)
     assert Ticket.objects.get(pk=english.pk).language == "en" and Ticket.objects.get(pk=english.pk).team != german_desk

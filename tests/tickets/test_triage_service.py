@@ -4,6 +4,8 @@ from typing import Any
 
 import pytest
 
+from pipeline import new_ticket
+from pipeline import tasks as pipeline_tasks
 from tests.factories import CategoryFactory, CustomerFactory, UserFactory
 from tickets import tasks, triage_service
 from tickets.models import Interaction, KnowledgeArticle, ModelVersion, Ticket, TicketEvent, TrainingLabel, TriageSettings
@@ -41,15 +43,15 @@ def test_intake_triggers_triage_that_stores_category_priority_reasons_and_sentim
 def test_triage_is_idempotent(django_capture_on_commit_callbacks: Any) -> None:
     ticket = intake(django_capture_on_commit_callbacks)
     stamp = ticket.triaged_at
-    tasks.triage_ticket.delay(ticket.pk)
-    triage_service.triage_ticket(ticket_id=ticket.pk)
+    pipeline_tasks.triage_ticket.delay(ticket.pk)
+    new_ticket.triage_ticket(ticket_id=ticket.pk)
     ticket.refresh_from_db()
     assert ticket.triaged_at == stamp
     assert TicketEvent.objects.filter(ticket=ticket, kind="triaged").count() == 1
 
 
 def test_a_vanished_ticket_is_not_an_error() -> None:
-    assert triage_service.triage_ticket(ticket_id=987654) is None
+    assert new_ticket.triage_ticket(ticket_id=987654) is None
 
 
 def test_angry_enterprise_customer_with_legal_threat_is_urgent_and_says_why(django_capture_on_commit_callbacks: Any) -> None:

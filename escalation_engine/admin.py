@@ -1,0 +1,108 @@
+from django.contrib import admin, messages
+
+from escalation_engine.models import (
+    Escalation,
+    EscalationRule,
+    EscalationSettings,
+    Notification,
+    SlaPolicy,
+)
+from foundation.queue import enqueue_on_commit
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "priority",
+        "customer_tier",
+        "team",
+        "first_response_minutes",
+        "next_response_minutes",
+        "resolution_minutes",
+        "calendar",
+        "is_active",
+    )
+    list_filter = ("priority", "is_active", "calendar")
+    list_select_related = ("team", "calendar")
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    list_display = ("order", "name", "enabled", "recommendation", "tier", "reassign_team", "raise_priority_to", "notify")
+    list_display_links = ("name",)
+    list_editable = ("order", "enabled")
+    list_filter = ("enabled", "recommendation", "tier")
+    list_select_related = ("reassign_team",)
+    filter_horizontal = ("categories",)
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ("id", "ticket", "tier", "status", "score", "recommendation", "sla_breached_at_escalation", "created_at")
+    list_filter = ("status", "tier", "recommendation")
+    list_select_related = ("ticket",)
+    raw_id_fields = ("ticket", "decided_by")
+    search_fields = ("=ticket__id",)
+    show_full_result_count = False
+
+
+@admin.register(EscalationSettings)
+class EscalationSettingsAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "immediate_threshold", "priority_threshold", "recheck_minutes")
+
+    def has_add_permission(self, request):
+        return not EscalationSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Delivery state of escalation e-mails and chat messages; failed ones can be sent again."""
+
+    list_display = ("id", "escalation", "channel", "target", "status", "attempts", "short_error", "created_at", "sent_at")
+    list_filter = ("status", "channel")
+    list_select_related = ("escalation",)
+    raw_id_fields = ("escalation",)
+    readonly_fields = ("escalation", "channel", "target", "status", "attempts", "last_error", "created_at", "sent_at")
+    search_fields = ("=escalation__ticket_id", "target")
+    show_full_result_count = False
+    actions = ["retry"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj: Notification) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Send the selected failed notifications again")
+    def retry(self, request, queryset):
+        ids = list(queryset.filter(status=Notification.Status.FAILED).values_list("id", flat=True))
+        Notification.objects.filter(pk__in=ids).update(status=Notification.Status.PENDING, attempts=0, last_error="")
+        for pk in ids:
+            enqueue_on_commit("escalation.send_notification", pk)
+        self.message_user(request, f"{len(ids)} notification(s) queued again.", messages.SUCCESS)
+
+
+from escalation_engine.models import SatisfactionModel  # noqa: E402
+
+
+@admin.register(SatisfactionModel)
+class SatisfactionModelAdmin(admin.ModelAdmin):
+    """Satisfaction models trained from answered surveys (the newest predicts); written only by the training task."""
+
+    list_display = ("id", "trained_at", "trained_on", "intercept")
+    readonly_fields = ("trained_at", "trained_on", "intercept", "weights", "means")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,212 @@
+"""The escalation engine's data: SLA policies, escalation rules, escalations, notifications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from foundation.models import BusinessCalendar
+
+
+class SlaPolicy(models.Model):
+    """Targets per priority, optionally narrowed to a customer tier and a team; the most specific active one applies."""
+
+    name = models.CharField(max_length=120)
+    priority = models.PositiveSmallIntegerField(choices=[(0, "P0"), (1, "P1"), (2, "P2"), (3, "P3")])
+    customer_tier = models.CharField(max_length=16, blank=True, help_text="Empty = every tier.")
+    team = models.ForeignKey(
+        "agents.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+", help_text="Empty = every team."
+    )
+    first_response_minutes = models.PositiveIntegerField()
+    next_response_minutes = models.PositiveIntegerField()
+    resolution_minutes = models.PositiveIntegerField()
+    calendar = models.ForeignKey(
+        BusinessCalendar, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="Empty = the default calendar."
+    )
+    at_risk_ratio = models.FloatField(default=0.75, help_text="Share of the target elapsed before the ticket counts as at risk.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["priority", "customer_tier", "name"]
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(priority__lte=3), name="slapolicy_priority_valid", violation_error_message="Priority must be P0–P3."
+            ),
+            models.CheckConstraint(
+                condition=models.Q(at_risk_ratio__gt=0, at_risk_ratio__lt=1),
+                name="slapolicy_at_risk_ratio_range",
+                violation_error_message="At-risk ratio must be between 0 and 1.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_response_minutes__gt=0, next_response_minutes__gt=0, resolution_minutes__gt=0),
+                name="slapolicy_targets_positive",
+                violation_error_message="Targets must be at least one minute.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Recommendation(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediate"
+    PRIORITY = "priority", "Priority"
+    MONITOR = "monitor", "Monitor"
+
+
+class EscalationTier(models.TextChoices):
+    SENIOR_SUPPORT = "senior_support", "Senior support"
+    ON_CALL = "on_call", "On-call engineer"
+    SENIOR_ENGINEER = "senior_engineer", "Senior engineer"
+    EXECUTIVE = "executive", "Executive"
+
+
+class EscalationRule(models.Model):
+    """Ordered: the first rule matching recommendation, category and tier decides the tier and actions."""
+
+    name = models.CharField(max_length=120)
+    order = models.PositiveIntegerField(default=100)
+    enabled = models.BooleanField(default=True)
+    recommendation = models.CharField(
+        max_length=12, choices=[(r.value, r.label) for r in (Recommendation.IMMEDIATE, Recommendation.PRIORITY)]
+    )
+    categories = models.ManyToManyField("tickets.Category", blank=True, related_name="+")
+    customer_tiers = models.JSONField(default=list, blank=True, help_text='Empty = any, e.g. ["enterprise"]')
+    tier = models.CharField(max_length=20, choices=EscalationTier.choices)
+    reassign_team = models.ForeignKey("agents.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    raise_priority_to = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 = P0 … 3 = P3")
+    notify = models.BooleanField(default=True)
+    note = models.CharField(max_length=300, blank=True, help_text="Added to the ticket as an internal note.")
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+
+class Escalation(models.Model):
+    """One escalation of a ticket at a tier, with every signal, weight and action kept for review."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed (false positive)"
+        DEESCALATED = "deescalated", "De-escalated"
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="escalations")
+    tier = models.CharField(max_length=20, choices=EscalationTier.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    score = models.FloatField()
+    recommendation = models.CharField(max_length=12, choices=Recommendation.choices)
+    signals = models.JSONField(default=dict)
+    weights = models.JSONField(default=dict)
+    contributions = models.JSONField(default=dict)
+    rule = models.ForeignKey(EscalationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actions = models.JSONField(default=list, blank=True, help_text="What was done and how it went.")
+    sla_breached_at_escalation = models.BooleanField(default=False)
+    sla_status_at_escalation = models.CharField(max_length=12, blank=True)
+    sla_target_at_escalation = models.CharField(max_length=16, blank=True, help_text="The clock at risk or breached then.")
+    reescalation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The decided escalation this one follows."
+    )
+    worse_because = models.JSONField(default=list, blank=True, help_text="Why a decided ticket was escalated again.")
+    customers_affected = models.PositiveIntegerField(default=1, help_text="For an incident: how many customers it hits (grows).")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decision_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The sweep can run twice (or in parallel): at most one open escalation per ticket and tier.
+            models.UniqueConstraint(fields=["ticket", "tier"], condition=models.Q(status="open"), name="escalation_one_open_per_tier"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-score"], name="escalation_inbox_idx"),
+            models.Index(fields=["created_at"], name="escalation_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_tier_display()} for ticket {self.ticket_id} ({self.status})"
+
+
+class EscalationSettings(models.Model):
+    """Admin-editable weights and thresholds (one row)."""
+
+    weights = models.JSONField(default=dict, blank=True, help_text='Overrides of signal weights, e.g. {"legal": 0.9}.')
+    immediate_threshold = models.FloatField(default=0.8)
+    priority_threshold = models.FloatField(default=0.6)
+    recheck_minutes = models.PositiveIntegerField(default=60, help_text="How often an open ticket with no clock due is re-scored.")
+    dismissal_cooldown_minutes = models.PositiveIntegerField(
+        default=24 * 60,
+        help_text="After a dismissal, the dismissed signals rising further do not re-escalate for this long "
+        "(a new signal, a worse SLA state, a higher recommendation or a new alarming customer message still do).",
+    )
+    at_risk_escalates = models.BooleanField(
+        default=True, help_text="A ticket at risk of breaching (75 % of a target) is escalated at least to priority, for every tier."
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "escalation settings"
+        # Held by the admin role (every permission of this app): the console's audit log.
+        permissions = [("view_audit", "Can view the audit log of ticket and configuration changes")]
+
+    def __str__(self) -> str:
+        return "Escalation settings"
+
+    @classmethod
+    def current(cls) -> EscalationSettings:
+        row, _ = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class Notification(models.Model):
+    """One message about one escalation to one target; sent after commit, retried, never twice."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Chat webhook"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    target = models.CharField(max_length=500, help_text="E-mail address, or the team whose chat webhook is used.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["escalation", "channel", "target"], name="notification_dedupe")]
+        indexes = [models.Index(fields=["status", "created_at"], name="notification_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.target} ({self.status})"
+
+
+class SatisfactionModel(models.Model):
+    """A satisfaction model fitted on answered surveys (analytics trains one hourly); the newest predicts."""
+
+    trained_at = models.DateTimeField(default=timezone.now, db_index=True)
+    trained_on = models.PositiveIntegerField(help_text="Answered surveys it was fitted on.")
+    intercept = models.FloatField()
+    weights = models.JSONField(help_text="Logistic weight of each feature.")
+    means = models.JSONField(help_text="Mean of each feature over the training rows; a factor is weight × (value − mean).")
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        get_latest_by = "trained_at"
+
+    def __str__(self) -> str:
+        return f"Satisfaction model of {self.trained_at:%Y-%m-%d %H:%M} ({self.trained_on} answers)"

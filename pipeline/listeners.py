@@ -1,0 +1,35 @@
+"""Every event and who listens to it, in one place.
+
+Lower layers announce (``tickets.events``, ``agents.events``, ``escalation_engine.events``);
+the listeners below belong to the layers above them. ``inside`` listeners run in the
+announcing transaction (state that must stay consistent: SLA clocks, the survey row, rollup
+marks); ``after_commit`` listeners run once it commits (tasks and mail). ``manage.py events``
+prints this table; README "Architecture" lists it.
+"""
+
+from __future__ import annotations
+
+from agents import events as agent_events
+from analytics import csat, rollup
+from escalation_engine import events as engine_events
+from escalation_engine import sla
+from foundation.events import AFTER_COMMIT, INSIDE
+from helpcenter import services as helpcenter
+from tickets import events as ticket_events
+
+
+def connect() -> None:
+    # tickets → the SLA clock (engine), satisfaction and rollups (analytics), auto-replies (help centre)
+    ticket_events.customer_wrote.listen(sla.follow_customer_message, when=INSIDE)
+    ticket_events.agent_replied.listen(sla.follow_agent_reply, when=INSIDE)
+    ticket_events.status_changed.listen(sla.follow_status, when=INSIDE)
+    ticket_events.status_changed.listen(rollup.on_status_changed, when=INSIDE)
+    ticket_events.priority_changed.listen(sla.follow_priority, when=INSIDE)
+    ticket_events.ticket_merged.listen(sla.follow_merge, when=INSIDE)
+    ticket_events.ticket_resolved.listen(csat.on_ticket_resolved, when=INSIDE)
+    ticket_events.ticket_triaged.listen(helpcenter.send_auto_reply_after_triage, when=AFTER_COMMIT)
+    # agents → the SLA clock, rollups
+    agent_events.team_changed.listen(sla.follow_team, when=INSIDE)
+    agent_events.ticket_reassigned.listen(rollup.on_reassigned, when=INSIDE)
+    # escalation engine → rollups
+    engine_events.escalation_decided.listen(rollup.on_escalation_decided, when=INSIDE)
