@@ -33,7 +33,7 @@ from tickets.models import (
     TicketStatus,
     TriageSettings,
 )
-from tickets.triage import kb, language, priority, sentiment, signals
+from tickets.triage import analysis, kb, sentiment, signals
 from tickets.triage.classifier import TextClassifier, build_classifier
 from tickets.triage.evaluate import evaluate, read_labelled_csv
 
@@ -173,6 +173,15 @@ def ensure_default_model() -> ModelVersion:
     return version
 
 
+def seed_classifier() -> TextClassifier:
+    """The default model a fresh desk would install, without registering it (nothing is written to the database)."""
+    path = _seed_model_path()
+    if path.exists():
+        return TextClassifier.load(path)
+    texts, labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
+    return build_classifier("tfidf").fit(texts, labels)
+
+
 def active_classifier() -> tuple[ModelVersion, TextClassifier]:
     """The active classifier, loaded once per process and reloaded when another version is activated."""
     global _classifier
@@ -203,6 +212,24 @@ def _keyword_maps(config: TriageSettings) -> tuple[dict[str, float], dict[str, f
     legal = {**signals.DEFAULT_LEGAL_KEYWORDS, **(config.legal_keywords or {})}
     # A weight of 0 in the admin switches a default term off.
     return {k: v for k, v in urgency.items() if v > 0}, {k: v for k, v in legal.items() if v > 0}
+
+
+def triage_settings(config: TriageSettings) -> analysis.Settings:
+    urgency_terms, legal_terms = _keyword_maps(config)
+    return analysis.Settings(
+        confidence_threshold=config.confidence_threshold,
+        urgency_keywords=urgency_terms,
+        legal_keywords=legal_terms,
+        priority_weights=config.priority_weights or None,
+    )
+
+
+def analyze_facts(facts: analysis.Facts, *, config: TriageSettings | None = None, classifier: Any = None) -> analysis.Analysis:
+    """The triage of one message with the active model and settings: what the worker stores and ``evaluate_triage`` scores."""
+    config = config or config_cache.cached("triage", "settings", TriageSettings.current)
+    if classifier is None:
+        _, classifier = active_classifier()
+    return analysis.analyze(facts, classifier=classifier, settings=triage_settings(config))
 
 
 def analyze_interaction(*, interaction_id: int) -> Interaction | None:
@@ -248,37 +275,28 @@ def apply_triage(locked: Ticket) -> int:
     """
     config = config_cache.cached("triage", "settings", TriageSettings.current)
     version, classifier = active_classifier()
-    text = f"{locked.subject}\n{locked.body}"
-    prediction = classifier.predict(text)
-    mood = sentiment.analyze(locked.body)
-    urgency_terms, legal_terms = _keyword_maps(config)
-    found = signals.extract(text, urgency_keywords=urgency_terms, legal_keywords=legal_terms)
-    confident = prediction.confidence >= config.confidence_threshold
-    decision = priority.score_priority(
-        priority.PriorityInput(
-            frustration_score=mood.frustration_score,
-            compound=mood.compound,
-            urgency_score=found.urgency_score,
-            urgency_terms=[term for term, _ in found.urgency_hits],
-            legal_score=found.legal_score,
-            legal_terms=[term for term, _ in found.legal_hits],
+    result = analyze_facts(
+        analysis.Facts(
+            subject=locked.subject,
+            body=locked.body,
             tier=locked.customer.tier,
             lifetime_value=float(locked.customer.lifetime_value),
             repeat_count=locked.repeat_count,
-            category=prediction.label if confident else None,
         ),
-        weights=config.priority_weights or None,
+        config=config,
+        classifier=classifier,
     )
-    suggestions = article_index().suggest(text, top=3, category=prediction.label)
-    category = _category(prediction.label)
+    text, mood, found, confident, decision = result.text, result.mood, result.found, result.confident, result.decision
+    suggestions = article_index().suggest(text, top=3, category=result.label)
+    category = _category(result.label)
     draft = ""
     if confident and category.allow_auto_reply and suggestions and suggestions[0][1] >= config.auto_reply_min_score:
         draft = _auto_reply_draft(locked, suggestions[0][0])
     locked.category = category
     if not locked.language:  # a caller that knows the language (a portal in German) keeps it
-        locked.language = language.detect(locked.subject, locked.body).code
-    locked.category_confidence = round(prediction.confidence, 4)
-    locked.category_alternatives = [[label, round(p, 4)] for label, p in prediction.alternatives]
+        locked.language = result.language.code
+    locked.category_confidence = round(result.confidence, 4)
+    locked.category_alternatives = [[label, round(p, 4)] for label, p in result.alternatives]
     locked.needs_triage = not confident
     locked.model_version = version
     locked.sentiment_score = round(mood.compound, 4)

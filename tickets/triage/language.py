@@ -9,10 +9,11 @@ sending a one-word "Danke!" to the Danish team.
 
 from __future__ import annotations
 
-import re
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from tickets.triage.text import customer_text
 
 SUPPORTED = (
     "en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "no", "fi", "cs", "tr", "ru", "uk", "ja", "zh", "ko", "ar",
@@ -23,15 +24,6 @@ MIN_LETTERS = 12
 _lock = threading.Lock()
 _identifier: Any = None
 
-# Where a reply's own text ends: the quoted thread or the forwarded original (several languages).
-_QUOTE_HEADER = re.compile(
-    r"^\s*(?:on\b.{0,200}\bwrote:|am\b.{0,200}\bschrieb\b.{0,200}:|le\b.{0,200}\ba écrit\s*:|el\b.{0,200}\bescribió:"
-    r"|il giorno\b.{0,200}\bha scritto:|op\b.{0,200}\bschreef\b.{0,200}:|-{2,}\s*(?:original message|ursprüngliche nachricht"
-    r"|message d'origine|mensaje original|messaggio originale)\s*-{2,}|(?:from|von|de|da|van):\s.+)\s*$",
-    re.IGNORECASE,
-)
-_SIGNATURE = re.compile(r"^\s*(?:--|__+|sent from my \w+|von meinem \w+ gesendet|envoyé de mon \w+)\s*$", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class Language:
@@ -39,16 +31,7 @@ class Language:
     confidence: float
 
 
-def own_text(body: str) -> str:
-    """The part of an e-mail the customer wrote now: no quoted lines, no quoted thread, no signature."""
-    kept: list[str] = []
-    for line in body.splitlines():
-        if _QUOTE_HEADER.match(line) or _SIGNATURE.match(line):
-            break
-        if line.lstrip().startswith(">"):
-            continue
-        kept.append(line)
-    return "\n".join(kept).strip()
+own_text = customer_text  # the customer's words, as triage reads them
 
 
 def _model() -> Any:

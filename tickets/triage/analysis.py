@@ -1,0 +1,83 @@
+"""The whole triage of one message, as one pure function: the worker and ``evaluate_triage`` both call it.
+
+Pure Python (no Django). The caller passes the active classifier and the settings; the
+result carries everything triage stores: the customer's own words (quoted threads and
+signatures removed), language, category with confidence, sentiment and frustration, the
+urgency and legal signals, and the priority with its reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tickets.triage import language, priority, sentiment, signals
+from tickets.triage.text import customer_text
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What triage knows about a message and its sender."""
+
+    subject: str
+    body: str
+    tier: str = "bronze"
+    lifetime_value: float = 0.0
+    repeat_count: int = 0
+
+
+@dataclass(frozen=True)
+class Settings:
+    confidence_threshold: float
+    urgency_keywords: Mapping[str, float]
+    legal_keywords: Mapping[str, float]
+    priority_weights: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text: str  # subject and the customer's own words: what the classifier and the signals read
+    language: language.Language
+    label: str
+    confidence: float
+    alternatives: list[tuple[str, float]]
+    confident: bool
+    mood: sentiment.Sentiment
+    found: signals.Signals
+    decision: priority.PriorityDecision
+
+
+def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
+    own = customer_text(facts.body)
+    text = f"{facts.subject}\n{own}".strip()
+    prediction = classifier.predict(text)
+    mood = sentiment.analyze(own)
+    found = signals.extract(text, urgency_keywords=settings.urgency_keywords, legal_keywords=settings.legal_keywords)
+    confident = prediction.confidence >= settings.confidence_threshold
+    decision = priority.score_priority(
+        priority.PriorityInput(
+            frustration_score=mood.frustration_score,
+            compound=mood.compound,
+            urgency_score=found.urgency_score,
+            urgency_terms=[term for term, _ in found.urgency_hits],
+            legal_score=found.legal_score,
+            legal_terms=[term for term, _ in found.legal_hits],
+            tier=facts.tier,
+            lifetime_value=facts.lifetime_value,
+            repeat_count=facts.repeat_count,
+            category=prediction.label if confident else None,
+        ),
+        weights=settings.priority_weights or None,
+    )
+    return Analysis(
+        text=text,
+        language=language.detect(facts.subject, own),
+        label=prediction.label,
+        confidence=prediction.confidence,
+        alternatives=list(prediction.alternatives),
+        confident=confident,
+        mood=mood,
+        found=found,
+        decision=decision,
+    )
