@@ -17,13 +17,14 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "sla": 0.9,  # at risk 0.6, breached 1.0
     "sentiment_trend": 0.5,  # deterioration across the customer's messages
     "frustration": 0.6,  # only above 0.75
-    "legal": 0.8,
+    "legal": 0.9,  # a threat of legal action or a dispute with the bank escalates on its own
     "repeat_contacts": 0.6,  # > 2 in 7 days → 0.85
     "customer_value": 0.4,
     "interactions": 0.4,  # > 5 without resolution
     "agent_silence": 0.5,  # time since the last agent reply
     "incident": 0.9,  # part of a multi-customer burst
     "requested": 0.7,  # a routing rule or an agent asked for escalation
+    "p0": 0.7,  # triage (or a person) set P0: an outage, data loss or breach is escalated before its clock runs out
 }
 IMMEDIATE = 0.8
 PRIORITY = 0.6

@@ -81,6 +81,7 @@ def ticket_signals(ticket: Ticket, *, now: datetime, messages: list[Message] | N
         # The incident itself carries the escalation; its children do not escalate for it on their own.
         "incident": 1.0 if ticket.is_incident else 0.0,
         "requested": 1.0 if ticket.escalation_requested else 0.0,
+        "p0": 1.0 if ticket.priority == 0 and ticket.incident_id is None else 0.0,  # an incident child: the parent escalates
     }
 
 

@@ -306,7 +306,9 @@ def apply_triage(locked: Ticket) -> int:
     if locked.sla_policy_id is None:
         locked.priority = decision.priority  # the clock starts with the policy for this priority (the pipeline)
     locked.priority_score = round(decision.score, 4)
-    locked.priority_reasons = [{"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons]
+    locked.priority_reasons = [
+        {"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons
+    ] or [{"signal": "none", "label": "no urgency, impact, legal or frustration signal", "contribution": 0.0}]
     locked.entities = found.entities
     locked.suggested_articles = [{"id": article_id, "score": round(score, 4)} for article_id, score in suggestions]
     locked.auto_reply_draft = draft

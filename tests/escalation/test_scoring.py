@@ -24,7 +24,7 @@ def test_one_strong_signal_escalates_alone_and_weak_ones_add_up() -> None:
 def test_weights_are_editable_and_clamped() -> None:
     assert scoring.combine({"legal": 1.0}, {"legal": 0.0}).score == 0
     assert scoring.combine({"legal": 5.0}, {"legal": 2.0}).score == 1.0
-    assert "legal 0.80" in scoring.combine({"legal": 1.0, "sla": 0.0}).explain()
+    assert "legal 0.90" in scoring.combine({"legal": 1.0, "sla": 0.0}).explain()
 
 
 def test_sentiment_trend_reads_deterioration_not_just_the_last_value() -> None:

@@ -137,3 +137,17 @@ def test_parallel_sweepers_never_double_act() -> None:
     assert sum(r.escalated for r in results) == 120
     assert Escalation.objects.count() == 120
     assert Escalation.objects.values("ticket").distinct().count() == 120
+
+
+@pytest.mark.django_db
+def test_a_p0_escalates_before_its_clock_runs_out_but_an_incident_child_leaves_it_to_the_parent() -> None:
+    calm = {"frustration_score": 0.0, "legal_score": 0.0, "sentiment_score": 0.2}
+    p0 = due_ticket(priority=0, **calm)
+    p2 = due_ticket(priority=2, **calm)
+    parent = due_ticket(priority=0, is_incident=True, **calm)
+    child = due_ticket(priority=0, incident=parent, **calm)
+    sweep(now=NOW)
+    escalated = set(Escalation.objects.values_list("ticket_id", flat=True))
+    assert p0.pk in escalated and p2.pk not in escalated and child.pk not in escalated
+    escalation = Escalation.objects.get(ticket=p0)
+    assert escalation.recommendation == "priority" and escalation.signals["p0"] == 1.0

@@ -67,6 +67,8 @@ def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
             lifetime_value=facts.lifetime_value,
             repeat_count=facts.repeat_count,
             category=prediction.label if confident else None,
+            impact=found.impact,
+            impact_terms=[*found.severe_hits, *found.scope_hits],
         ),
         weights=settings.priority_weights or None,
     )

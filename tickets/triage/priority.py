@@ -6,8 +6,8 @@ The score is a sum of contributions, capped at 1; each contribution is one weigh
 =================  ==========================================  =====================================
 signal             contribution                                default weight
 =================  ==========================================  =====================================
-tier               ``tier_<tier>`` (flat)                      silver 0.05, gold 0.10, platinum 0.20,
-                                                               enterprise 0.30, bronze 0
+tier               ``tier_<tier>`` (flat)                      silver 0.05, gold 0.08, platinum 0.15,
+                                                               enterprise 0.20, bronze 0
 lifetime_value     ``lifetime_value`` × log-scale of value     0.10 (0 at ≤ 1,000, full at ≥ 100,000)
 urgency            ``urgency`` × urgency_score                 0.30 ("outage" 0.9 → +0.27)
 legal              ``legal`` × legal_score                     0.45 (a lawsuit threat alone → P1)
@@ -18,7 +18,9 @@ category           ``category_<slug>`` (flat)                  security 0.15, ac
                                                                technical_support 0.05, others 0
 =================  ==========================================  =====================================
 
-Thresholds (score ≥ 0.75 → P0, ≥ 0.5 → P1, ≥ 0.25 → P2, else P3). An enterprise customer
+Thresholds (score ≥ 0.75 → P0, ≥ 0.5 → P1, ≥ 0.25 → P2, else P3). Impact sets a floor
+whatever the tier: a severe event (outage, data loss, breach, "nobody can …") is at least
+P1, and a wide one (with a scope: "all our users", "production", "400 users") is P0. An enterprise customer
 reporting an outage in a frustrated message lands at P0/P1; a calm how-to from a bronze
 customer stays P3.
 """
@@ -32,9 +34,9 @@ from dataclasses import dataclass, field
 DEFAULT_WEIGHTS: dict[str, float] = {
     "tier_bronze": 0.0,
     "tier_silver": 0.05,
-    "tier_gold": 0.10,
-    "tier_platinum": 0.20,
-    "tier_enterprise": 0.30,
+    "tier_gold": 0.08,
+    "tier_platinum": 0.15,
+    "tier_enterprise": 0.20,
     "lifetime_value": 0.10,
     "urgency": 0.30,
     "legal": 0.45,
@@ -71,6 +73,12 @@ class PriorityInput:
     lifetime_value: float = 0.0
     repeat_count: int = 0
     category: str | None = None
+    impact: str = ""  # "wide" (severe event with a scope), "severe", or "" (signals.Signals.impact)
+    impact_terms: list[str] = field(default_factory=list)
+
+
+# An outage, data loss or breach is urgent whoever reports it: at least P1, and P0 when it is wide.
+IMPACT_FLOOR = {"severe": 1, "wide": 0}
 
 
 @dataclass(frozen=True)
@@ -127,4 +135,9 @@ def score_priority(
     score = round(_clamp(sum(r.contribution for r in reasons)), 4)
     p0, p1, p2 = thresholds
     priority = 0 if score >= p0 else 1 if score >= p1 else 2 if score >= p2 else 3
+    floor = IMPACT_FLOOR.get(inp.impact)
+    if floor is not None and priority > floor:
+        priority = floor
+        label = f"{'wide ' if inp.impact == 'wide' else ''}impact {_quoted(inp.impact_terms, inp.impact)}: at least P{floor}"
+        reasons = [Reason("impact", label, 0.0), *reasons]
     return PriorityDecision(priority=priority, score=score, reasons=reasons)

@@ -1,8 +1,16 @@
 """Urgency and legal/compliance keywords and entities found in a ticket's text.
 
-Keywords match on word boundaries, case-insensitively, with any run of whitespace between
-the words of a phrase ("data   loss" matches "data loss"), so "sue" never matches "issue".
-Each keyword mapping is compiled once into one alternation regex and cached.
+Keywords match whole words, case-insensitively, whatever the whitespace between the words
+of a phrase ("data   loss" matches "data loss"), so "sue" never matches "issue". The last
+word of a term of five letters or more also matches its inflections (up to three more
+letters: "lawyer" finds "lawyers", "crash" finds "crashed"). Matching looks up the text's
+words in an index of the terms (built once per keyword list and cached), so it is linear
+in the length of the text however many terms an admin adds. The default lists cover English,
+German, Spanish, French and Portuguese.
+
+**Impact** is read separately: a *severe* event (outage, data loss, breach) and a *scope*
+("all our users", "production", "nobody", "400 users"), so priority can put an outage or
+data loss at P1 or above, and a wide one at P0, whatever the customer's tier.
 
 Scores: ``urgency_score`` / ``legal_score`` are the highest weight hit plus 0.1 for every
 further distinct term, capped at 1 — one strong term decides, more terms nudge it up.
@@ -10,6 +18,7 @@ further distinct term, capped at 1 — one strong term decides, more terms nudge
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +54,68 @@ DEFAULT_URGENCY_KEYWORDS: dict[str, float] = {
     "lost data": 0.9,
     "crash": 0.4,
     "crashes": 0.4,
+    "data is gone": 0.9,
+    "data are gone": 0.9,
+    "all our data": 0.8,
+    "wiped": 0.8,
+    "deleted everything": 0.9,
+    "everything is gone": 0.9,
+    "disappeared": 0.6,
+    "nobody can": 0.8,
+    "no one can": 0.8,
+    "none of our": 0.7,
+    "all our users": 0.8,
+    "all of our users": 0.8,
+    "whole company": 0.8,
+    "entire company": 0.8,
+    "losing money": 0.7,
+    "stopped working": 0.5,
+    "time-sensitive": 0.5,
+    # German
+    "ausfall": 0.9,
+    "störung": 0.7,
+    "dringend": 0.6,
+    "sofort": 0.5,
+    "niemand kann": 0.8,
+    "alle nutzer": 0.8,
+    "alle benutzer": 0.8,
+    "datenverlust": 0.9,
+    "daten sind weg": 0.9,
+    "produktion": 0.6,
+    "kritisch": 0.7,
+    "notfall": 0.8,
+    "gehackt": 0.8,
+    # Spanish
+    "caída": 0.8,
+    "caído": 0.8,
+    "urgente": 0.6,
+    "urgencia": 0.6,
+    "nadie puede": 0.8,
+    "todos los usuarios": 0.8,
+    "pérdida de datos": 0.9,
+    "producción": 0.6,
+    "crítico": 0.7,
+    "inmediatamente": 0.5,
+    "hackeado": 0.8,
+    # French
+    "panne": 0.8,
+    "en panne": 0.9,
+    "urgence": 0.7,
+    "personne ne peut": 0.8,
+    "tous les utilisateurs": 0.8,
+    "perte de données": 0.9,
+    "critique": 0.6,
+    "immédiatement": 0.5,
+    "piraté": 0.8,
+    # Portuguese
+    "fora do ar": 0.9,
+    "ninguém consegue": 0.8,
+    "todos os usuários": 0.8,
+    "perda de dados": 0.9,
+    "produção": 0.6,
+    "imediatamente": 0.5,
+    "hackeada": 0.8,
+    "invadida": 0.7,
 }
 
 DEFAULT_LEGAL_KEYWORDS: dict[str, float] = {
@@ -67,16 +138,138 @@ DEFAULT_LEGAL_KEYWORDS: dict[str, float] = {
     "trading standards": 0.8,
     "chargeback": 0.7,
     "dispute the charge": 0.6,
-    "compliance": 0.5,
+    "compliance": 0.3,
     "breach of contract": 0.9,
     "liable": 0.7,
-    "liability": 0.6,
+    "liability": 0.4,
     "cease and desist": 1.0,
     "report you": 0.6,
     "better business bureau": 0.7,
     "ccpa": 0.7,
     "hipaa": 0.7,
+    "counsel": 0.8,
+    "our counsel": 0.9,
+    "legal counsel": 0.9,
+    "legal department": 0.8,
+    "class action": 1.0,
+    "attorney general": 0.9,
+    "consumer authority": 0.8,
+    "consumer rights": 0.6,
+    "disputing the charge": 0.7,
+    "dispute the payment": 0.7,
+    "dispute with my bank": 0.7,
+    "dispute with the bank": 0.7,
+    "statutory": 0.6,
+    "right to erasure": 0.6,
+    "subject access request": 0.7,
+    "data subject": 0.6,
+    "formal complaint": 0.6,
+    "information commissioner": 0.8,
+    # German
+    "anwalt": 0.9,
+    "anwälte": 0.9,
+    "rechtsanwalt": 0.9,
+    "klage": 0.9,
+    "verklagen": 0.9,
+    "gericht": 0.8,
+    "rechtliche schritte": 1.0,
+    "abmahnung": 0.9,
+    "verbraucherzentrale": 0.8,
+    "datenschutz": 0.6,
+    "dsgvo": 0.7,
+    "rückbuchung": 0.7,
+    # Spanish
+    "abogado": 0.9,
+    "abogados": 0.9,
+    "demanda": 0.8,
+    "demandar": 0.9,
+    "acciones legales": 1.0,
+    "acción legal": 1.0,
+    "medidas legales": 1.0,
+    "protección de datos": 0.7,
+    "rgpd": 0.7,
+    "oficina del consumidor": 0.8,
+    "consumo": 0.5,
+    "contracargo": 0.7,
+    "denuncia": 0.8,
+    # French
+    "avocat": 0.9,
+    "avocats": 0.9,
+    "poursuites": 0.9,
+    "action en justice": 1.0,
+    "tribunal": 0.8,
+    "mise en demeure": 1.0,
+    "protection des données": 0.7,
+    "dgccrf": 0.8,
+    "litige": 0.6,
+    # Portuguese
+    "advogado": 0.9,
+    "advogados": 0.9,
+    "ação judicial": 1.0,
+    "processar": 0.8,
+    "procon": 0.8,
+    "lgpd": 0.7,
+    "proteção de dados": 0.7,
+    "estorno": 0.6,
 }
+
+# Impact: what happened (severe) and to whom (scope), read apart so priority can combine them.
+IMPACT_SEVERE: tuple[str, ...] = (
+    "outage", "is down", "are down", "went down", "service unavailable", "data loss", "lost data", "lost all",
+    "data is gone", "data are gone", "everything is gone", "wiped", "deleted everything", "deleted all", "security breach",
+    "stolen",
+    "ausfall", "datenverlust", "daten sind weg", "gehackt", "nicht erreichbar",
+    "caída", "caído", "pérdida de datos", "hackeado",
+    "en panne", "perte de données", "piraté",
+    "fora do ar", "perda de dados", "hackeada", "invadida",
+)  # fmt: skip
+# A security incident (someone else is in, or sees what they should not): wide by itself.
+IMPACT_SECURITY: tuple[str, ...] = (
+    "hacked", "compromised", "ransomware", "leaked", "exposed", "taken over", "account takeover", "unauthorized access",
+    "unauthorised access", "fraudulent", "forged", "extortion", "ransom", "data leak", "someone else can see",
+    "another company's", "other customers' data", "vulnerability", "idor", "sql injection", "we didn't place",
+    "we did not place", "nobody here placed", "wasn't us", "was not us",
+    "gehackt", "unbefugt", "fremder zugriff", "datenleck", "datenpanne", "hackeado", "acceso no autorizado", "filtración",
+    "han entrado en nuestra cuenta", "piraté", "accès non autorisé", "fuite de données", "accède encore", "invadida",
+    "hackeada", "acesso não autorizado", "vazamento",
+)  # fmt: skip
+# Broken for someone: severe only when it hits a scope ("not loading for anyone", "all our users are locked out").
+IMPACT_BLOCKED: tuple[str, ...] = (
+    "not loading", "stopped working", "not working", "cannot access", "can't access", "cannot log in", "can't log in",
+    "can not log in", "unable to log in", "cannot login", "can't login", "locked out", "crashes", "crashing",
+    "funktioniert nicht", "geht nicht", "no funciona", "no podemos", "ne fonctionne", "ne marche", "não funciona",
+    "não conseguimos", "panne", "missing", "gone", "disappeared", "vanished", "deleted", "erased", "overwritten",
+    "blank", "stopped", "not arriving", "can't work", "cannot work", "isn't loading", "isnt loading", "won't load",
+    "doesn't load",
+    "503", "502", "500", "timeout", "timed out", "suspended", "disabled", "hängen", "fehlen", "gelöscht", "gesperrt",
+    "desaparecido", "borrado", "bloqueado", "disparu", "supprimé", "bloqué", "sumiram", "apagado", "bloqueado",
+)  # fmt: skip
+# An attack or an outage happening now, and a deadline measured in hours, make a severe event wide.
+IMPACT_NOW: tuple[str, ...] = (
+    "as we speak", "right now", "at the moment", "ongoing", "still happening", "in real time", "every minute",
+    "within 48 hours", "within 24 hours", "within 72 hours", "by tomorrow", "gerade", "in diesem moment", "ahora mismo",
+    "en este momento", "en ce moment", "en ce moment même", "agora mesmo", "neste momento",
+)  # fmt: skip
+IMPACT_SCOPE: tuple[str, ...] = (
+    "all users", "all our users", "all of our users", "all customers", "all our customers", "our customers", "every user",
+    "everyone", "everybody", "nobody", "no one", "none of our", "none of us", "entire team", "whole team", "entire company",
+    "whole company", "company-wide", "production", "prod", "all our data", "all of our data", "every account", "all accounts",
+    "anyone", "all records", "every record", "every project", "all projects", "all orders", "every order", "our whole",
+    "the entire", "all of us", "whole office", "entire office", "our shop", "our store", "our website", "our site",
+    "a todos", "todos", "tout le monde", "toute l'agence", "l'agence entière", "alle", "todo el mundo", "todo mundo",
+    "alle nutzer", "alle benutzer", "alle kunden", "niemand", "ganze firma", "ganzes team", "produktion",
+    "todos los usuarios", "todos nuestros", "nadie", "toda la empresa", "producción",
+    "tous les utilisateurs", "tous nos", "personne ne", "toute l'entreprise", "toute l'équipe",
+    "todos os usuários", "todos os nossos", "ninguém", "toda a empresa", "produção",
+)  # fmt: skip
+_SCOPE_COUNT = re.compile(
+    r"\b(\d{2,}|\d{1,3}(?:[,.]\d{3})+)\s+(?:(?:of\s+)?(?:our|the|unsere[rn]?|nuestros|nos|nossos)\s+)?(?:fewer\s+|more\s+)?"
+    r"(?:users|people|employees|staff|agents|customers|clients|seats|stores|shops|records|contacts|orders|projects|files"
+    r"|documents|invoices|accounts|transactions|payments|entries|rows|items|products|messages|emails|tickets"
+    r"|nutzer|benutzer|mitarbeiter|kunden|bestellungen|aufträge|usuarios|empleados|clientes|pedidos|utilisateurs|employés"
+    r"|commandes|usuários|funcionários)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -86,32 +279,94 @@ class Signals:
     entities: dict[str, list[str]] = field(default_factory=dict)
     urgency_score: float = 0.0
     legal_score: float = 0.0
+    severe_hits: list[str] = field(default_factory=list)
+    scope_hits: list[str] = field(default_factory=list)
+
+    @property
+    def impact(self) -> str:
+        """ "wide" (a severe event with a scope), "severe", or ""."""
+        if self.severe_hits:
+            return "wide" if self.scope_hits else "severe"
+        return ""
 
 
-@lru_cache(maxsize=32)
-def _keyword_pattern(items: tuple[tuple[str, float], ...]) -> re.Pattern[str] | None:
-    terms = sorted({term.strip().lower() for term, _ in items if term.strip()}, key=len, reverse=True)
-    if not terms:
-        return None
-    alternation = "|".join(r"\s+".join(re.escape(word) for word in term.split()) for term in terms)
-    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
+# "None of our users can log in", "niemand kann", "nadie puede": a scope that cannot work is a severe event.
+_NOBODY_CAN = re.compile(
+    r"\b(?:none of (?:our|the|us|my)|nobody|no one|noone|niemand|keiner|nadie|ninguno|personne|aucune?|ningu[ée]m)\b"
+    r"[^.!?\n]{0,40}?\b(?:can|could|is able|are able|kann|k[öo]nnen|puede|pueden|podemos|peut|peuvent|pouvons|consegue"
+    r"|conseguem|conseguimos)\b",
+    re.IGNORECASE,
+)
+
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
+MAX_INFLECTION = 3  # letters a term's last word (of five letters or more) may gain: "lawyer" → "lawyers"
+
+
+class _TermIndex:
+    """Terms as tuples of lowercase words, looked up by the words of the text (linear in its length)."""
+
+    def __init__(self, terms: tuple[str, ...]) -> None:
+        # first word (and, for a one-word term of five letters or more, its stem) -> [(words, term)], longest first
+        self.by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for term in terms:
+            words = tuple(_TOKEN.findall(term.lower().replace("’", "'")))
+            if words:
+                self.by_first.setdefault(words[0], []).append((words, _normalize(term)))
+        for candidates in self.by_first.values():
+            candidates.sort(key=lambda item: -len(item[0]))
+
+    @staticmethod
+    def _same(word: str, token: str) -> bool:
+        extra = len(token) - len(word)
+        return token == word or (len(word) >= 5 and 0 < extra <= MAX_INFLECTION and token.startswith(word) and token[-extra:].isalpha())
+
+    def find(self, text: str) -> list[tuple[str, int, str]]:
+        """(term, offset, matched text) for each occurrence, in order."""
+        tokens = _tokens(text)
+        found = []
+        for i, (token, start, _) in enumerate(tokens):
+            candidates = self.by_first.get(token, [])
+            for cut in range(1, MAX_INFLECTION + 1):
+                if len(token) - cut < 5:
+                    break
+                candidates = candidates + self.by_first.get(token[:-cut], [])
+            for words, term in candidates:
+                n = len(words)
+                if i + n > len(tokens):
+                    continue
+                if all(tokens[i + k][0] == words[k] for k in range(n - 1)) and self._same(words[-1], tokens[i + n - 1][0]):
+                    found.append((term, start, text[start : tokens[i + n - 1][2]]))
+                    break
+        return found
+
+
+@lru_cache(maxsize=8)
+def _tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    return tuple((m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text))
+
+
+@lru_cache(maxsize=64)
+def _index(terms: tuple[str, ...]) -> _TermIndex:
+    return _TermIndex(terms)
 
 
 def _normalize(term: str) -> str:
     return " ".join(term.lower().split())
 
 
+def _is_a_name(text: str, term: str, offset: int, matched: str) -> bool:
+    """ "Sue from your sales team": capitalized mid-sentence, it is a name, not a threat."""
+    return term == "sue" and matched[:1].isupper() and not re.search(r"(?:^|[.!?]\s*)$", text[:offset])
+
+
 def _keyword_hits(text: str, keywords: Mapping[str, float]) -> list[tuple[str, float]]:
     """Distinct terms found, strongest first (ties keep the order they appear in)."""
-    items = tuple(sorted((_normalize(term), float(weight)) for term, weight in keywords.items()))
-    pattern = _keyword_pattern(items)
-    if pattern is None:
-        return []
-    weights = dict(items)
+    weights = {_normalize(term): float(weight) for term, weight in keywords.items() if term.strip()}
     found: dict[str, float] = {}
-    for match in pattern.finditer(text):
-        term = _normalize(match.group(0))
-        found.setdefault(term, weights[term])
+    for term, offset, matched in _index(tuple(sorted(weights))).find(text):
+        if term in weights and not _is_a_name(text, term, offset, matched):
+            found.setdefault(term, weights[term])
     return sorted(found.items(), key=lambda hit: -hit[1])
 
 
@@ -182,6 +437,58 @@ def extract_entities(text: str) -> dict[str, list[str]]:
     return entities
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+_NOT_URGENT = re.compile(
+    r"\b(?:not|nothing|no|nicht|kein|no es|pas|rien|não é|nada)\s+(?:\w+\s+)?(?:urgent|urgently|rush|dringend|eilig|urgente|pressé)",
+    re.IGNORECASE,
+)
+
+
+def _without_negated(text: str, hits: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """ "Not urgent", "no rush", "nicht dringend": the customer says it can wait."""
+    if not _NOT_URGENT.search(text):
+        return hits
+    return [hit for hit in hits if hit[0] not in {"urgent", "urgently", "dringend", "urgente", "asap"}]
+
+
+def _hits_by_sentence(text: str, terms: tuple[str, ...], starts: list[int]) -> dict[int, list[str]]:
+    """Distinct terms found per sentence (one scan of the whole text)."""
+    found: dict[int, list[str]] = {}
+    for term, offset, _ in _index(terms).find(text):
+        bucket = found.setdefault(bisect.bisect_right(starts, offset) - 1, [])
+        if term not in bucket:
+            bucket.append(term)
+    return found
+
+
+def _impact(text: str) -> tuple[list[str], list[str]]:
+    """Severe terms, and the scope that makes them wide: a scope counts in the same sentence as the event
+    ("none of our 400 users can log in"), or anywhere when the event is a security incident, is happening
+    now or has hours left."""
+    starts = [0] + [match.end() for match in _SENTENCE.finditer(text)]
+    events = _hits_by_sentence(text, IMPACT_SEVERE, starts)
+    reach = _hits_by_sentence(text, IMPACT_SCOPE, starts)
+    for pattern, into in ((_NOBODY_CAN, events), (_SCOPE_COUNT, reach)):
+        for match in pattern.finditer(text):
+            bucket = into.setdefault(bisect.bisect_right(starts, match.start()) - 1, [])
+            bucket.append(" ".join(match.group(0).lower().split()))
+    blocked = _hits_by_sentence(text, IMPACT_BLOCKED, starts) if reach else {}
+    severe: list[str] = []
+    scope: list[str] = []
+    for index in sorted(set(events) | set(reach)):
+        happened = events.get(index) or (blocked.get(index, []) if reach.get(index) else [])
+        severe += [term for term in happened if term not in severe]
+        if happened:
+            scope += [term for term in reach.get(index, []) if term not in scope]
+    security = [term for term, _ in _keyword_hits(text, dict.fromkeys(IMPACT_SECURITY, 1.0))]
+    if security:
+        severe += [term for term in security if term not in severe]
+        scope = scope or ["security incident"]
+    if severe and not scope:
+        scope = [term for term, _ in _keyword_hits(text, dict.fromkeys(IMPACT_NOW, 1.0))]
+    return severe, scope
+
+
 def extract(
     text: str,
     *,
@@ -191,10 +498,14 @@ def extract(
     """Urgency and legal keyword hits with their scores, and the entities in ``text``."""
     urgency_hits = _keyword_hits(text, DEFAULT_URGENCY_KEYWORDS if urgency_keywords is None else urgency_keywords)
     legal_hits = _keyword_hits(text, DEFAULT_LEGAL_KEYWORDS if legal_keywords is None else legal_keywords)
+    urgency_hits = _without_negated(text, urgency_hits)
+    severe, scope = _impact(text)
     return Signals(
         urgency_hits=urgency_hits,
         legal_hits=legal_hits,
         entities=extract_entities(text),
         urgency_score=_score(urgency_hits),
         legal_score=_score(legal_hits),
+        severe_hits=severe,
+        scope_hits=scope,
     )

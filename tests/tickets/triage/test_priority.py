@@ -22,12 +22,23 @@ def test_enterprise_outage_from_a_frustrated_customer_is_p0_or_p1_with_reasons_i
     )
     assert decision.priority in (0, 1)
     signals = [r.signal for r in decision.reasons]
-    assert signals[:3] == ["tier", "urgency", "frustration"]
+    # The impact floor is not in the input here (it comes from signals.Signals.impact); the tier no longer outweighs the outage.
+    assert signals[:3] == ["urgency", "tier", "frustration"]
     contributions = [r.contribution for r in decision.reasons]
     assert contributions == sorted(contributions, reverse=True)
     assert all(c > 0 for c in contributions)
     assert decision.score == round(min(1.0, sum(contributions)), 4)
-    assert decision.explain().startswith(f"P{decision.priority}: enterprise customer +0.30, 'outage' +0.27, frustration 0.80 +0.20")
+    assert decision.explain().startswith(f"P{decision.priority}: 'outage' +0.27, enterprise customer +0.20, frustration 0.80 +0.20")
+
+
+def test_an_outage_or_data_loss_is_p1_at_least_and_a_wide_one_p0_whatever_the_tier() -> None:
+    calm = {"compound": 0.3, "tier": "bronze", "category": "technical_support"}
+    assert score_priority(PriorityInput(**calm)).priority == 3
+    severe = score_priority(PriorityInput(**calm, impact="severe", impact_terms=["data loss"]))
+    wide = score_priority(PriorityInput(**calm, impact="wide", impact_terms=["wiped", "production"]))
+    assert severe.priority == 1 and wide.priority == 0
+    assert wide.reasons[0].signal == "impact" and "'wiped', 'production'" in wide.reasons[0].label
+    assert wide.explain().startswith("P0: wide impact 'wiped', 'production': at least P0")
 
 
 def test_calm_bronze_how_to_is_p3_without_reasons() -> None:

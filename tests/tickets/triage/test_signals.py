@@ -57,3 +57,55 @@ def test_entities_are_extracted() -> None:
 def test_only_found_entity_kinds_are_present() -> None:
     assert extract("Where is my order #88231?").entities == {"order_numbers": ["88231"]}
     assert extract("Nothing to see here.").entities == {}
+
+
+def test_inflections_and_phrases_that_real_threats_use() -> None:
+    assert [t for t, _ in extract("Their attorneys will be in touch.").legal_hits] == ["attorney"]
+    assert "disputing the charge" in dict(extract("I am disputing the charge with my bank.").legal_hits)
+    assert dict(extract("Our counsel has been informed.").legal_hits)
+    assert extract("The lawsuits are piling up").legal_score == 1.0
+
+
+def test_other_languages_have_their_legal_and_urgency_terms() -> None:
+    assert dict(extract("Unsere Anwälte melden sich bei Ihnen.").legal_hits)
+    assert dict(extract("Vamos a emprender acciones legales.").legal_hits)
+    assert dict(extract("Nous allons vous envoyer une mise en demeure.").legal_hits)
+    assert dict(extract("Vou registrar no Procon.").legal_hits)
+    assert extract("Totaler Ausfall seit heute früh").urgency_score >= 0.9
+
+
+def test_a_name_and_a_negated_urgency_are_not_signals() -> None:
+    assert extract("We spoke to Sue from your sales team.").legal_hits == []
+    assert dict(extract("Sue them if you must.").legal_hits)  # at the start of a sentence it is a verb
+    assert extract("Just a question, not urgent at all.").urgency_hits == []
+    assert dict(extract("This is urgent.").urgency_hits)
+
+
+def test_impact_reads_the_event_and_its_scope_in_one_sentence() -> None:
+    wide = extract("Hi, just flagging that none of our 400 users can log in since this morning. Thanks")
+    assert wide.impact == "wide"
+    assert extract("Your update wiped our production database.").impact == "wide"
+    assert extract("The reporting page is down.").impact == "severe"
+    assert extract("Todos los usuarios: la plataforma está caída.").impact == "wide"
+    # a count and a verb in different sentences, or a routine change, are not an incident
+    assert extract("We removed 12 seats on March 4th. Does the invoice change?").impact == ""
+    assert extract("The export button is missing. We are 40 people.").impact == ""
+    assert extract("Someone logged in and our API key was leaked.").impact == "wide"  # a security incident is wide
+
+
+def test_matching_stays_linear_on_a_long_message() -> None:
+    import time
+
+    def best_of_three(words: int) -> float:
+        text = "word " * words + "our lawyers"
+        timings = []
+        for n in range(3):
+            started = time.perf_counter()
+            found = extract(f"{text} {n}")
+            timings.append(time.perf_counter() - started)
+            assert dict(found.legal_hits)
+        return min(timings)
+
+    small, large = best_of_three(500), best_of_three(8000)
+    assert large < 16 * 3 * small + 0.01  # 16 times the text: linear, with room for a loaded machine (quadratic would be 256)
+    assert large < 1.0
