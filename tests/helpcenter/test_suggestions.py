@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from helpcenter.models import KnowledgeArticle
 from pipeline import new_ticket
 from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
-from tickets.models import KnowledgeArticle, Ticket, TriageSettings, lock_ticket
+from tickets.models import Ticket, TriageSettings, lock_ticket
 
 pytestmark = pytest.mark.django_db
 
