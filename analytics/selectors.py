@@ -21,8 +21,8 @@ from analytics.models import DailyStat
 from analytics.rollup import COUNT_FIELDS, merge, quantile
 from escalation_engine.models import Escalation, EscalationTier
 from foundation.parsing import parse_id
-from helpcenter.models import Deflection, SearchLog
-from tickets.models import OPEN_STATUSES, Category, Channel, Customer, KnowledgeArticle, Ticket
+from helpcenter.models import Deflection, KnowledgeArticle, SearchLog
+from tickets.models import OPEN_STATUSES, Category, Channel, Customer, Ticket
 
 MAX_DAYS = 731
 BREAKDOWNS = {

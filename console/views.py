@@ -28,8 +28,9 @@ from console import selectors
 from escalation_engine import services as escalation_services
 from escalation_engine.models import Escalation, EscalationTier
 from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
+from helpcenter.models import KnowledgeArticle
 from tickets import services as ticket_services
-from tickets.models import Attachment, Category, Channel, CustomerTier, KnowledgeArticle, Priority, Ticket, TicketStatus
+from tickets.models import Attachment, Category, Channel, CustomerTier, Priority, Ticket, TicketStatus
 from tickets.selectors import customer_history, visible_tickets
 
 View = Callable[..., HttpResponseBase]

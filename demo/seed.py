@@ -23,7 +23,7 @@ from agents.models import Agent, AgentSkill, Availability, RoutingRule, Seniorit
 from analytics import rollup
 from analytics.models import SatisfactionSurvey
 from foundation import roles
-from helpcenter.models import Deflection, SearchLog
+from helpcenter.models import Deflection, KnowledgeArticle, SearchLog
 from pipeline.new_ticket import process_new_ticket
 from tickets.models import (
     AuthorKind,
@@ -32,7 +32,6 @@ from tickets.models import (
     Customer,
     CustomerTier,
     Interaction,
-    KnowledgeArticle,
     Priority,
     Ticket,
     TicketEvent,

@@ -35,7 +35,7 @@ T = TypeVar("T")
 # Section → the models whose changes invalidate it ("app_label.Model").
 SECTIONS: dict[str, tuple[str, ...]] = {
     "triage": ("tickets.TriageSettings", "tickets.ModelVersion", "tickets.Category", "agents.Team", "agents.Skill"),
-    "kb": ("tickets.KnowledgeArticle",),
+    "kb": ("helpcenter.KnowledgeArticle",),
     "sla": ("escalation.SlaPolicy",),
     "escalation": ("escalation.EscalationSettings", "escalation.EscalationRule", "tickets.Category"),
     "routing": ("agents.RoutingRule", "agents.Team", "agents.Skill", "tickets.Category"),

@@ -1,6 +1,18 @@
 from django.contrib import admin
 
-from helpcenter.models import ArticleVote, Deflection, SearchLog
+from helpcenter.models import ArticleVote, Deflection, KnowledgeArticle, SearchLog
+
+
+@admin.register(KnowledgeArticle)
+class KnowledgeArticleAdmin(admin.ModelAdmin):
+    """Articles in markdown; drafts (not published) are hidden from customers and never suggested."""
+
+    list_display = ("title", "category", "is_published", "helpful_count", "not_helpful_count", "updated_at")
+    list_filter = ("is_published", "category")
+    list_select_related = ("category",)
+    search_fields = ("title", "body")
+    prepopulated_fields = {"slug": ("title",)}
+    readonly_fields = ("helpful_count", "not_helpful_count")
 
 
 @admin.register(Deflection)

@@ -12,11 +12,12 @@ from django.views.decorators.http import require_http_methods
 from foundation import ratelimit
 from foundation.parsing import parse_id
 from helpcenter.markdown import excerpt
+from helpcenter.models import KnowledgeArticle
 from helpcenter.services import record_deflection
+from helpcenter.suggestions import article_index
 from tickets.forms import SupportRequestForm
-from tickets.models import Channel, KnowledgeArticle
+from tickets.models import Channel
 from tickets.services import receive_contact
-from tickets.triage_service import article_index
 
 THANKS_SALT = "tickets.support-thanks"
 

@@ -8,8 +8,7 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from helpcenter.models import SearchLog
-from tickets.models import KnowledgeArticle
+from helpcenter.models import KnowledgeArticle, SearchLog
 
 MAX_QUERY = 200
 

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from foundation.parsing import clean_text, parse_id
 from foundation.queue import enqueue
-from helpcenter.models import ArticleVote, Deflection
+from helpcenter.models import ArticleVote, Deflection, KnowledgeArticle
 from tickets import links
-from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, KnowledgeArticle, Ticket, TicketEvent, TicketStatus
+from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Ticket, TicketEvent, TicketStatus
 from tickets.reply_address import reply_address
 from tickets.services import change_status
 

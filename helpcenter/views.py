@@ -11,9 +11,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from foundation import ratelimit
 from foundation.parsing import clean_text
 from helpcenter import markdown, search, services
+from helpcenter.models import KnowledgeArticle
 from tickets import links
 from tickets import services as services_tickets
-from tickets.models import Category, KnowledgeArticle
+from tickets.models import Category
 
 STATUS_REPLIES_PER_HOUR = 20
 

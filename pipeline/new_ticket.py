@@ -1,4 +1,4 @@
-"""A new ticket's steps, in order: triage, the SLA clock, routing, incident detection, the escalation check.
+"""A new ticket's steps, in order: triage and article suggestions, the SLA clock, routing, incident detection, the escalation check.
 
 The one place that chains the layers for a new ticket (``tickets.triage_ticket`` runs it in
 the worker). Each step belongs to its layer; this module only orders them inside one
@@ -13,14 +13,16 @@ from django.utils import timezone
 
 from agents import services as routing
 from escalation_engine import incidents, sla, sweep
+from helpcenter.suggestions import suggest_for_ticket
 from tickets import events as ticket_events
 from tickets.models import OPEN_STATUSES, Ticket, TicketEvent, lock_ticket
 from tickets.triage_service import apply_triage
 
 
 def triage_locked(ticket: Ticket) -> None:
-    """Triage a locked ticket and set its SLA clocks: started now, or moved to the priority triage decided."""
-    decided = apply_triage(ticket)
+    """Triage a locked ticket, suggest articles, and set its SLA clocks: started now, or moved to the priority triage decided."""
+    triaged = apply_triage(ticket)
+    suggest_for_ticket(ticket, text=triaged.text, label=triaged.label, confident=triaged.confident, config=triaged.settings)
     if ticket.sla_policy_id is None:
         sla.apply_start(ticket, now=ticket.triaged_at or timezone.now())  # the priority is known now
         if ticket.sla_status in ("at_risk", "breached"):
@@ -28,7 +30,7 @@ def triage_locked(ticket: Ticket) -> None:
             TicketEvent.objects.create(ticket=ticket, kind=f"sla_{ticket.sla_status}", detail={"from": "ok", "at": "triage"})
     else:
         # Triaged again with a clock already running: the clocks follow the new priority.
-        sla.apply_priority_change(ticket, priority=decided, now=timezone.now(), source="triage")
+        sla.apply_priority_change(ticket, priority=triaged.priority, now=timezone.now(), source="triage")
     ticket.save()
     ticket_events.ticket_triaged.announce(ticket=ticket)
 

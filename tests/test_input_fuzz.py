@@ -40,9 +40,10 @@ from rest_framework.authtoken.models import Token
 from analytics.csat import token_for
 from analytics.models import SatisfactionSurvey
 from escalation_engine.models import Escalation
+from helpcenter.models import KnowledgeArticle
 from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import links
-from tickets.models import Attachment, KnowledgeArticle
+from tickets.models import Attachment
 from tickets.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from tickets.models import (
     Customer,
     IntakeKey,
     Interaction,
-    KnowledgeArticle,
     ModelVersion,
     Ticket,
     TicketEvent,
@@ -126,18 +125,6 @@ class IntakeKeyAdmin(admin.ModelAdmin):
     raw_id_fields = ("ticket",)
     list_select_related = ("ticket",)
     show_full_result_count = False
-
-
-@admin.register(KnowledgeArticle)
-class KnowledgeArticleAdmin(admin.ModelAdmin):
-    """Articles in markdown; drafts (not published) are hidden from customers and never suggested."""
-
-    list_display = ("title", "category", "is_published", "helpful_count", "not_helpful_count", "updated_at")
-    list_filter = ("is_published", "category")
-    list_select_related = ("category",)
-    search_fields = ("title", "body")
-    prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("helpful_count", "not_helpful_count")
 
 
 @admin.register(ModelVersion)

@@ -207,7 +207,9 @@ class Ticket(models.Model):
 
     # Self-service: what the web form showed before the customer sent this anyway, and auto-replies.
     shown_articles = models.JSONField(default=list, blank=True, help_text="Article ids suggested on the web form before submitting.")
-    auto_reply_article = models.ForeignKey("tickets.KnowledgeArticle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    auto_reply_article = models.ForeignKey(
+        "helpcenter.KnowledgeArticle", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     auto_reply_sent_at = models.DateTimeField(null=True, blank=True)
     auto_resolved = models.BooleanField(default=False, help_text="The customer said the auto-reply article solved it.")
 
@@ -419,35 +421,6 @@ class IntakeKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.key}"
-
-
-class KnowledgeArticle(models.Model):
-    title = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    body = models.TextField(help_text="Markdown (rendered to sanitised HTML in the help centre).")
-    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
-    is_published = models.BooleanField(default=True, help_text="Drafts are hidden from customers and never suggested.")
-    helpful_count = models.PositiveIntegerField(default=0)
-    not_helpful_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["title"]
-        indexes = [models.Index(fields=["is_published", "category"], name="article_published_idx")]
-
-    def __str__(self) -> str:
-        return self.title
-
-    def get_absolute_url(self) -> str:
-        from django.urls import reverse
-
-        return reverse("help-article", args=[self.slug])
-
-    @property
-    def helpfulness(self) -> float | None:
-        votes = self.helpful_count + self.not_helpful_count
-        return self.helpful_count / votes if votes else None
 
 
 class ModelVersion(models.Model):

@@ -1,9 +1,10 @@
 """Django side of triage: load the active model, run the pure core, store the result.
 
 The core (``tickets/triage/``) knows nothing about Django. This module caches the active
-classifier and the knowledge-base index per process, turns a ticket into the core's
-inputs, and writes category, confidence, sentiment, signals, priority with its reasons and
-suggested articles back in one short transaction.
+classifier per process, turns a ticket into the core's inputs, and sets category,
+confidence, sentiment, signals and priority with its reasons on the locked ticket. Article
+suggestions and the auto-reply draft belong to the help centre (``helpcenter/suggestions.py``),
+which the pipeline calls with :class:`TriageResult` before the ticket's one save.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Value
+from django.db.models import Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -26,14 +27,13 @@ from tickets.models import (
     AuthorKind,
     Category,
     Interaction,
-    KnowledgeArticle,
     ModelVersion,
     Ticket,
     TicketEvent,
     TicketStatus,
     TriageSettings,
 )
-from tickets.triage import analysis, kb, sentiment, signals
+from tickets.triage import analysis, sentiment, signals
 from tickets.triage.classifier import TextClassifier, build_classifier
 from tickets.triage.evaluate import evaluate, read_labelled_csv
 
@@ -44,7 +44,6 @@ DEFAULT_MODEL_NAME = "seed-default"
 
 _lock = threading.Lock()
 _classifier: tuple[int, TextClassifier] | None = None
-_index: tuple[tuple[int, Any], kb.ArticleIndex] | None = None
 
 
 def model_dir() -> Path:
@@ -192,21 +191,6 @@ def active_classifier() -> tuple[ModelVersion, TextClassifier]:
         return version, _classifier[1]
 
 
-def article_index() -> kb.ArticleIndex:
-    """Published articles as a similarity index, rebuilt only when articles change."""
-    global _index
-    published = KnowledgeArticle.objects.filter(is_published=True)
-    stamp = config_cache.cached("kb", "stamp", lambda: tuple(published.aggregate(n=Count("id"), last=Max("updated_at")).values()))
-    with _lock:
-        if _index is None or _index[0] != stamp:
-            articles = [
-                kb.Article(id=a.pk, title=a.title, body=a.body, category=a.category.slug if a.category else None)
-                for a in published.select_related("category")
-            ]
-            _index = (stamp, kb.ArticleIndex(articles))
-        return _index[1]
-
-
 def _keyword_maps(config: TriageSettings) -> tuple[dict[str, float], dict[str, float]]:
     urgency = {**signals.DEFAULT_URGENCY_KEYWORDS, **(config.urgency_keywords or {})}
     legal = {**signals.DEFAULT_LEGAL_KEYWORDS, **(config.legal_keywords or {})}
@@ -266,12 +250,25 @@ def _category(slug: str) -> Category:
     return category
 
 
-def apply_triage(locked: Ticket) -> int:
-    """Classify, score and explain a locked ticket and store the results; returns the priority triage decided.
+@dataclass(frozen=True)
+class TriageResult:
+    """What triage decided about a ticket, for the steps the pipeline runs after it."""
 
-    A ticket without an SLA clock gets that priority here; a ticket whose clock already runs
-    keeps its priority, and the caller (the pipeline) moves it and its clocks together. The
-    auto-reply, when drafted, is announced in ``ticket_triaged`` and sent by the help centre.
+    priority: int  # the priority triage decided (see apply_triage for who applies it)
+    label: str  # the predicted category's slug, also when triage was unsure
+    confidence: float
+    confident: bool  # confidence reached the threshold: routed, and an auto-reply may be drafted
+    text: str  # what was classified: the subject and the customer's own words
+    settings: TriageSettings  # the settings triage ran with (thresholds, the auto-reply's minimum score)
+
+
+def apply_triage(locked: Ticket) -> TriageResult:
+    """Classify, score and explain a locked ticket; sets the results on it without saving it.
+
+    Writes the customer's messages' sentiment and the ``triaged`` event; the caller (the
+    pipeline) adds the help centre's article suggestions and saves the ticket once. A ticket
+    without an SLA clock gets the decided priority here; a ticket whose clock already runs
+    keeps its priority, and the pipeline moves it and its clocks together.
     """
     config = config_cache.cached("triage", "settings", TriageSettings.current)
     version, classifier = active_classifier()
@@ -287,11 +284,7 @@ def apply_triage(locked: Ticket) -> int:
         classifier=classifier,
     )
     text, mood, found, confident, decision = result.text, result.mood, result.found, result.confident, result.decision
-    suggestions = article_index().suggest(text, top=3, category=result.label)
     category = _category(result.label)
-    draft = ""
-    if confident and category.allow_auto_reply and suggestions and suggestions[0][1] >= config.auto_reply_min_score:
-        draft = _auto_reply_draft(locked, suggestions[0][0])
     locked.category = category
     if not locked.language:  # a caller that knows the language (a portal in German) keeps it
         locked.language = result.language.code
@@ -310,10 +303,6 @@ def apply_triage(locked: Ticket) -> int:
         {"signal": r.signal, "label": r.label, "contribution": round(r.contribution, 4)} for r in decision.reasons
     ] or [{"signal": "none", "label": "no urgency, impact, legal or frustration signal", "contribution": 0.0}]
     locked.entities = found.entities
-    locked.suggested_articles = [{"id": article_id, "score": round(score, 4)} for article_id, score in suggestions]
-    locked.auto_reply_draft = draft
-    if draft and locked.auto_reply_sent_at is None:
-        locked.auto_reply_article_id = suggestions[0][0]
     locked.triaged_at = timezone.now()
     if locked.status == TicketStatus.NEW:
         locked.status = TicketStatus.TRIAGED
@@ -333,18 +322,13 @@ def apply_triage(locked: Ticket) -> int:
             "sentiment": mood.cues,
         },
     )
-    return decision.priority
-
-
-def _auto_reply_draft(ticket: Ticket, article_id: int) -> str:
-    article = KnowledgeArticle.objects.filter(pk=article_id).first()
-    if article is None:
-        return ""
-    greeting = ticket.customer.name.split(" ")[0] if ticket.customer.name else "there"
-    return (
-        f"Hi {greeting},\n\nThanks for contacting us about \u201c{ticket.subject}\u201d. "
-        f"This article should help:\n\n{article.title}\n\n{article.body.strip()}\n\n"
-        "If it does not solve the problem, just reply to this message and we will take it from there."
+    return TriageResult(
+        priority=decision.priority,
+        label=result.label,
+        confidence=result.confidence,
+        confident=confident,
+        text=text,
+        settings=config,
     )
 
 

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from helpcenter.models import Deflection
+from helpcenter.models import Deflection, KnowledgeArticle
 from tests.browser.conftest import save_screenshot
 from tests.factories import CategoryFactory
-from tickets.models import KnowledgeArticle, Ticket
+from tickets.models import Ticket
 
 SUBJECT = "Password reset e-mail never arrives"
 DESCRIPTION = "I asked for a password reset twice but no e-mail came."

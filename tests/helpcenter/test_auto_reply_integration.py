@@ -6,10 +6,11 @@ from typing import Any
 import pytest
 import requests
 
+from helpcenter.models import KnowledgeArticle
 from tests.conftest import wait_for
 from tests.factories import CategoryFactory
 from tests.mailserver import smtp_server
-from tickets.models import KnowledgeArticle, Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent
 from tickets.services import receive_contact
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,8 @@ import pytest
 from django.test import Client
 
 from helpcenter import search
-from helpcenter.models import ArticleVote, SearchLog
+from helpcenter.models import ArticleVote, KnowledgeArticle, SearchLog
 from tests.factories import CategoryFactory
-from tickets.models import KnowledgeArticle
 
 pytestmark = pytest.mark.django_db
 
@@ -92,5 +91,5 @@ def test_votes_count_once_per_visitor_and_can_change(kb: dict[str, KnowledgeArti
 def test_admin_sees_vote_counts_read_only(kb: dict[str, KnowledgeArticle], make_user: Any) -> None:
     client = Client()
     client.force_login(make_user(role="admin"))
-    page = client.get(f"/admin/tickets/knowledgearticle/{kb['reset'].pk}/change/").text
+    page = client.get(f"/admin/helpcenter/knowledgearticle/{kb['reset'].pk}/change/").text
     assert 'name="helpful_count"' not in page and "Helpful count" in page

@@ -11,10 +11,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from analytics.rollup import rebuild_day
-from helpcenter.models import Deflection, SearchLog
+from helpcenter.models import Deflection, KnowledgeArticle, SearchLog
 from tests.factories import CategoryFactory, InteractionFactory, TicketFactory
 from tickets import links
-from tickets.models import KnowledgeArticle, Ticket, TicketEvent, TriageSettings
+from tickets.models import Ticket, TicketEvent, TriageSettings
 from tickets.services import receive_contact
 
 # Runs on 1 December 2026, whatever today is.

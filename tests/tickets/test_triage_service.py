@@ -4,11 +4,12 @@ from typing import Any
 
 import pytest
 
+from helpcenter.models import KnowledgeArticle
 from pipeline import new_ticket
 from pipeline import tasks as pipeline_tasks
 from tests.factories import CategoryFactory, CustomerFactory, UserFactory
 from tickets import tasks, triage_service
-from tickets.models import Interaction, KnowledgeArticle, ModelVersion, Ticket, TicketEvent, TrainingLabel, TriageSettings
+from tickets.models import Interaction, ModelVersion, Ticket, TicketEvent, TrainingLabel, TriageSettings
 from tickets.services import recategorize_ticket, receive_contact, reprioritize_ticket
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Triage core: classification, sentiment and frustration, signals, priority, KB suggestions.
+"""Triage core: classification, sentiment and frustration, signals, priority (article suggestions: helpcenter/kb.py).
 
 Pure Python (scikit-learn, vaderSentiment, optionally sentence-transformers) with no Django
 imports, so it can be trained, evaluated and benchmarked from the command line. The Django

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tickets.triage.kb import Article, ArticleIndex
+from helpcenter.kb import Article, ArticleIndex
 
 ARTICLES = [
     Article(
