@@ -17,6 +17,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "sla": 0.9,  # at risk 0.6, breached 1.0
     "sentiment_trend": 0.5,  # deterioration across the customer's messages
     "frustration": 0.6,  # only above 0.75
+    "churn": 0.75,  # a threat to leave or a complaint repeated; with a valuable customer, escalates
     "legal": 0.9,  # a threat of legal action or a dispute with the bank escalates on its own
     "repeat_contacts": 0.6,  # > 2 in 7 days → 0.85
     "customer_value": 0.4,

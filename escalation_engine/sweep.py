@@ -74,6 +74,7 @@ def ticket_signals(ticket: Ticket, *, now: datetime, messages: list[Message] | N
         "sentiment_trend": scoring.sentiment_trend_signal(compounds),
         "frustration": scoring.frustration_signal(ticket.frustration_score),
         "legal": float(ticket.legal_score or 0.0),
+        "churn": float(ticket.churn_score or 0.0),
         "repeat_contacts": scoring.repeat_signal(ticket.repeat_count),
         "customer_value": scoring.customer_value_signal(ticket.customer.tier, float(ticket.customer.lifetime_value)),
         "interactions": scoring.interactions_signal(len(messages)),

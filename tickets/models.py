@@ -174,6 +174,9 @@ class Ticket(models.Model):
     frustration_score = models.FloatField(null=True, blank=True)
     urgency_score = models.FloatField(null=True, blank=True)
     legal_score = models.FloatField(null=True, blank=True)
+    churn_score = models.FloatField(
+        null=True, blank=True, help_text="Threat to leave or a complaint repeated ('third time', 'we will not renew')."
+    )
     priority_score = models.FloatField(null=True, blank=True)
     priority_reasons = models.JSONField(default=list, blank=True)
     entities = models.JSONField(default=dict, blank=True)

@@ -296,6 +296,7 @@ def apply_triage(locked: Ticket) -> TriageResult:
     locked.frustration_score = round(mood.frustration_score, 4)
     locked.urgency_score = round(found.urgency_score, 4)
     locked.legal_score = round(found.legal_score, 4)
+    locked.churn_score = round(found.churn_score, 4)
     if locked.sla_policy_id is None:
         locked.priority = decision.priority  # the clock starts with the policy for this priority (the pipeline)
     locked.priority_score = round(decision.score, 4)

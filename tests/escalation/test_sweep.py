@@ -151,3 +151,14 @@ def test_a_p0_escalates_before_its_clock_runs_out_but_an_incident_child_leaves_i
     assert p0.pk in escalated and p2.pk not in escalated and child.pk not in escalated
     escalation = Escalation.objects.get(ticket=p0)
     assert escalation.recommendation == "priority" and escalation.signals["p0"] == 1.0
+
+
+@pytest.mark.django_db
+def test_a_threat_to_leave_escalates_for_a_valuable_customer_only() -> None:
+    calm = {"frustration_score": 0.0, "legal_score": 0.0, "sentiment_score": 0.0, "churn_score": 0.7}
+    valuable = due_ticket(customer=CustomerFactory.create(tier="gold", lifetime_value=50_000), **calm)
+    small = due_ticket(customer=CustomerFactory.create(tier="bronze", lifetime_value=100), **calm)
+    sweep(now=NOW)
+    escalated = set(Escalation.objects.values_list("ticket_id", flat=True))
+    assert valuable.pk in escalated and small.pk not in escalated
+    assert Escalation.objects.get(ticket=valuable).signals["churn"] == 0.7

@@ -213,6 +213,21 @@ DEFAULT_LEGAL_KEYWORDS: dict[str, float] = {
     "estorno": 0.6,
 }
 
+# The customer may leave: threats not to renew or to switch, and a complaint repeated ("third time").
+DEFAULT_CHURN_KEYWORDS: dict[str, float] = {
+    "not renew": 0.8, "won't renew": 0.8, "will not renew": 0.8, "renewal": 0.4, "cancel our contract": 0.8,
+    "cancel our subscription": 0.6, "switch to": 0.5, "switching to": 0.6, "competitor": 0.6, "competitors": 0.6,
+    "alternatives": 0.6, "looking elsewhere": 0.8, "other providers": 0.6, "take our business elsewhere": 0.9,
+    "reconsider": 0.5, "our patience": 0.7, "last chance": 0.7, "third time": 0.7, "fourth time": 0.8, "second time": 0.4,
+    "once again": 0.3, "still not fixed": 0.6, "still not resolved": 0.6, "no response": 0.5, "nobody replies": 0.6,
+    "unacceptable": 0.5, "we pay": 0.3, "paying you": 0.4,
+    "kündigen": 0.7, "kündigung": 0.6, "wechseln": 0.5, "alternativen": 0.6, "konkurrenz": 0.6, "dritte mal": 0.7,
+    "inakzeptabel": 0.5, "nicht verlängern": 0.8,
+    "cambiar de proveedor": 0.8, "competencia": 0.5, "tercera vez": 0.7, "inaceptable": 0.5, "no renovaremos": 0.8,
+    "résilier": 0.7, "concurrent": 0.6, "troisième fois": 0.7, "inacceptable": 0.5, "ne renouvellerons pas": 0.8,
+    "concorrente": 0.6, "terceira vez": 0.7, "inaceitável": 0.5, "não vamos renovar": 0.8,
+}  # fmt: skip
+
 # Impact: what happened (severe) and to whom (scope), read apart so priority can combine them.
 IMPACT_SEVERE: tuple[str, ...] = (
     "outage", "is down", "are down", "went down", "service unavailable", "data loss", "lost data", "lost all",
@@ -281,6 +296,8 @@ class Signals:
     legal_score: float = 0.0
     severe_hits: list[str] = field(default_factory=list)
     scope_hits: list[str] = field(default_factory=list)
+    churn_hits: list[tuple[str, float]] = field(default_factory=list)
+    churn_score: float = 0.0
 
     @property
     def impact(self) -> str:
@@ -500,6 +517,7 @@ def extract(
     legal_hits = _keyword_hits(text, DEFAULT_LEGAL_KEYWORDS if legal_keywords is None else legal_keywords)
     urgency_hits = _without_negated(text, urgency_hits)
     severe, scope = _impact(text)
+    churn_hits = _keyword_hits(text, DEFAULT_CHURN_KEYWORDS)
     return Signals(
         urgency_hits=urgency_hits,
         legal_hits=legal_hits,
@@ -508,4 +526,6 @@ def extract(
         legal_score=_score(legal_hits),
         severe_hits=severe,
         scope_hits=scope,
+        churn_hits=churn_hits,
+        churn_score=_score(churn_hits),
     )

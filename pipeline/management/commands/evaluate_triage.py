@@ -39,6 +39,7 @@ def escalation_recommendation(facts: Facts, result: Analysis, config: Escalation
         sentiment_score=result.mood.compound,
         urgency_score=result.found.urgency_score,
         legal_score=result.found.legal_score,
+        churn_score=result.found.churn_score,
         repeat_count=facts.repeat_count,
     )
     now = timezone.now()

@@ -109,3 +109,9 @@ def test_matching_stays_linear_on_a_long_message() -> None:
     small, large = best_of_three(500), best_of_three(8000)
     assert large < 16 * 3 * small + 0.01  # 16 times the text: linear, with room for a loaded machine (quadratic would be 256)
     assert large < 1.0
+
+
+def test_a_threat_to_leave_or_a_repeated_complaint_is_a_churn_signal() -> None:
+    assert extract("This is the third time I write. We will not renew.").churn_score >= 0.8
+    assert dict(extract("Wir prüfen Alternativen.").churn_hits)
+    assert extract("Thanks, the export works now.").churn_score == 0.0
