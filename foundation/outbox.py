@@ -189,6 +189,12 @@ def send_again_one(*, ref_kind: str, ref_id: int) -> OutboxMessage:
     return message
 
 
+def send_by_key(dedupe_key: str) -> bool:
+    """Enqueue the sending of the message with this key (the deprecated per-kind task names); False when there is none."""
+    message_id = OutboxMessage.objects.filter(dedupe_key=dedupe_key).values_list("pk", flat=True).first()
+    return message_id is not None and enqueue(TASK, message_id)
+
+
 def overdue_ids(*, grace: timedelta, limit: int = 500) -> list[int]:
     """Queued messages whose next try is overdue by ``grace``: their task was lost (broker down, worker gone)."""
     cutoff = timezone.now() - grace

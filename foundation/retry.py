@@ -22,7 +22,8 @@ def retrying_task(
     bind: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
     """A named, late-acknowledged task retried on transient errors (and ``also_retry``); ``bind`` for its own ``self.retry``."""
-    return shared_task(
+    task: Any = shared_task  # ``bind`` is a bool here, which the stubs' overloads (Literal True/False) do not take
+    return task(
         name=name,
         bind=bind,
         acks_late=True,
