@@ -38,7 +38,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     list_display = ("id", "kind", "channel", "recipient", "subject", "status", "attempts", "short_error", "created_at", "sent_at")
     list_filter = ("kind", "status", "channel")
-    search_fields = ("=recipient", "=dedupe_key", "=ref_id")
+    search_fields = ("=recipient", "=dedupe_key")  # e.g. "reply:123", "survey:45"
     readonly_fields = [field.name for field in OutboxMessage._meta.fields]
     show_full_result_count = False
     actions = ["send_again"]

@@ -9,7 +9,9 @@
    ``outbox_message_sent`` is announced inside the same transaction, so domain rows that
    dashboards read (a survey's or auto-reply's sent time) follow. A message that can never
    be built fails at once; any other error is recorded with the attempt and retried with
-   exponential backoff until ``OUTBOX_MAX_ATTEMPTS``, then the message is failed.
+   exponential backoff until ``OUTBOX_MAX_ATTEMPTS``, then the message is failed. Listeners of
+   ``outbox_message_sent`` only update rows: one that raises rolls the mark back, and the
+   message, already handed to the server, would be sent again by the sweep.
 3. ``foundation.resend_outbox`` (beat) re-enqueues queued messages whose next try is overdue
    (the broker was down, a retry was lost); admin's *send again* queues failed ones anew.
 """
