@@ -17,19 +17,19 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
 from analytics.models import SatisfactionSurvey
 from escalation_engine.services import request_escalation
 from escalation_engine.sweep import ticket_signals
+from foundation import outbox
+from foundation.models import OutboxMessage
 from foundation.parsing import clean_text, parse_int
-from foundation.queue import enqueue_on_commit
 from tickets import links
 from tickets.links import LinkError, load_signed, status_url
 from tickets.models import OPEN_STATUSES, Ticket, TicketEvent, TicketStatus
-from tickets.services import change_status
+from tickets.services import change_status, clean_header_text
 
 logger = logging.getLogger(__name__)
 SALT = links.SURVEY_SALT
@@ -81,36 +81,54 @@ def on_resolved(ticket: Ticket) -> None:
         },
     )
     if created:
-        enqueue_on_commit("analytics.send_survey", survey.pk)  # send_pending_surveys catches a missed one
+        outbox.queue(**survey_message(survey=survey, ticket=ticket, customer=ticket.customer))
+
+
+SURVEY_REF = "analytics.satisfactionsurvey"  # the outbox's pointer to the survey it carries
+
+
+def survey_message(*, survey: Any, ticket: Any, customer: Any) -> dict[str, Any]:
+    """The finished survey e-mail, as ``foundation.outbox.queue`` arguments (also used by the migration that filled the outbox)."""
+    lines = [
+        f"Hello {customer.name or customer.email},",
+        "",
+        f"your request #{ticket.pk} “{ticket.subject}” has been resolved. How did we do?",
+        "",
+        *(f"  {n} {'★' * n}{'☆' * (5 - n)}  {survey_url(survey, n)}" for n in range(5, 0, -1)),
+        "",
+        f"The link works for {settings.CSAT_LINK_MAX_AGE_DAYS} days. Thank you!",
+        "",
+        f"Your request: {status_url(ticket)}",
+    ]
+    return {
+        "kind": "survey",
+        "dedupe_key": f"survey:{survey.pk}",
+        "recipient": customer.email,
+        "subject": clean_header_text(f"[#{ticket.pk}] How did we do?", limit=998),
+        "body": "\n".join(lines),
+        "ref_kind": SURVEY_REF,
+        "ref_id": survey.pk,
+    }
 
 
 def send(*, survey_id: int) -> bool:
-    """E-mail one survey (idempotent: a sent survey is not sent again)."""
+    """Queue an unsent survey in the outbox if it is not there yet and hand it to the outbox's task (idempotent).
+
+    What the deprecated ``analytics.send_survey`` task does for tasks queued before the outbox.
+    """
     with transaction.atomic():
         survey = SatisfactionSurvey.objects.select_for_update().select_related("ticket__customer").filter(pk=survey_id).first()
-        if survey is None or survey.sent_at is not None:
+        if survey is None:
             return False
-        ticket = survey.ticket
-        lines = [
-            f"Hello {ticket.customer.name or ticket.customer.email},",
-            "",
-            f"your request #{ticket.pk} “{ticket.subject}” has been resolved. How did we do?",
-            "",
-            *(f"  {n} {'★' * n}{'☆' * (5 - n)}  {survey_url(survey, n)}" for n in range(5, 0, -1)),
-            "",
-            f"The link works for {settings.CSAT_LINK_MAX_AGE_DAYS} days. Thank you!",
-            "",
-            f"Your request: {status_url(ticket)}",
-        ]
-        EmailMessage(
-            subject=f"[#{ticket.pk}] How did we do?",
-            body="\n".join(lines),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[ticket.customer.email],
-        ).send()
-        survey.sent_at = timezone.now()
-        survey.save(update_fields=["sent_at"])
-    return True
+        if survey.sent_at is None:
+            outbox.queue(**survey_message(survey=survey, ticket=survey.ticket, customer=survey.ticket.customer))
+    return outbox.send_by_key(f"survey:{survey_id}")
+
+
+def record_survey_sent(*, message: OutboxMessage) -> None:
+    """Listener of ``outbox_message_sent`` (inside): the survey's ``sent_at``, which response rates count from."""
+    if message.kind == outbox.Kind.SURVEY and message.ref_id is not None:
+        SatisfactionSurvey.objects.filter(pk=message.ref_id, sent_at__isnull=True).update(sent_at=message.sent_at)
 
 
 def answer(*, token: str, rating: Any, comment: str = "") -> Answer:

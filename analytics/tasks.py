@@ -6,11 +6,14 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from foundation import outbox
 from foundation.retry import retrying_task
 
 
-@retrying_task("analytics.send_survey", backoff=5, backoff_max=600, max_retries=12, also_retry=(OSError,))
+@retrying_task("analytics.send_survey")
 def send_survey(survey_id: int) -> bool:
+    """Deprecated (kept one release for tasks queued before the outbox): queues the survey in the outbox if it is
+    not there yet and hands it to ``foundation.send_outbox_message``, which sends it once."""
     from analytics import csat
 
     return csat.send(survey_id=survey_id)
@@ -18,14 +21,8 @@ def send_survey(survey_id: int) -> bool:
 
 @retrying_task("analytics.send_pending_surveys")
 def send_pending_surveys() -> int:
-    """Surveys whose task was lost (broker down when the ticket was resolved) are sent now."""
-    from analytics.models import SatisfactionSurvey
-
-    cutoff = timezone.now() - timedelta(minutes=10)
-    ids = list(SatisfactionSurvey.objects.filter(sent_at__isnull=True, created_at__lt=cutoff).values_list("id", flat=True)[:500])
-    for survey_id in ids:
-        send_survey.delay(survey_id)
-    return len(ids)
+    """Deprecated (kept one release for old beat schedules): the outbox's one sweep, ``foundation.resend_outbox``."""
+    return outbox.resend_overdue(grace=timedelta(minutes=5))
 
 
 @retrying_task("analytics.refresh_rollups")

@@ -27,6 +27,7 @@ from agents.services import AssignmentError, assign_ticket, route_ticket, set_av
 from console import selectors
 from escalation_engine import services as escalation_services
 from escalation_engine.models import Escalation, EscalationTier
+from foundation import outbox
 from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
 from helpcenter.models import KnowledgeArticle
 from tickets import services as ticket_services
@@ -144,6 +145,9 @@ def attachment_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
 def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     interactions = list(ticket.interactions.select_related("author").prefetch_related("attachments"))
+    deliveries = outbox.delivery_of(ref_kind=ticket_services.REPLY_REF, ref_ids=[i.pk for i in interactions if not i.is_internal])
+    for interaction in interactions:
+        interaction.delivery = deliveries.get(interaction.pk)  # type: ignore[attr-defined]  # the reply e-mail's state, one query
     events = list(ticket.events.select_related("actor"))
     timeline = sorted(
         [("message", i.created_at, i) for i in interactions] + [("event", e.created_at, e) for e in events], key=lambda item: item[1]

@@ -175,10 +175,8 @@ CELERY_BEAT_SCHEDULE = {
     "triage-retrain": {"task": "tickets.retrain_classifier", "schedule": timedelta(hours=24)},
     "route-waiting": {"task": "agents.route_waiting", "schedule": timedelta(seconds=60)},
     "escalation-sweep": {"task": "escalation.sweep", "schedule": timedelta(seconds=60)},
-    "notification-resend": {"task": "escalation.resend_pending_notifications", "schedule": timedelta(minutes=5)},
-    "reply-resend": {"task": "tickets.resend_queued_replies", "schedule": timedelta(minutes=5)},
+    "outbox-resend": {"task": "foundation.resend_outbox", "schedule": timedelta(minutes=5)},
     "analytics-rollups": {"task": "analytics.refresh_rollups", "schedule": timedelta(minutes=5)},
-    "analytics-surveys": {"task": "analytics.send_pending_surveys", "schedule": timedelta(minutes=10)},
     "analytics-churn": {"task": "analytics.score_churn", "schedule": timedelta(hours=1)},
     "analytics-satisfaction-model": {"task": "analytics.train_satisfaction_model", "schedule": timedelta(hours=1)},
 }
@@ -227,9 +225,17 @@ RETURN_TICKETS_ON_OFFLINE = config.env_bool(ENV, "RETURN_TICKETS_ON_OFFLINE", Tr
 # Escalation notifications: chat webhooks per team slug ("*" = every team), e.g.
 # "billing=https://hooks.slack.com/services/…,*=https://chat.example/hook" (secrets: environment only).
 CHAT_WEBHOOKS = dict(item.split("=", 1) for item in config.env_list(ENV, "CHAT_WEBHOOKS", []) if "=" in item)
-NOTIFICATION_MAX_ATTEMPTS = config.env_int(ENV, "NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
-NOTIFICATION_RETRY_BASE_SECONDS = config.env_int(ENV, "NOTIFICATION_RETRY_BASE_SECONDS", 5, minimum=1)
-NOTIFICATION_TIMEOUT_SECONDS = config.env_int(ENV, "NOTIFICATION_TIMEOUT_SECONDS", 5, minimum=1)
+
+# The outbox (every outgoing e-mail and chat message): tries before "failed", the backoff base
+# (retry n waits base × 2ⁿ s, at most 10 min) and the webhook timeout. The NOTIFICATION_* names
+# of the release before the outbox are still read as defaults.
+OUTBOX_MAX_ATTEMPTS = config.env_int(ENV, "OUTBOX_MAX_ATTEMPTS", config.env_int(ENV, "NOTIFICATION_MAX_ATTEMPTS", 10, minimum=1), minimum=1)
+OUTBOX_RETRY_BASE_SECONDS = config.env_int(
+    ENV, "OUTBOX_RETRY_BASE_SECONDS", config.env_int(ENV, "NOTIFICATION_RETRY_BASE_SECONDS", 5, minimum=1), minimum=1
+)
+OUTBOX_WEBHOOK_TIMEOUT_SECONDS = config.env_int(
+    ENV, "OUTBOX_WEBHOOK_TIMEOUT_SECONDS", config.env_int(ENV, "NOTIFICATION_TIMEOUT_SECONDS", 5, minimum=1), minimum=1
+)
 
 # Incident detection: this many different customers with similar tickets within the window.
 INCIDENT_WINDOW_MINUTES = config.env_int(ENV, "INCIDENT_WINDOW_MINUTES", 30, minimum=1)

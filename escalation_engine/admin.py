@@ -1,5 +1,6 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
+from escalation_engine import notifications
 from escalation_engine.models import (
     Escalation,
     EscalationRule,
@@ -7,7 +8,6 @@ from escalation_engine.models import (
     Notification,
     SlaPolicy,
 )
-from foundation.queue import enqueue_on_commit
 
 
 @admin.register(SlaPolicy)
@@ -60,31 +60,37 @@ class EscalationSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """Delivery state of escalation e-mails and chat messages; failed ones can be sent again."""
+    """Who was told about each escalation, with the delivery state from the outbox (*send again* is in *Outgoing messages*)."""
 
-    list_display = ("id", "escalation", "channel", "target", "status", "attempts", "short_error", "created_at", "sent_at")
-    list_filter = ("status", "channel")
+    list_display = ("id", "escalation", "channel", "target", "delivery", "attempts", "short_error", "created_at", "sent_at")
+    list_filter = ("channel",)
     list_select_related = ("escalation",)
     raw_id_fields = ("escalation",)
-    readonly_fields = ("escalation", "channel", "target", "status", "attempts", "last_error", "created_at", "sent_at")
+    readonly_fields = ("escalation", "channel", "target", "created_at")
     search_fields = ("=escalation__ticket_id", "target")
     show_full_result_count = False
-    actions = ["retry"]
 
     def has_add_permission(self, request):
         return False
 
+    def get_queryset(self, request):
+        return notifications.with_delivery(super().get_queryset(request))
+
+    @admin.display(description="status", ordering="delivery_status")
+    def delivery(self, obj: Notification) -> str:
+        return getattr(obj, "delivery_status", None) or "—"
+
+    @admin.display(description="attempts")
+    def attempts(self, obj: Notification) -> int:
+        return getattr(obj, "delivery_attempts", None) or 0
+
     @admin.display(description="last error")
     def short_error(self, obj: Notification) -> str:
-        return obj.last_error[:80]
+        return (getattr(obj, "delivery_error", None) or "")[:80]
 
-    @admin.action(description="Send the selected failed notifications again")
-    def retry(self, request, queryset):
-        ids = list(queryset.filter(status=Notification.Status.FAILED).values_list("id", flat=True))
-        Notification.objects.filter(pk__in=ids).update(status=Notification.Status.PENDING, attempts=0, last_error="")
-        for pk in ids:
-            enqueue_on_commit("escalation.send_notification", pk)
-        self.message_user(request, f"{len(ids)} notification(s) queued again.", messages.SUCCESS)
+    @admin.display(description="sent at")
+    def sent_at(self, obj: Notification) -> object:
+        return getattr(obj, "delivery_sent_at", None)
 
 
 from escalation_engine.models import SatisfactionModel  # noqa: E402

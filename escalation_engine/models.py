@@ -166,33 +166,24 @@ class EscalationSettings(models.Model):
 
 
 class Notification(models.Model):
-    """One message about one escalation to one target; sent after commit, retried, never twice."""
+    """Who is told about one escalation, on which channel; its message and delivery state are a
+    ``foundation.OutboxMessage`` (ref "escalation.notification", this id): sent after commit, retried, never twice."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
         WEBHOOK = "webhook", "Chat webhook"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-
     escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="notifications")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     target = models.CharField(max_length=500, help_text="E-mail address, or the team whose chat webhook is used.")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["escalation", "channel", "target"], name="notification_dedupe")]
-        indexes = [models.Index(fields=["status", "created_at"], name="notification_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.channel} → {self.target} ({self.status})"
+        return f"{self.channel} → {self.target}"
 
 
 class SatisfactionModel(models.Model):

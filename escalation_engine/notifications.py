@@ -1,34 +1,28 @@
 """Escalation notifications: e-mail to the team's supervisors and a Slack-compatible chat webhook.
 
-Rows are created with the escalation (one per channel and target, unique, so nothing is
-sent twice) and delivered after commit by the ``escalation.send_notification`` task, which
-retries with backoff and marks a row failed after ``NOTIFICATION_MAX_ATTEMPTS``; failures are
-visible in admin and never block the sweep.
+Rows are created with the escalation (one per channel and target, unique: who was told) and
+each one's message goes into the platform outbox in the same transaction (``foundation.outbox``:
+sent after commit, retried with backoff, failed after ``OUTBOX_MAX_ATTEMPTS``, visible and sent
+again in admin); a dead endpoint never blocks the sweep.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import transaction
-from django.utils import timezone
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from escalation_engine.models import Escalation, Notification
-from foundation.queue import enqueue_on_commit
+from foundation import outbox
+from foundation.models import OutboxMessage
 from foundation.roles import SUPERVISOR
 
 logger = logging.getLogger(__name__)
 
-
-class DeliveryError(Exception):
-    pass
+NOTIFICATION_REF = "escalation.notification"  # the outbox's pointer to the notification it carries
 
 
 def _supervisor_emails(escalation: Escalation) -> list[str]:
@@ -59,10 +53,26 @@ def plan(escalation: Escalation) -> list[Notification]:
     if hook_key in hooks:
         rows.append(Notification(escalation=escalation, channel=Notification.Channel.WEBHOOK, target=hook_key))
     created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    ids = list(Notification.objects.filter(escalation=escalation, status=Notification.Status.PENDING).values_list("id", flat=True))
-    for notification_id in ids:
-        enqueue_on_commit("escalation.send_notification", notification_id)  # the retry sweep resends pending rows
+    subject, body = _text(escalation)
+    for notification in Notification.objects.filter(escalation=escalation).order_by("pk"):
+        outbox.queue(**notification_message(notification=notification, subject=subject, body=body))  # once per row: dedupe key
     return created
+
+
+def notification_message(*, notification: Any, subject: str, body: str) -> dict[str, Any]:
+    """One notification's finished message, as ``foundation.outbox.queue`` arguments (also used by the migration)."""
+    webhook = notification.channel == Notification.Channel.WEBHOOK
+    return {
+        "kind": "notification",
+        "channel": "webhook" if webhook else "email",
+        "dedupe_key": f"notification:{notification.pk}",
+        "recipient": notification.target,  # a webhook's name in CHAT_WEBHOOKS: the URL is a secret
+        "subject": subject,
+        "body": body,
+        "payload": {"text": f"*{subject}*\n{body}"} if webhook else None,
+        "ref_kind": NOTIFICATION_REF,
+        "ref_id": notification.pk,
+    }
 
 
 def _text(escalation: Escalation) -> tuple[str, str]:
@@ -74,55 +84,18 @@ def _text(escalation: Escalation) -> tuple[str, str]:
     return subject, body
 
 
-def _post_webhook(url: str, payload: dict[str, Any]) -> None:
-    if not url.startswith(("https://", "http://")):
-        raise DeliveryError("chat webhook URL must be http(s)")
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST")  # noqa: S310
-    try:
-        with urllib.request.urlopen(request, timeout=settings.NOTIFICATION_TIMEOUT_SECONDS) as response:  # noqa: S310 - URL from settings
-            if response.status >= 300:
-                raise DeliveryError(f"webhook answered {response.status}")
-    except urllib.error.HTTPError as exc:
-        raise DeliveryError(f"webhook answered {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise DeliveryError(f"webhook unreachable: {exc}") from None
+def with_delivery(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
+    """Notifications annotated with their message's delivery state from the outbox (one query, for lists)."""
+    messages = OutboxMessage.objects.filter(ref_kind=NOTIFICATION_REF, ref_id=OuterRef("pk"))
+    return notifications.annotate(
+        delivery_status=Subquery(messages.values("status")[:1]),
+        delivery_attempts=Subquery(messages.values("attempts")[:1]),
+        delivery_error=Subquery(messages.values("last_error")[:1]),
+        delivery_sent_at=Subquery(messages.values("sent_at")[:1]),
+    )
 
 
-def deliver(*, notification_id: int) -> Notification | None:
-    """Send one notification once. Raises ``DeliveryError`` when it should be retried."""
-    with transaction.atomic():
-        notification = (
-            Notification.objects.select_for_update(skip_locked=True)
-            .select_related("escalation__ticket__customer")
-            .filter(pk=notification_id)
-            .first()
-        )
-        if notification is None or notification.status != Notification.Status.PENDING:
-            return notification  # gone, sent already, failed for good, or another worker has it
-        subject, body = _text(notification.escalation)
-        try:
-            if notification.channel == Notification.Channel.EMAIL:
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.target])
-            else:
-                url = settings.CHAT_WEBHOOKS.get(notification.target)
-                if not url:
-                    raise DeliveryError(f"no chat webhook configured for {notification.target!r}")
-                _post_webhook(url, {"text": f"*{subject}*\n{body}"})
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded, then retried or given up
-            notification.attempts += 1
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            final = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
-            notification.status = Notification.Status.FAILED if final else Notification.Status.PENDING
-            notification.save(update_fields=["attempts", "last_error", "status"])
-            if not final:
-                retry = DeliveryError(notification.last_error)
-            else:
-                logger.error("notification %s failed for good: %s", notification.pk, notification.last_error)
-                return notification
-        else:
-            notification.attempts += 1
-            notification.status = Notification.Status.SENT
-            notification.sent_at = timezone.now()
-            notification.save(update_fields=["attempts", "status", "sent_at"])
-            return notification
-    raise retry
+def deliver(*, notification_id: int) -> OutboxMessage | None:
+    """Send one notification's outbox message now (tests, the deprecated task); raises ``outbox.DeliveryError`` to retry."""
+    message_id = OutboxMessage.objects.filter(dedupe_key=f"notification:{notification_id}").values_list("pk", flat=True).first()
+    return None if message_id is None else outbox.deliver(message_id)

@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from foundation.models import BusinessCalendar, BusinessHours, Heartbeat, Holiday
+from foundation import outbox
+from foundation.models import BusinessCalendar, BusinessHours, Heartbeat, Holiday, OutboxMessage
 
 
 @admin.register(Heartbeat)
@@ -29,3 +30,31 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
     list_display = ("name", "time_zone", "is_24x7", "is_default")
     inlines = [BusinessHoursInline, HolidayInline]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    """Every outgoing message (replies, notifications, surveys, auto-replies): delivery state, and *send again* for failed ones."""
+
+    list_display = ("id", "kind", "channel", "recipient", "subject", "status", "attempts", "short_error", "created_at", "sent_at")
+    list_filter = ("kind", "status", "channel")
+    search_fields = ("=recipient", "=dedupe_key")  # e.g. "reply:123", "survey:45"
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+    show_full_result_count = False
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="last error")
+    def short_error(self, obj: OutboxMessage) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Send the selected failed messages again", permissions=["change"])
+    def send_again(self, request, queryset):
+        selected = list(queryset.values_list("pk", flat=True))
+        queued = outbox.send_again(message_ids=selected)
+        skipped = len(selected) - len(queued)
+        self.message_user(
+            request, f"{len(queued)} message(s) queued again" + (f"; {skipped} skipped (not failed)." if skipped else "."), messages.SUCCESS
+        )

@@ -1,8 +1,9 @@
-"""The platform's own data: business calendars (working hours, holidays) and liveness of the background processes."""
+"""The platform's own data: business calendars, liveness of the background processes, and the outbox of outgoing messages."""
 
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class Component(models.TextChoices):
@@ -107,3 +108,64 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class OutboxMessage(models.Model):
+    """One outgoing message (agent reply, escalation notification, survey, auto-reply), sent once by one task.
+
+    The producer writes the finished message in its own transaction; ``foundation.outbox``
+    sends it after commit, records every attempt and the last error, and gives up as failed
+    after ``OUTBOX_MAX_ATTEMPTS``. ``ref_kind``/``ref_id`` point at the domain row the message is
+    about (no foreign key: the platform knows no app above it).
+    """
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "Agent reply"
+        NOTIFICATION = "notification", "Escalation notification"
+        SURVEY = "survey", "Satisfaction survey"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        WEBHOOK = "webhook", "Chat webhook"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    dedupe_key = models.CharField(max_length=200, unique=True, help_text='Never queued twice, e.g. "reply:<interaction id>".')
+    recipient = models.CharField(max_length=500, help_text="E-mail address, or the name of a chat webhook in CHAT_WEBHOOKS.")
+    subject = models.CharField(max_length=998, blank=True)
+    body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="Message-ID, In-Reply-To, References, Reply-To, …")
+    payload = models.JSONField(null=True, blank=True, help_text="The JSON a webhook receives.")
+    ref_kind = models.CharField(max_length=64, blank=True, help_text='The domain row it is about, e.g. "tickets.interaction".')
+    ref_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the next try is due: the retrying task's countdown; the sweep resends only overdue ones.
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outgoing message"
+        indexes = [
+            # The resend sweep: queued messages whose next try is overdue, a handful among millions.
+            models.Index(fields=["next_attempt_at"], condition=models.Q(status="queued"), name="outbox_queued_due_idx"),
+            # The console's delivery badges and the domain admins: the messages about these rows.
+            models.Index(fields=["ref_kind", "ref_id"], name="outbox_ref_idx"),
+            # Admin's list filtered by kind and status, newest first.
+            models.Index(fields=["kind", "status", "-created_at"], name="outbox_kind_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=["queued", "sent", "failed"]), name="outbox_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient} ({self.status})"

@@ -3,7 +3,7 @@
 Work is enqueued only once the rows it reads are committed (a worker never finds a ticket
 that is not there yet), and a broker outage is logged, never raised: the caller's change is
 already stored, and each kind of work has a sweep that finds what was not enqueued (untriaged
-tickets, queued replies, pending notifications and surveys, waiting tickets). Tasks are named
+tickets, queued outgoing messages, waiting tickets). Tasks are named
 ("tickets.triage_ticket"), so a lower layer can hand work to a higher one without importing it.
 """
 

@@ -13,11 +13,19 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
 
 def retrying_task(
-    name: str, *, max_retries: int = 20, backoff_max: int = 300, backoff: int = 2, also_retry: tuple[type[BaseException], ...] = ()
+    name: str,
+    *,
+    max_retries: int | None = 20,
+    backoff_max: int = 300,
+    backoff: int = 2,
+    also_retry: tuple[type[BaseException], ...] = (),
+    bind: bool = False,
 ) -> Callable[[Callable[..., Any]], Any]:
-    """A named, late-acknowledged task retried on transient errors (and ``also_retry``)."""
-    return shared_task(
+    """A named, late-acknowledged task retried on transient errors (and ``also_retry``); ``bind`` for its own ``self.retry``."""
+    task: Any = shared_task  # ``bind`` is a bool here, which the stubs' overloads (Literal True/False) do not take
+    return task(
         name=name,
+        bind=bind,
         acks_late=True,
         autoretry_for=(*TRANSIENT, *also_retry),
         retry_backoff=backoff,

@@ -9,18 +9,17 @@ from email.utils import make_msgid
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
 
+from foundation import outbox
+from foundation.models import OutboxMessage
 from foundation.parsing import clean_text, parse_id
-from foundation.queue import enqueue
 from helpcenter.models import ArticleVote, Deflection, KnowledgeArticle
 from tickets import links
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Ticket, TicketEvent, TicketStatus
 from tickets.reply_address import reply_address
-from tickets.services import change_status
+from tickets.services import change_status, clean_header_text
 
 logger = logging.getLogger(__name__)
 
@@ -50,47 +49,79 @@ def vote(*, article: KnowledgeArticle, voter: str, helpful: bool) -> KnowledgeAr
     return article
 
 
+AUTO_REPLY_REF = "tickets.ticket"  # the outbox's pointer: the ticket the auto-reply answers
+
+
+def queue_auto_reply(ticket: Ticket) -> OutboxMessage | None:
+    """Inside the caller's transaction, with the ticket locked: put triage's drafted answer in the outbox.
+
+    The e-mail carries the article with signed yes/no links, a Message-ID and a signed
+    Reply-To (the customer's answer threads back). Sent after commit; ``record_auto_reply_sent``
+    marks the ticket once it went. The SLA is untouched. ``None`` when there is nothing to send.
+    """
+    if not ticket.auto_reply_draft or ticket.auto_reply_article_id is None or ticket.auto_reply_sent_at is not None:
+        return None
+    if ticket.status not in OPEN_STATUSES:
+        return None
+    article_id = ticket.auto_reply_article_id
+    body = "\n".join(
+        [
+            ticket.auto_reply_draft,
+            "",
+            "Did this solve your problem?",
+            f"  Yes, it is solved: {links.auto_reply_url(ticket, article_id, 'yes')}",
+            f"  No, I still need help: {links.auto_reply_url(ticket, article_id, 'no')}",
+            "",
+            f"Your request and our conversation: {links.status_url(ticket)}",
+        ]
+    )
+    message_id = make_msgid(idstring=f"ticket{ticket.pk}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
+    return outbox.queue(
+        kind=outbox.Kind.AUTO_REPLY,
+        dedupe_key=f"auto_reply:{ticket.pk}",
+        recipient=ticket.customer.email,
+        subject=clean_header_text(f"Re: [#{ticket.pk}] {ticket.subject}", limit=998),
+        body=body,
+        headers={"Message-ID": message_id, "Reply-To": reply_address(ticket.pk), "Auto-Submitted": "auto-replied"},
+        ref_kind=AUTO_REPLY_REF,
+        ref_id=ticket.pk,
+    )
+
+
 def send_auto_reply(*, ticket_id: int) -> bool:
-    """E-mail the article triage chose, with signed yes/no links. Idempotent; SLA untouched."""
+    """Queue a ticket's auto-reply if it is not in the outbox yet and hand it to the outbox's task (idempotent).
+
+    What the deprecated ``helpcenter.send_auto_reply`` task does for tasks queued before the outbox.
+    """
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().select_related("customer").filter(pk=ticket_id).first()
-        if ticket is None or ticket.auto_reply_sent_at or not ticket.auto_reply_draft or ticket.auto_reply_article_id is None:
+        if ticket is None:
             return False
-        if ticket.status not in OPEN_STATUSES:
-            return False
-        article_id = ticket.auto_reply_article_id
-        body = "\n".join(
-            [
-                ticket.auto_reply_draft,
-                "",
-                "Did this solve your problem?",
-                f"  Yes, it is solved: {links.auto_reply_url(ticket, article_id, 'yes')}",
-                f"  No, I still need help: {links.auto_reply_url(ticket, article_id, 'no')}",
-                "",
-                f"Your request and our conversation: {links.status_url(ticket)}",
-            ]
-        )
-        # A Message-ID we keep and a signed Reply-To: the customer's answer threads back onto this ticket.
-        message_id = make_msgid(idstring=f"ticket{ticket.pk}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
-        EmailMessage(
-            subject=f"Re: [#{ticket.pk}] {ticket.subject}",
-            body=body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[ticket.customer.email],
-            headers={"Message-ID": message_id, "Reply-To": reply_address(ticket.pk), "Auto-Submitted": "auto-replied"},
-        ).send()
-        now = timezone.now()
-        Interaction.objects.create(
-            ticket=ticket,
-            author_kind=AuthorKind.SYSTEM,
-            channel=ticket.channel,
-            body=ticket.auto_reply_draft,
-            external_message_id=message_id,
-        )
-        ticket.auto_reply_sent_at = now
-        ticket.save(update_fields=["auto_reply_sent_at", "updated_at"])
-        TicketEvent.objects.create(ticket=ticket, kind="auto_reply_sent", detail={"article_id": article_id})
-    return True
+        queue_auto_reply(ticket)
+    return outbox.send_by_key(f"auto_reply:{ticket_id}")
+
+
+def record_auto_reply_sent(*, message: OutboxMessage) -> None:
+    """Listener of ``outbox_message_sent`` (inside): the sent auto-reply joins the conversation and marks the ticket.
+
+    ``auto_reply_sent_at`` feeds the deflection dashboard and its index; the interaction keeps
+    the Message-ID so the customer's answer threads back.
+    """
+    if message.kind != outbox.Kind.AUTO_REPLY or message.ref_id is None:
+        return
+    ticket = Ticket.objects.select_for_update().filter(pk=message.ref_id).first()
+    if ticket is None or ticket.auto_reply_sent_at is not None:
+        return
+    Interaction.objects.create(
+        ticket=ticket,
+        author_kind=AuthorKind.SYSTEM,
+        channel=ticket.channel,
+        body=ticket.auto_reply_draft,
+        external_message_id=message.headers.get("Message-ID", ""),
+    )
+    ticket.auto_reply_sent_at = message.sent_at
+    ticket.save(update_fields=["auto_reply_sent_at", "updated_at"])
+    TicketEvent.objects.create(ticket=ticket, kind="auto_reply_sent", detail={"article_id": ticket.auto_reply_article_id})
 
 
 @dataclass(frozen=True)
@@ -128,7 +159,6 @@ def public_conversation(ticket: Ticket) -> list[Interaction]:
     return list(ticket.interactions.filter(is_internal=False).select_related("author").order_by("created_at"))
 
 
-def send_auto_reply_after_triage(*, ticket: Ticket) -> None:
-    """Listener of ``ticket_triaged`` (after commit): a drafted answer goes out; the agent still has the draft if this fails."""
-    if ticket.auto_reply_draft and ticket.auto_reply_sent_at is None:
-        enqueue("helpcenter.send_auto_reply", ticket.pk)  # send_auto_reply is idempotent
+def queue_auto_reply_after_triage(*, ticket: Ticket) -> None:
+    """Listener of ``ticket_triaged`` (inside the triage transaction): a drafted answer goes into the outbox with it."""
+    queue_auto_reply(ticket)

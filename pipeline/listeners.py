@@ -1,9 +1,10 @@
 """Every event and who listens to it, in one place.
 
-Lower layers announce (``tickets.events``, ``agents.events``, ``escalation_engine.events``);
+Lower layers announce (``tickets.events``, ``agents.events``, ``escalation_engine.events``,
+``foundation.outbox``);
 the listeners below belong to the layers above them. ``inside`` listeners run in the
 announcing transaction (state that must stay consistent: SLA clocks, the survey row, rollup
-marks); ``after_commit`` listeners run once it commits (tasks and mail). ``manage.py events``
+marks, a sent survey's time); ``after_commit`` listeners run once it commits (tasks and mail). ``manage.py events``
 prints this table; README "Architecture" lists it.
 """
 
@@ -13,7 +14,8 @@ from agents import events as agent_events
 from analytics import csat, rollup
 from escalation_engine import events as engine_events
 from escalation_engine import sla
-from foundation.events import AFTER_COMMIT, INSIDE
+from foundation import outbox
+from foundation.events import INSIDE
 from helpcenter import services as helpcenter
 from tickets import events as ticket_events
 
@@ -27,9 +29,12 @@ def connect() -> None:
     ticket_events.priority_changed.listen(sla.follow_priority, when=INSIDE)
     ticket_events.ticket_merged.listen(sla.follow_merge, when=INSIDE)
     ticket_events.ticket_resolved.listen(csat.on_ticket_resolved, when=INSIDE)
-    ticket_events.ticket_triaged.listen(helpcenter.send_auto_reply_after_triage, when=AFTER_COMMIT)
+    ticket_events.ticket_triaged.listen(helpcenter.queue_auto_reply_after_triage, when=INSIDE)
     # agents → the SLA clock, rollups
     agent_events.team_changed.listen(sla.follow_team, when=INSIDE)
     agent_events.ticket_reassigned.listen(rollup.on_reassigned, when=INSIDE)
     # escalation engine → rollups
     engine_events.escalation_decided.listen(rollup.on_escalation_decided, when=INSIDE)
+    # the platform's outbox → the domain rows that record a sent message (dashboards read them)
+    outbox.outbox_message_sent.listen(csat.record_survey_sent, when=INSIDE)
+    outbox.outbox_message_sent.listen(helpcenter.record_auto_reply_sent, when=INSIDE)

@@ -174,3 +174,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if hidden and session.exitstatus == 0:
         print(f"\nCI: {hidden} test(s) skipped or xfailed; every test must run in CI.")
         session.exitstatus = 1
+
+
+def send_from_outbox(dedupe_key: str) -> Any:
+    """Send one outbox message now, as the worker would (``"reply:<interaction id>"``, ``"survey:<id>"`` …)."""
+    from foundation import outbox
+    from foundation.models import OutboxMessage
+
+    return outbox.deliver(OutboxMessage.objects.get(dedupe_key=dedupe_key).pk)

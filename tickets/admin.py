@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 
+from foundation.models import OutboxMessage
 from tickets.models import (
     Attachment,
     Category,
@@ -12,6 +14,7 @@ from tickets.models import (
     TrainingLabel,
     TriageSettings,
 )
+from tickets.services import REPLY_REF
 
 
 @admin.register(Customer)
@@ -63,31 +66,23 @@ class TicketAdmin(admin.ModelAdmin):
 
 @admin.register(Interaction)
 class InteractionAdmin(admin.ModelAdmin):
-    """Also the reply outbox: filter by e-mail status to see what is queued or failed, and why; send again."""
+    """Messages of every ticket; a reply's e-mail delivery (and *send again*) is in *Platform → Outgoing messages*."""
 
-    list_display = ("id", "ticket", "author_kind", "channel", "is_internal", "email_status", "email_attempts", "email_error", "created_at")
-    list_filter = ("email_status", "author_kind", "channel", "is_internal")
+    list_display = ("id", "ticket", "author_kind", "channel", "is_internal", "delivery", "created_at")
+    list_filter = ("author_kind", "channel", "is_internal")
     list_select_related = ("ticket",)
     search_fields = ("=ticket__id", "external_message_id")
     raw_id_fields = ("ticket", "author")
-    readonly_fields = ("email_status", "email_attempts", "email_error", "email_sent_at")
     show_full_result_count = False
-    actions = ["send_again"]
 
-    @admin.action(description="Send the selected reply e-mails again")
-    def send_again(self, request, queryset):
-        from django.core.exceptions import ValidationError
+    def get_queryset(self, request):
+        # One subquery, not a query per row: the e-mail's state from the outbox.
+        delivery = OutboxMessage.objects.filter(ref_kind=REPLY_REF, ref_id=OuterRef("pk")).values("status")[:1]
+        return super().get_queryset(request).annotate(delivery_status=Subquery(delivery))
 
-        from tickets.services import resend_reply
-
-        queued, skipped = 0, 0
-        for interaction_id in queryset.values_list("id", flat=True)[:500]:
-            try:
-                resend_reply(interaction_id=interaction_id)
-                queued += 1
-            except ValidationError:
-                skipped += 1
-        self.message_user(request, f"{queued} reply e-mail(s) queued again; {skipped} skipped (notes, or already sent).")
+    @admin.display(description="e-mail", ordering="delivery_status")
+    def delivery(self, obj: Interaction) -> str:
+        return getattr(obj, "delivery_status", None) or "—"
 
 
 @admin.register(TicketEvent)

@@ -306,13 +306,6 @@ class Ticket(models.Model):
         return min(running) if running else None
 
 
-class EmailStatus(models.TextChoices):
-    NONE = "", "Not e-mailed"
-    QUEUED = "queued", "Queued"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-
-
 class Interaction(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="interactions")
     author_kind = models.CharField(max_length=16, choices=AuthorKind.choices)
@@ -326,23 +319,13 @@ class Interaction(models.Model):
     # A customer message's own legal and urgency signals: new evidence after an escalation was decided.
     legal_score = models.FloatField(null=True, blank=True)
     urgency_score = models.FloatField(null=True, blank=True)
-    # Delivery of an agent's public reply by e-mail: queued → sent, or failed with the reason.
-    email_status = models.CharField(max_length=8, choices=EmailStatus.choices, default=EmailStatus.NONE, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(default=0)
-    email_error = models.TextField(blank=True)
-    email_sent_at = models.DateTimeField(null=True, blank=True)
+    # A public reply's e-mail is a foundation.OutboxMessage (ref "tickets.interaction", this id).
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
             models.Index(fields=["ticket", "created_at"], name="interaction_ticket_idx"),
-            # The reply outbox: only queued and failed e-mails, a handful of rows among millions.
-            models.Index(
-                fields=["email_status", "created_at"],
-                condition=Q(email_status__in=["queued", "failed"]),
-                name="interaction_email_outbox_idx",
-            ),
         ]
         constraints = [
             # The same inbound message delivered twice must not create a second interaction.

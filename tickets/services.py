@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from foundation import outbox
 from foundation.errors import ApplicationError
 from foundation.queue import enqueue_on_commit
 from tickets import attachments as attachment_policy
@@ -35,7 +36,6 @@ from tickets.models import (
     AuthorKind,
     Category,
     Customer,
-    EmailStatus,
     IntakeKey,
     Interaction,
     Priority,
@@ -509,7 +509,6 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
             channel=ticket.channel,
             body=body,
             is_internal=internal,
-            email_status=EmailStatus.NONE if internal else EmailStatus.QUEUED,
             created_at=now,
         )
         if not internal:
@@ -522,7 +521,7 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
             ticket=ticket, actor=by, kind="note_added" if internal else "agent_replied", detail={"interaction_id": interaction.pk}
         )
         if not internal:
-            send_reply_after_commit(interaction)
+            queue_reply(interaction)
     return interaction
 
 
@@ -589,115 +588,73 @@ def _resolve_incident_children(incident: Ticket, *, by: Any) -> None:
         TicketEvent.objects.create(ticket=incident, actor=by, kind="incident_children_resolved", detail={"tickets": children})
 
 
-def send_reply_after_commit(interaction: Interaction) -> None:
-    """E-mail an agent's public reply to the customer once the reply is committed (retried by the task)."""
-    enqueue_on_commit("tickets.send_reply_email", interaction.pk)  # resend_queued_replies catches a missed one
+REPLY_REF = "tickets.interaction"  # the outbox's pointer to the reply it carries
 
 
-REPLY_MAX_ATTEMPTS = 10
+def reply_message(*, interaction: Any, ticket: Any, customer_email: str, previous: list[str], message_id: str) -> dict[str, Any]:
+    """The finished e-mail of an agent's reply, as ``foundation.outbox.queue`` arguments.
 
-
-def _reply_message(interaction: Interaction, message_id: str) -> Any:
-    from django.conf import settings
-    from django.core.mail import EmailMessage
-
+    ``previous`` are the conversation's earlier Message-IDs (threading headers). Pure apart
+    from signing links, so the migration that filled the outbox renders with it too.
+    """
     from tickets.links import status_url
     from tickets.reply_address import reply_address
 
+    previous = previous[-10:]
+    headers = {"Message-ID": message_id, "Reply-To": reply_address(ticket.pk)}
+    if previous:
+        headers["In-Reply-To"] = previous[-1]
+        headers["References"] = " ".join(previous)
+    return {
+        "kind": "reply",
+        "dedupe_key": f"reply:{interaction.pk}",
+        "recipient": customer_email,
+        # Subjects are cleaned at intake; tickets stored before that may still hold a line break.
+        "subject": clean_header_text(f"Re: [#{ticket.pk}] {ticket.subject}", limit=998),
+        "body": f"{interaction.body}\n\n--\nYour request and our whole conversation: {status_url(ticket)}",
+        "headers": headers,
+        "ref_kind": REPLY_REF,
+        "ref_id": interaction.pk,
+    }
+
+
+def new_message_id(ticket_id: int) -> str:
+    """A Message-ID of the desk's domain for a mail about this ticket."""
+    from email.utils import make_msgid
+
+    return make_msgid(idstring=f"ticket{ticket_id}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
+
+
+def queue_reply(interaction: Interaction) -> None:
+    """Inside the reply's transaction: put its e-mail in the outbox (sent after commit, retried, shown in the workspace).
+
+    The Message-ID is the reply's from now on, so the customer's answer threads back and a
+    later reply's ``References`` include it.
+    """
     ticket = interaction.ticket
     previous = list(
         Interaction.objects.filter(ticket=ticket)
         .exclude(external_message_id="")
         .exclude(pk=interaction.pk)
+        .order_by("created_at", "id")
         .values_list("external_message_id", flat=True)
-    )[-10:]
-    headers = {"Message-ID": message_id, "Reply-To": reply_address(ticket.pk)}
-    if previous:
-        headers["In-Reply-To"] = previous[-1]
-        headers["References"] = " ".join(previous)
-    # Subjects are cleaned at intake; tickets stored before that may still hold a line break.
-    subject = clean_header_text(f"Re: [#{ticket.pk}] {ticket.subject}", limit=998)
-    return EmailMessage(
-        subject=subject,
-        body=f"{interaction.body}\n\n--\nYour request and our whole conversation: {status_url(ticket)}",
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[ticket.customer.email],
-        headers=headers,
+    )
+    interaction.external_message_id = new_message_id(ticket.pk)
+    interaction.save(update_fields=["external_message_id"])
+    outbox.queue(
+        **reply_message(
+            interaction=interaction,
+            ticket=ticket,
+            customer_email=ticket.customer.email,
+            previous=previous,
+            message_id=interaction.external_message_id,
+        )
     )
 
 
-def deliver_reply_email(*, interaction_id: int) -> bool:
-    """Send one reply e-mail and record the outcome on the reply. Idempotent; True when it was sent now.
-
-    Its Message-ID is stored so the customer's answer threads back. A message that can never
-    be built (a bad header) fails at once; a transient SMTP error is recorded and raised for
-    the task to retry, and after ``REPLY_MAX_ATTEMPTS`` the reply is marked failed. Either way
-    the workspace shows the state and the reason; nothing is reported as sent that was not.
-    """
-    from email.utils import make_msgid
-
-    from django.conf import settings
-    from django.core.mail import BadHeaderError
-
-    with transaction.atomic():
-        interaction = Interaction.objects.select_for_update().select_related("ticket__customer").filter(pk=interaction_id).first()
-        if (
-            interaction is None
-            or interaction.is_internal
-            or interaction.external_message_id
-            or interaction.email_status == EmailStatus.SENT
-        ):
-            return False  # gone, a note, or already sent
-        message_id = make_msgid(idstring=f"ticket{interaction.ticket_id}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
-        try:
-            _reply_message(interaction, message_id).send()
-        except (BadHeaderError, ValueError, OSError) as exc:
-            failure: Exception = exc
-        else:
-            interaction.external_message_id = message_id
-            interaction.email_status = EmailStatus.SENT
-            interaction.email_sent_at = timezone.now()
-            interaction.email_attempts += 1
-            interaction.email_error = ""
-            interaction.save(update_fields=["external_message_id", "email_status", "email_sent_at", "email_attempts", "email_error"])
-            return True
-    # Recorded outside the failed attempt's transaction, so the reason survives a retry.
-    attempts = interaction.email_attempts + 1
-    permanent = not isinstance(failure, OSError) or attempts >= REPLY_MAX_ATTEMPTS
-    Interaction.objects.filter(pk=interaction_id).update(
-        email_attempts=attempts,
-        email_error=f"{type(failure).__name__}: {failure}"[:2000],
-        email_status=EmailStatus.FAILED if permanent else EmailStatus.QUEUED,
-    )
-    logger.warning(
-        "reply e-mail %s failed (attempt %s, %s)", interaction_id, attempts, "gave up" if permanent else "will retry", exc_info=failure
-    )
-    if permanent:
-        return False
-    raise failure
-
-
-def resend_reply(*, interaction_id: int) -> Interaction:
-    """Queue a failed reply e-mail again (the admin's *send again*); sent after commit."""
-    with transaction.atomic():
-        interaction = Interaction.objects.select_for_update().get(pk=interaction_id)
-        if interaction.is_internal or interaction.email_status == EmailStatus.SENT:
-            raise ValidationError("Only a public reply that was not sent can be sent again.")
-        interaction.email_status = EmailStatus.QUEUED
-        interaction.email_attempts = 0
-        interaction.save(update_fields=["email_status", "email_attempts"])
-        send_reply_after_commit(interaction)
-    return interaction
-
-
-def queued_reply_ids(*, older_than: timedelta, limit: int = 200) -> list[int]:
-    """Replies still waiting to be e-mailed (the broker was down when they were written, or a retry was lost)."""
-    cutoff = timezone.now() - older_than
-    return list(
-        Interaction.objects.filter(email_status=EmailStatus.QUEUED, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("id", flat=True)[:limit]
-    )
+def resend_reply(*, interaction_id: int) -> Any:
+    """Queue a failed reply e-mail again (the outbox's *send again*); sent after commit."""
+    return outbox.send_again_one(ref_kind=REPLY_REF, ref_id=interaction_id)
 
 
 def merge_tickets(*, source: Ticket, target: Ticket, by: Any) -> Ticket:

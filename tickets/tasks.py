@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from foundation import outbox
 from foundation.queue import enqueue
 from foundation.retry import retrying_task
 from tickets import triage_service
@@ -44,20 +45,14 @@ def retrain_classifier() -> str:
     return f"{summary.version.name} promoted={summary.promoted}"
 
 
-@retrying_task("tickets.send_reply_email", backoff=5, backoff_max=600, max_retries=12, also_retry=(OSError,))
+@retrying_task("tickets.send_reply_email")
 def send_reply_email(interaction_id: int) -> None:
-    """Deliver an agent's reply to the customer; SMTP hiccups are retried with backoff, then marked failed."""
-    from tickets.services import deliver_reply_email
-
-    deliver_reply_email(interaction_id=interaction_id)
+    """Deprecated (kept one release for tasks queued before the outbox): hands the reply's outbox message to
+    ``foundation.send_outbox_message``, which sends it once and retries."""
+    outbox.send_by_key(f"reply:{interaction_id}")
 
 
 @retrying_task("tickets.resend_queued_replies")
 def resend_queued_replies(older_than_seconds: int = 300) -> int:
-    """Outbox sweep: replies still queued after a while (broker down when written, lost retry) are sent again."""
-    from tickets.services import queued_reply_ids
-
-    ids = queued_reply_ids(older_than=timedelta(seconds=older_than_seconds))
-    for interaction_id in ids:
-        send_reply_email.delay(interaction_id)
-    return len(ids)
+    """Deprecated (kept one release for old beat schedules): the outbox's one sweep, ``foundation.resend_outbox``."""
+    return outbox.resend_overdue(grace=timedelta(seconds=older_than_seconds))

@@ -20,7 +20,8 @@ from tickets.services import change_status
 pytestmark = pytest.mark.integration
 
 
-def test_survey_mail_link_answer_follow_up_and_rollup(celery_worker_process: Any, live_server: Any) -> None:
+def test_survey_mail_link_answer_follow_up_and_rollup(celery_worker_process: Any, live_server: Any, settings: Any) -> None:
+    settings.PUBLIC_BASE_URL = live_server.url  # the message is written by the resolving process (the outbox renders nothing)
     with smtp_server() as inbox:
         celery_worker_process(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(inbox.port), PUBLIC_BASE_URL=live_server.url)
         team = TeamFactory.create()

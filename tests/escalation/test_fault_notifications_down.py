@@ -1,6 +1,6 @@
 """Outgoing e-mail and chat webhook down: a real worker retries with backoff, then marks failed.
 
-Intake and triage go on meanwhile; admins see the failed rows and can send them again once
+Intake and triage go on meanwhile; admins see the failed messages in the outbox and can send them again once
 the endpoint is back.
 """
 
@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from escalation_engine.models import Notification
 from escalation_engine.sweep import sweep
+from foundation.models import OutboxMessage
 from tests.conftest import wait_for
 from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactory
 from tests.mailserver import smtp_server
@@ -32,8 +33,8 @@ def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(celery_w
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp_port),
         CHAT_WEBHOOKS=f"*={hook}",
-        NOTIFICATION_MAX_ATTEMPTS="3",
-        NOTIFICATION_RETRY_BASE_SECONDS="1",
+        OUTBOX_MAX_ATTEMPTS="3",
+        OUTBOX_RETRY_BASE_SECONDS="1",
     )
     team = TeamFactory.create(slug="billing")
     AgentFactory.create(user=UserFactory.create(role="supervisor", email="boss@desk.example")).teams.add(team)
@@ -45,27 +46,29 @@ def test_dead_endpoints_are_retried_marked_failed_and_resent_from_admin(celery_w
     assert set(Notification.objects.values_list("channel", flat=True)) == {"email", "webhook"}
     incoming = receive_contact(channel="api", customer_email="new@example.com", subject="Card declined", body="Declined twice.")
 
-    wait_for(lambda: Notification.objects.filter(status="failed").count() == 2, timeout=90, interval=0.3, what="both marked failed")
+    messages = OutboxMessage.objects.filter(kind="notification")
+    wait_for(lambda: messages.filter(status="failed").count() == 2, timeout=90, interval=0.3, what="both marked failed")
     elapsed = time.monotonic() - started
     assert elapsed >= 2.5, f"three tries with 1 s and 2 s backoff cannot finish in {elapsed:.1f} s"
-    for notification in Notification.objects.all():
-        assert notification.attempts == 3 and notification.last_error, notification
+    for message in messages:
+        assert message.attempts == 3 and message.last_error, message
     # Intake was never held up by the dead endpoints.
     wait_for(lambda: Ticket.objects.filter(pk=incoming.ticket.pk, triaged_at__isnull=False).exists(), timeout=60, what="triage")
 
     client = Client()
     client.force_login(make_user(role="admin"))
-    page = client.get("/admin/escalation/notification/?status__exact=failed")
+    page = client.get("/admin/foundation/outboxmessage/?status__exact=failed&kind__exact=notification")
     assert page.status_code == 200 and "boss@desk.example" in page.text and page.text.count('class="field-short_error"') == 2
+    assert client.get("/admin/escalation/notification/").text.count("failed") >= 2  # who was told, and how it went
 
     with smtp_server(smtp_port) as inbox:  # the mail server is back
-        email = Notification.objects.get(channel="email")
+        email = messages.get(channel="email")
         response = client.post(
-            "/admin/escalation/notification/", {"action": "retry", "_selected_action": [email.pk], "index": 0}, follow=True
+            "/admin/foundation/outboxmessage/", {"action": "send_again", "_selected_action": [email.pk], "index": 0}, follow=True
         )
-        assert "1 notification(s) queued again." in response.text
-        wait_for(lambda: Notification.objects.filter(pk=email.pk, status="sent").exists(), timeout=60, what="resent e-mail")
+        assert "1 message(s) queued again." in response.text
+        wait_for(lambda: messages.filter(pk=email.pk, status="sent").exists(), timeout=60, what="resent e-mail")
         assert len(inbox.messages) == 1 and "escalated" in inbox.messages[0]["Subject"]
-    assert Notification.objects.get(channel="webhook").status == "failed"  # not selected, left alone
-    sent_at = Notification.objects.get(pk=email.pk).sent_at
+    assert messages.get(channel="webhook").status == "failed"  # not selected, left alone
+    sent_at = messages.get(pk=email.pk).sent_at
     assert sent_at is not None and timedelta(0) <= timezone.now() - sent_at < timedelta(minutes=2)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from escalation_engine import sla
 from escalation_engine.models import SlaPolicy
 from foundation.models import BusinessCalendar, Holiday
+from tests.conftest import send_from_outbox
 from tests.factories import CustomerFactory, TicketFactory, UserFactory
 from tickets import services
 from tickets.models import Ticket
@@ -83,7 +84,7 @@ def test_pending_customer_pauses_and_the_reply_resumes_with_the_time_left(clock:
     agent = UserFactory.create(role="agent")
     clock.set(MONDAY_9AM + timedelta(hours=2))
     question = services.add_agent_reply(ticket=ticket, body="Could you send a screenshot?", by=agent)
-    services.deliver_reply_email(interaction_id=question.pk)
+    send_from_outbox(f"reply:{question.pk}")
     services.change_status(ticket=ticket, status="pending_customer", by=agent)
     paused = Ticket.objects.get(pk=ticket.pk)
     assert paused.sla_status == "paused" and paused.next_check_at is None

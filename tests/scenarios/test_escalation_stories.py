@@ -19,6 +19,7 @@ from escalation_engine.selectors import escalation_metrics
 from escalation_engine.sweep import sweep
 from foundation import config_cache
 from pipeline import tasks as pipeline_tasks
+from tests.conftest import send_from_outbox
 from tests.factories import UserFactory
 from tickets import services as ticket_services
 from tickets import tasks
@@ -59,7 +60,7 @@ def test_a_dismissed_escalation_stays_quiet_until_the_customer_threatens_again()
         # An agent answers, the supervisor reads it and dismisses: the customer was only venting.
         agent, boss = UserFactory.create(role="agent"), UserFactory.create(role="supervisor")
         reply = ticket_services.add_agent_reply(ticket=ticket, body="We are refunding it now.", by=agent)
-        ticket_services.deliver_reply_email(interaction_id=reply.pk)
+        send_from_outbox(f"reply:{reply.pk}")
         services.dismiss_escalation(escalation_id=escalation.pk, by=boss, reason="refund issued, customer informed")
 
         for minutes in range(10, 110, 10):  # the next ten checks open nothing
@@ -248,7 +249,7 @@ def test_resolving_the_incident_resolves_its_children_with_one_reply_each() -> N
         boss = UserFactory.create(role="supervisor")
         ticket_services.change_status(ticket=incident, status="resolved", by=boss)
         for reply in Interaction.objects.filter(author_kind="agent"):
-            ticket_services.deliver_reply_email(interaction_id=reply.pk)
+            send_from_outbox(f"reply:{reply.pk}")
     for child in Ticket.objects.filter(pk__in=[c.pk for c in children]):
         assert child.status == "resolved"
         assert child.interactions.filter(author_kind="agent", body__contains=incident.reference).count() == 1

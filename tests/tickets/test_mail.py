@@ -75,11 +75,12 @@ def desk_reply(ticket: Ticket, body: str = "Please try the link again.") -> Any:
     """An agent answers through the real service; returns the e-mail the customer receives."""
     from django.core import mail as outbox
 
+    from tests.conftest import send_from_outbox
     from tests.factories import UserFactory
-    from tickets.services import add_agent_reply, deliver_reply_email
+    from tickets.services import add_agent_reply
 
     reply = add_agent_reply(ticket=ticket, body=body, by=UserFactory.create(role="agent"))
-    assert deliver_reply_email(interaction_id=reply.pk)
+    assert send_from_outbox(f"reply:{reply.pk}").status == "sent"
     return outbox.outbox[-1]
 
 

@@ -48,8 +48,13 @@ class Analysis:
     decision: priority.PriorityDecision
 
 
+# What triage reads of one message: the customer's own words up to here (about 800 words; a
+# longer message is a log or a paste, and its start says what it is about). Agents see all of it.
+MAX_TRIAGE_CHARS = 5_000
+
+
 def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
-    own = customer_text(facts.body)
+    own = customer_text(facts.body)[:MAX_TRIAGE_CHARS]
     text = f"{facts.subject}\n{own}".strip()
     prediction = classifier.predict(text)
     mood = sentiment.analyze(own)

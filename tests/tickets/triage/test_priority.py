@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tickets.triage.priority import DEFAULT_WEIGHTS, PriorityInput, score_priority
@@ -32,10 +34,12 @@ def test_enterprise_outage_from_a_frustrated_customer_is_p0_or_p1_with_reasons_i
 
 
 def test_an_outage_or_data_loss_is_p1_at_least_and_a_wide_one_p0_whatever_the_tier() -> None:
-    calm = {"compound": 0.3, "tier": "bronze", "category": "technical_support"}
-    assert score_priority(PriorityInput(**calm)).priority == 3
-    severe = score_priority(PriorityInput(**calm, impact="severe", impact_terms=["data loss"]))
-    wide = score_priority(PriorityInput(**calm, impact="wide", impact_terms=["wiped", "production"]))
+    def calm(**impact: Any) -> PriorityInput:
+        return PriorityInput(compound=0.3, tier="bronze", category="technical_support", **impact)
+
+    assert score_priority(calm()).priority == 3
+    severe = score_priority(calm(impact="severe", impact_terms=["data loss"]))
+    wide = score_priority(calm(impact="wide", impact_terms=["wiped", "production"]))
     assert severe.priority == 1 and wide.priority == 0
     assert wide.reasons[0].signal == "impact" and "'wiped', 'production'" in wide.reasons[0].label
     assert wide.explain().startswith("P0: wide impact 'wiped', 'production': at least P0")
