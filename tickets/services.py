@@ -457,13 +457,27 @@ def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticke
                 # A person confirms the model's guess: out of Needs triage, and a human-confirmed label.
                 ticket.needs_triage = False
                 ticket.save(update_fields=["needs_triage", "updated_at"])
-                TrainingLabel.objects.create(ticket=ticket, field=TrainingLabel.Field.CATEGORY, old_value=old, new_value=old, actor=by)
+                TrainingLabel.objects.create(
+                    ticket=ticket,
+                    field=TrainingLabel.Field.CATEGORY,
+                    old_value=old,
+                    new_value=old,
+                    source=TrainingLabel.Source.CONFIRMED,
+                    actor=by,
+                )
                 TicketEvent.objects.create(ticket=ticket, actor=by, kind="category_confirmed", detail={"category": old})
             return ticket
         ticket.category = category
         ticket.needs_triage = False
         ticket.save(update_fields=["category", "needs_triage", "updated_at"])
-        TrainingLabel.objects.create(ticket=ticket, field=TrainingLabel.Field.CATEGORY, old_value=old, new_value=category.slug, actor=by)
+        TrainingLabel.objects.create(
+            ticket=ticket,
+            field=TrainingLabel.Field.CATEGORY,
+            old_value=old,
+            new_value=category.slug,
+            source=TrainingLabel.Source.CORRECTED,
+            actor=by,
+        )
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="recategorized", detail={"from": old, "to": category.slug})
     return ticket
 
@@ -491,7 +505,12 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
             return ticket
         ticket.save(update_fields=["priority", "updated_at", *SLA_FIELDS])
         TrainingLabel.objects.create(
-            ticket=ticket, field=TrainingLabel.Field.PRIORITY, old_value=f"P{old}", new_value=f"P{priority}", actor=by
+            ticket=ticket,
+            field=TrainingLabel.Field.PRIORITY,
+            old_value=f"P{old}",
+            new_value=f"P{priority}",
+            source=TrainingLabel.Source.CORRECTED,
+            actor=by,
         )
     return ticket
 
