@@ -90,11 +90,14 @@ def desk_labels() -> DeskLabels:
     priorities = {pk: p for pk, value in _latest_labels(TrainingLabel.Field.PRIORITY).items() if (p := _priority_value(value)) is not None}
     labels = DeskLabels()
     tickets = (
-        Ticket.objects.filter(pk__in=set(categories) | set(priorities))
+        # A subquery, not a list of ids: a desk with many labels stays under SQLite's parameter limit.
+        Ticket.objects.filter(pk__in=TrainingLabel.objects.values("ticket_id"))
         .order_by("pk")
         .values_list("pk", "subject", "body", "customer__tier", "customer__lifetime_value", "repeat_count")
     )
     for pk, subject, body, tier, lifetime_value, repeat_count in tickets.iterator():
+        if pk not in categories and pk not in priorities:
+            continue  # only a label with an unreadable priority
         held_out = learning.is_held_out(pk)
         category = categories.get(pk)
         if category:
@@ -107,7 +110,7 @@ def desk_labels() -> DeskLabels:
             (labels.priority_holdout if held_out else labels.priority_train).append(row)
     labels.weak_excluded = (
         Ticket.objects.filter(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED], category__isnull=False)
-        .exclude(pk__in=list(categories))
+        .exclude(pk__in=TrainingLabel.objects.filter(field=TrainingLabel.Field.CATEGORY).values("ticket_id"))
         .count()
     )
     return labels

@@ -445,18 +445,28 @@ def _add_reply(
 
 
 def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticket:
-    """An agent corrects (or, in Needs triage, confirms) the category: applied, audited, kept as a training label.
+    """An agent corrects or confirms the category: applied, audited, kept as a training label.
 
-    The ticket leaves Needs triage either way; the caller routes it (the waiting sweep would within a minute).
+    Choosing the category the ticket already has confirms it (in Needs triage or in the
+    workspace): one ``confirmed`` label, unless the ticket's latest category label already says
+    so. The ticket leaves Needs triage either way; the caller routes it (the waiting sweep
+    would within a minute).
     """
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         old = ticket.category.slug if ticket.category else ""
         if old == category.slug:
             if ticket.needs_triage:
-                # A person confirms the model's guess: out of Needs triage, and a human-confirmed label.
                 ticket.needs_triage = False
                 ticket.save(update_fields=["needs_triage", "updated_at"])
+            latest = (
+                TrainingLabel.objects.filter(ticket=ticket, field=TrainingLabel.Field.CATEGORY)
+                .order_by("-created_at", "-pk")
+                .values_list("new_value", flat=True)
+                .first()
+            )
+            if latest != old:
+                # A person confirms the model's guess: a human-confirmed label.
                 TrainingLabel.objects.create(
                     ticket=ticket,
                     field=TrainingLabel.Field.CATEGORY,

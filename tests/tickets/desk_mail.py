@@ -224,8 +224,9 @@ def mail(kind: str, rng: random.Random) -> Mail:
     if rng.random() < 0.3:
         wrong, right = rng.choice(TYPOS)
         text = text.replace(wrong, right, 1)
-    parts = [part for part in (rng.choice(GREETINGS), text) if part]
-    if rng.random() < 0.35:
+    native = text.startswith(("Hallo", "Hola"))  # German and Spanish mail greets and signs off in its own words
+    parts = [part for part in (None if native else rng.choice(GREETINGS), text) if part]
+    if not native and rng.random() < 0.35:
         parts.append(
             rng.choice(
                 [
@@ -236,7 +237,8 @@ def mail(kind: str, rng: random.Random) -> Mail:
                 ]
             )
         )
-    parts.append(rng.choice(CLOSINGS) + "\n" + _signature(rng))
+    closing = ("Viele Grüße," if text.startswith("Hallo") else "Saludos,") if native else rng.choice(CLOSINGS)
+    parts.append(closing + "\n" + _signature(rng))
     if rng.random() < 0.3:
         parts.append(rng.choice(QUOTES).format(**slots))
     prefix = rng.choice(["", "", "Re: ", "RE: ", "Fwd: "])

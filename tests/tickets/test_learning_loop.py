@@ -1,11 +1,11 @@
 """The learning loop end to end: people label tickets in the console → the nightly beat task → promote only a better model.
 
-The story: a new desk checks every ticket by hand for its first weeks (confidence threshold
-0.99, so each one lands in Needs triage). Its inbox is realistic mail in four kinds, one of
-which — ``delivery`` — the desk created itself and the seed corpus has never seen. A
-supervisor works the queue in the console: confirms or corrects the category and, because
-this desk treats a customer waiting for goods as P2, raises delivery tickets the triage left
-at P3. Then the admin lowers the threshold to the default and beat runs ``retrain_classifier``.
+The story: a new desk's supervisor looks at every ticket for its first weeks. Its inbox is
+realistic mail in four kinds, one of which — ``delivery`` — the desk created itself and the
+seed corpus has never seen. In the console (Needs triage or the ticket's workspace) the
+supervisor confirms or corrects each category and, because this desk treats a customer
+waiting for goods as P2, raises delivery tickets that triage left at P3. Then beat runs
+``retrain_classifier``.
 
 - With honest labels the candidate learns ``delivery`` and its priority and beats the seed
   model on the held-out tickets (``sha256(id) % 5 == 0``), so it is promoted and the next
@@ -29,7 +29,7 @@ from django.test import Client
 from tests.factories import CategoryFactory, UserFactory
 from tests.tickets.desk_mail import inbox
 from tickets import tasks, triage_service
-from tickets.models import ModelVersion, Ticket, TrainingLabel, TriageSettings
+from tickets.models import ModelVersion, Ticket, TrainingLabel
 from tickets.services import receive_contact
 from tickets.triage import learning
 
@@ -46,12 +46,6 @@ class Desk:
     tickets: list[tuple[Ticket, str]]  # each ticket with the kind of mail it really is
 
 
-def _set_threshold(value: float) -> None:
-    config = TriageSettings.current()
-    config.confidence_threshold = value
-    config.save()  # a save renews the config cache's token, as admin does
-
-
 @pytest.fixture
 def desk(settings: Any, django_capture_on_commit_callbacks: Any) -> Desk:
     settings.TRIAGE_RETRAIN_MIN_LABELS = 50
@@ -65,7 +59,6 @@ def desk(settings: Any, django_capture_on_commit_callbacks: Any) -> Desk:
         ("technical_support", "Technical support"),
     ):
         CategoryFactory.create(slug=slug, name=name)
-    _set_threshold(0.99)
     tickets = []
     for number, mail in enumerate(inbox(COUNTS, seed=20)):
         with django_capture_on_commit_callbacks(execute=True):
@@ -77,10 +70,9 @@ def desk(settings: Any, django_capture_on_commit_callbacks: Any) -> Desk:
 
 
 def work_the_queue(desk: Desk, *, category: Callable[[Ticket, str], str], priority: Callable[[Ticket, str], int | None]) -> None:
-    """The supervisor goes through Needs triage in the console: a category for each ticket, a priority where it is wrong."""
+    """The supervisor goes through every ticket in the console: a category for each, a priority where it is wrong."""
     for ticket, kind in desk.tickets:
         ticket.refresh_from_db()
-        assert ticket.needs_triage, "every ticket waits for a person at threshold 0.99"
         response = desk.client.post(f"/console/ticket/{ticket.pk}/category", {"category": category(ticket, kind)})
         assert response.status_code == 302
         wanted = priority(ticket, kind)
@@ -96,7 +88,6 @@ def test_beat_promotes_a_version_that_learned_from_people_and_triage_uses_it(des
     work_the_queue(desk, category=lambda ticket, kind: kind, priority=honest_priority)
     assert TrainingLabel.objects.filter(field="category", source="confirmed").exists()  # the seed model got some right
     assert TrainingLabel.objects.filter(field="category", source="corrected", new_value="delivery").count() == COUNTS["delivery"]
-    _set_threshold(0.45)
     assert django_settings.CELERY_BEAT_SCHEDULE["triage-retrain"]["task"] == tasks.retrain_classifier.name
 
     outcome = tasks.retrain_classifier()
@@ -113,8 +104,8 @@ def test_beat_promotes_a_version_that_learned_from_people_and_triage_uses_it(des
     assert active["category"]["per_class"]["delivery"]["recall"] == 0.0  # the seed model cannot know the desk's own category
     assert candidate["category"]["per_class"]["delivery"]["recall"] >= 0.8
     assert metrics["priority_weights"]["category_delivery"] > 0
-    if candidate["priority"]["n"]:
-        assert candidate["priority"]["mean_band_error"] < active["priority"]["mean_band_error"]
+    assert candidate["priority"]["n"] >= 1  # ≈ 12 of the 60 raised delivery tickets are held out
+    assert candidate["priority"]["mean_band_error"] < active["priority"]["mean_band_error"]
     assert metrics["promotion"] == {"promoted": True, "reason": metrics["promotion"]["reason"]}
     assert metrics["promotion"]["reason"].startswith("better")
 
@@ -163,7 +154,6 @@ def test_beat_does_not_promote_a_version_trained_on_wrong_labels(desk: Desk) -> 
         return honest_priority(ticket, kind) if learning.is_held_out(ticket.pk) else 0
 
     work_the_queue(desk, category=careless, priority=careless_priority)
-    _set_threshold(0.45)
 
     outcome = tasks.retrain_classifier()
 

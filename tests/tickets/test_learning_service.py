@@ -68,15 +68,19 @@ def test_a_label_records_who_and_how_and_the_latest_one_wins() -> None:
     changed = TicketFactory.create(subject="Refund", body=REFUND_MAIL, category=refunds)
     recategorize_ticket(ticket=changed, category=billing, by=agent)
     recategorize_ticket(ticket=changed, category=refunds, by=supervisor)  # a second look
+    confident = TicketFactory.create(subject="Refund", body=REFUND_MAIL, category=refunds)
+    recategorize_ticket(ticket=confident, category=refunds, by=supervisor)  # confirmed in the workspace
+    recategorize_ticket(ticket=confident, category=refunds, by=supervisor)  # and again: still one label
     reprioritize_ticket(ticket=changed, priority=1, by=agent)
     reprioritize_ticket(ticket=changed, priority=2, by=supervisor)
 
     confirmation = TrainingLabel.objects.get(ticket=unsure)
     assert (confirmation.source, confirmation.actor, confirmation.new_value) == ("confirmed", agent, "refund_request")
     assert set(TrainingLabel.objects.filter(ticket=changed).values_list("source", flat=True)) == {"corrected"}
+    assert list(TrainingLabel.objects.filter(ticket=confident).values_list("source", "actor")) == [("confirmed", supervisor.pk)]
     labels = learning_service.desk_labels()
     categories = {pk: category for pk, _, category in labels.category_train + labels.category_holdout}
-    assert categories == {unsure.pk: "refund_request", changed.pk: "refund_request"}
+    assert categories == {unsure.pk: "refund_request", changed.pk: "refund_request", confident.pk: "refund_request"}
     (priority_label,) = labels.priority_train + labels.priority_holdout
     assert (priority_label.ticket_id, priority_label.priority, priority_label.category) == (changed.pk, 2, "refund_request")
     assert priority_label.facts.body == REFUND_MAIL
