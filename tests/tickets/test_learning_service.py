@@ -116,6 +116,22 @@ def test_the_command_retrains_from_the_desk_and_says_why_it_did_nothing() -> Non
         call_command("train_classifier", "--name", "x")
 
 
+def test_the_command_retrains_from_the_desk_and_promotes_what_beat_would(settings: Any) -> None:
+    seed = triage_service.ensure_default_model()
+    # This desk files refund mail under billing; the seed model does not.
+    labelled_tickets(60, by=UserFactory.create(role="agent"))
+    settings.TRIAGE_RETRAIN_MIN_LABELS = 10
+    settings.TRIAGE_RETRAIN_MIN_HOLDOUT = 3
+    out = StringIO()
+    call_command("train_classifier", "--from-desk", stdout=out)
+    report = json.loads(out.getvalue())
+    assert report["promoted"] is True and report["reason"].startswith("better"), report
+    assert report["active"]["name"] == seed.name
+    assert report["candidate"]["category_accuracy"] > report["active"]["category_accuracy"]
+    assert report["labels"]["category_train"] + report["labels"]["category_holdout"] == 60
+    assert ModelVersion.objects.get(is_active=True).name == report["name"]
+
+
 class FixedModel:
     """A classifier that always says ``delivery`` at 0.9, carrying learned priority weights like a saved version."""
 
