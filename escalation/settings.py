@@ -10,6 +10,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from foundation import config
 
 ENV = os.environ
@@ -183,6 +185,15 @@ CELERY_BEAT_SCHEDULE = {
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).
 TRIAGE_MODEL_DIR = Path(config.env_str(ENV, "TRIAGE_MODEL_DIR") or VAR_DIR / "models")
+# The learning loop (tickets/learning_service.py, nightly beat task and `train_classifier --from-desk`):
+# human category labels needed to train, held-out ones needed to judge (fewer: no new version),
+# held-out priority labels needed before priority counts in the promotion, and the model kind.
+TRIAGE_RETRAIN_MIN_LABELS = config.env_int(ENV, "TRIAGE_RETRAIN_MIN_LABELS", 50, minimum=1)
+TRIAGE_RETRAIN_MIN_HOLDOUT = config.env_int(ENV, "TRIAGE_RETRAIN_MIN_HOLDOUT", 20, minimum=1)
+TRIAGE_RETRAIN_MIN_PRIORITY_HOLDOUT = config.env_int(ENV, "TRIAGE_RETRAIN_MIN_PRIORITY_HOLDOUT", 10, minimum=1)
+TRIAGE_RETRAIN_KIND = config.env_str(ENV, "TRIAGE_RETRAIN_KIND", "tfidf")
+if TRIAGE_RETRAIN_KIND not in {"tfidf", "hybrid", "auto"}:
+    raise ImproperlyConfigured(f"TRIAGE_RETRAIN_KIND must be tfidf, hybrid or auto, not {TRIAGE_RETRAIN_KIND!r}")
 # Largest accepted attachment and request body.
 MAX_ATTACHMENT_BYTES = config.env_int(ENV, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024, minimum=0)
 # Refused on top of the built-in list of executables and scripts (tickets/attachments.py).

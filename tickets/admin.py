@@ -1,5 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
+from django.utils.html import format_html, format_html_join
 
 from foundation.models import OutboxMessage
 from tickets.models import (
@@ -124,10 +127,72 @@ class IntakeKeyAdmin(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "is_active", "accuracy", "macro_f1", "training_size", "created_at")
+    list_display = ("name", "kind", "is_active", "accuracy", "macro_f1", "training_size", "promotion", "created_at")
     list_filter = ("is_active", "kind")
-    readonly_fields = ("name", "kind", "file_path", "training_size", "accuracy", "macro_f1", "metrics", "labels", "is_active", "created_at")
+    readonly_fields = (
+        "name",
+        "kind",
+        "file_path",
+        "training_size",
+        "accuracy",
+        "macro_f1",
+        "promotion",
+        "holdout_report",
+        "metrics",
+        "labels",
+        "is_active",
+        "created_at",
+    )
     actions = ["activate"]
+
+    @admin.display(description="promotion")
+    def promotion(self, obj: ModelVersion) -> str:
+        decision = (obj.metrics or {}).get("promotion") or {}
+        if not decision:
+            return "—"
+        return f"{'promoted' if decision.get('promoted') else 'not promoted'}: {decision.get('reason', '')}"
+
+    @admin.display(description="held-out report: this version vs the version active when it was judged")
+    def holdout_report(self, obj: ModelVersion) -> Any:
+        holdout = (obj.metrics or {}).get("holdout") or {}
+        candidate = holdout.get("candidate") or {}
+        active = holdout.get("active") or {}
+        if not candidate:
+            return "— (not judged on the desk's held-out labels)"
+        mine = (candidate.get("category") or {}).get("per_class") or {}
+        theirs = (active.get("category") or {}).get("per_class") or {}
+
+        def cells(report: dict[str, Any]) -> tuple[str, str, str, str]:
+            if not report:
+                return ("—", "—", "—", "—")
+            return (f"{report['precision']:.2f}", f"{report['recall']:.2f}", f"{report['f1']:.2f}", str(report["support"]))
+
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((label, *cells(mine.get(label, {})), *cells(theirs.get(label, {}))) for label in sorted(set(mine) | set(theirs))),
+        )
+
+        def summary(report: dict[str, Any]) -> str:
+            category, prio = report.get("category") or {}, report.get("priority") or {}
+            if not category:
+                return "—"
+            text = f"accuracy {category['accuracy']:.3f}, macro-F1 {category['macro_f1']:.3f} on {category['n']}"
+            if prio.get("n"):
+                text += f"; priority band error {prio['mean_band_error']:.3f}, exact {prio['exact']:.2f} on {prio['n']}"
+            return text
+
+        return format_html(
+            '<table class="holdout-report"><thead><tr><th rowspan="2">category</th><th colspan="4">{}</th>'
+            '<th colspan="4">{}</th></tr><tr><th>precision</th><th>recall</th><th>F1</th><th>support</th>'
+            "<th>precision</th><th>recall</th><th>F1</th><th>support</th></tr></thead><tbody>{}</tbody>"
+            '<tfoot><tr><th>overall</th><td colspan="4">{}</td><td colspan="4">{}</td></tr></tfoot></table>',
+            f"{obj.name} (candidate)",
+            f"{active.get('name', 'no active version')} (active then)",
+            rows,
+            summary(candidate),
+            summary(active),
+        )
 
     def has_add_permission(self, request):
         return False  # versions come from training (train_classifier or the nightly retrain)
@@ -145,8 +210,8 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 @admin.register(TrainingLabel)
 class TrainingLabelAdmin(admin.ModelAdmin):
-    list_display = ("ticket", "field", "old_value", "new_value", "actor", "created_at")
-    list_filter = ("field",)
+    list_display = ("ticket", "field", "old_value", "new_value", "source", "actor", "created_at")
+    list_filter = ("field", "source")
     raw_id_fields = ("ticket", "actor")
     list_select_related = ("ticket", "actor")
     show_full_result_count = False

@@ -443,21 +443,43 @@ class ModelVersion(models.Model):
 
 
 class TrainingLabel(models.Model):
-    """An agent's correction of triage (category or priority): training data for the next model."""
+    """A person's word on a ticket's category or priority: the only labels the learning loop trains on.
+
+    Who (``actor``), when (``created_at``) and how (``source``): an agent confirmed the
+    model's guess in Needs triage, or set or changed it. The latest label of a field wins. A
+    ticket resolved with the model's category untouched has no label here (a weak label, which
+    the retraining leaves out; see the README's learning loop).
+    """
 
     class Field(models.TextChoices):
         CATEGORY = "category", "Category"
         PRIORITY = "priority", "Priority"
 
+    class Source(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed the model's guess"
+        CORRECTED = "corrected", "Set or changed by a person"
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="training_labels")
     field = models.CharField(max_length=16, choices=Field.choices)
-    old_value = models.CharField(max_length=64, blank=True)
+    old_value = models.CharField(max_length=64, blank=True, help_text="What the ticket had before (the model's guess at first).")
     new_value = models.CharField(max_length=64)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.CORRECTED)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["field", "created_at"], name="traininglabel_field_idx")]
+        indexes = [
+            models.Index(fields=["field", "created_at"], name="traininglabel_field_idx"),
+            # The retraining reads each ticket's latest label of a field.
+            models.Index(fields=["field", "ticket", "created_at"], name="traininglabel_ticket_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(source__in=["confirmed", "corrected"]),
+                name="traininglabel_source_valid",
+                violation_error_message="Unknown label source.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.field}: {self.old_value or '∅'} → {self.new_value}"

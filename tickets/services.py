@@ -445,25 +445,49 @@ def _add_reply(
 
 
 def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticket:
-    """An agent corrects (or, in Needs triage, confirms) the category: applied, audited, kept as a training label.
+    """An agent corrects or confirms the category: applied, audited, kept as a training label.
 
-    The ticket leaves Needs triage either way; the caller routes it (the waiting sweep would within a minute).
+    Choosing the category the ticket already has confirms it (in Needs triage or in the
+    workspace): one ``confirmed`` label, unless the ticket's latest category label already says
+    so. The ticket leaves Needs triage either way; the caller routes it (the waiting sweep
+    would within a minute).
     """
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         old = ticket.category.slug if ticket.category else ""
         if old == category.slug:
             if ticket.needs_triage:
-                # A person confirms the model's guess: out of Needs triage, and a human-confirmed label.
                 ticket.needs_triage = False
                 ticket.save(update_fields=["needs_triage", "updated_at"])
-                TrainingLabel.objects.create(ticket=ticket, field=TrainingLabel.Field.CATEGORY, old_value=old, new_value=old, actor=by)
+            latest = (
+                TrainingLabel.objects.filter(ticket=ticket, field=TrainingLabel.Field.CATEGORY)
+                .order_by("-created_at", "-pk")
+                .values_list("new_value", flat=True)
+                .first()
+            )
+            if latest != old:
+                # A person confirms the model's guess: a human-confirmed label.
+                TrainingLabel.objects.create(
+                    ticket=ticket,
+                    field=TrainingLabel.Field.CATEGORY,
+                    old_value=old,
+                    new_value=old,
+                    source=TrainingLabel.Source.CONFIRMED,
+                    actor=by,
+                )
                 TicketEvent.objects.create(ticket=ticket, actor=by, kind="category_confirmed", detail={"category": old})
             return ticket
         ticket.category = category
         ticket.needs_triage = False
         ticket.save(update_fields=["category", "needs_triage", "updated_at"])
-        TrainingLabel.objects.create(ticket=ticket, field=TrainingLabel.Field.CATEGORY, old_value=old, new_value=category.slug, actor=by)
+        TrainingLabel.objects.create(
+            ticket=ticket,
+            field=TrainingLabel.Field.CATEGORY,
+            old_value=old,
+            new_value=category.slug,
+            source=TrainingLabel.Source.CORRECTED,
+            actor=by,
+        )
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="recategorized", detail={"from": old, "to": category.slug})
     return ticket
 
@@ -491,7 +515,12 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
             return ticket
         ticket.save(update_fields=["priority", "updated_at", *SLA_FIELDS])
         TrainingLabel.objects.create(
-            ticket=ticket, field=TrainingLabel.Field.PRIORITY, old_value=f"P{old}", new_value=f"P{priority}", actor=by
+            ticket=ticket,
+            field=TrainingLabel.Field.PRIORITY,
+            old_value=f"P{old}",
+            new_value=f"P{priority}",
+            source=TrainingLabel.Source.CORRECTED,
+            actor=by,
         )
     return ticket
 

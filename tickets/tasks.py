@@ -10,7 +10,7 @@ from django.utils import timezone
 from foundation import outbox
 from foundation.queue import enqueue
 from foundation.retry import retrying_task
-from tickets import triage_service
+from tickets import learning_service, triage_service
 from tickets.models import OPEN_STATUSES, Ticket
 
 logger = logging.getLogger(__name__)
@@ -39,10 +39,11 @@ def triage_untriaged(older_than_seconds: int = 60, batch: int = 500) -> int:
 
 @retrying_task("tickets.retrain_classifier")
 def retrain_classifier() -> str:
-    summary = triage_service.retrain_from_desk()
+    """Nightly (beat ``triage-retrain``): a candidate from people's labels, promoted only if better on the held-out ones."""
+    summary = learning_service.retrain_from_desk()
     if summary is None:
         return "skipped"
-    return f"{summary.version.name} promoted={summary.promoted}"
+    return f"{summary.version.name} promoted={summary.promoted}: {summary.metrics['promotion']['reason']}"
 
 
 @retrying_task("tickets.send_reply_email")

@@ -68,14 +68,11 @@ def train_and_register(
     kind: str = "tfidf",
     holdout_texts: list[str] | None = None,
     holdout_labels: list[str] | None = None,
-    only_if_better: bool = False,
     progress: Any = None,
 ) -> TrainingSummary:
-    """Train a classifier, evaluate it on the hold-out split, save it and record a ModelVersion.
-
-    With ``only_if_better`` the new version is activated only when it beats the active one
-    on the same hold-out texts.
-    """
+    """Train a classifier from given texts (``train_classifier --csv``), evaluate it on the hold-out split,
+    save it and record a ModelVersion; activated when asked. The desk's own retraining, which
+    promotes only a better version, is :func:`retrain_from_desk`."""
     if ModelVersion.objects.filter(name=name).exists():
         raise ValueError(f"a model version named {name!r} already exists")
     classifier = build_classifier(kind).fit(texts, labels, progress=progress)
@@ -85,16 +82,6 @@ def train_and_register(
     path = model_dir() / f"{name}.joblib"
     classifier.save(path)
     promote = activate
-    if only_if_better and holdout_texts:
-        current = active_version()
-        if current is not None:
-            try:
-                baseline = evaluate(load_version(current), holdout_texts, holdout_labels or [])
-            except Exception:  # noqa: BLE001 - an unreadable active model is beaten by any working one
-                logger.warning("active model %s could not be evaluated", current.name, exc_info=True)
-                baseline = {"accuracy": -1.0}
-            promote = metrics["accuracy"] > baseline["accuracy"]
-            metrics["baseline_accuracy"] = baseline["accuracy"]
     with transaction.atomic():
         version = ModelVersion.objects.create(
             name=name,
@@ -199,22 +186,35 @@ def _keyword_maps(config: TriageSettings) -> tuple[dict[str, float], dict[str, f
     return {k: v for k, v in urgency.items() if v > 0}, {k: v for k, v in legal.items() if v > 0}
 
 
-def triage_settings(config: TriageSettings) -> analysis.Settings:
+def learned_priority_weights(classifier: Any) -> dict[str, float]:
+    """The priority weights a model version learned from people's corrections (none for the seed default)."""
+    metadata = getattr(classifier, "metadata", None)
+    weights = metadata.get("priority_weights") if isinstance(metadata, dict) else None
+    return dict(weights) if isinstance(weights, dict) else {}
+
+
+def triage_settings(config: TriageSettings, *, learned_weights: dict[str, float] | None = None) -> analysis.Settings:
     urgency_terms, legal_terms = _keyword_maps(config)
+    # An admin's explicit weight wins over what a version learned.
+    weights = {**(learned_weights or {}), **(config.priority_weights or {})}
     return analysis.Settings(
         confidence_threshold=config.confidence_threshold,
         urgency_keywords=urgency_terms,
         legal_keywords=legal_terms,
-        priority_weights=config.priority_weights or None,
+        priority_weights=weights or None,
     )
 
 
 def analyze_facts(facts: analysis.Facts, *, config: TriageSettings | None = None, classifier: Any = None) -> analysis.Analysis:
-    """The triage of one message with the active model and settings: what the worker stores and ``evaluate_triage`` scores."""
+    """The triage of one message with the active model and settings: what the worker stores and ``evaluate_triage`` scores.
+
+    The model version's learned priority weights (if any) apply under the admin's own.
+    """
     config = config or config_cache.cached("triage", "settings", TriageSettings.current)
     if classifier is None:
         _, classifier = active_classifier()
-    return analysis.analyze(facts, classifier=classifier, settings=triage_settings(config))
+    settings_ = triage_settings(config, learned_weights=learned_priority_weights(classifier))
+    return analysis.analyze(facts, classifier=classifier, settings=settings_)
 
 
 def analyze_interaction(*, interaction_id: int) -> Interaction | None:
@@ -331,59 +331,4 @@ def apply_triage(locked: Ticket) -> TriageResult:
         confident=confident,
         text=text,
         settings=config,
-    )
-
-
-def training_rows_from_desk() -> tuple[list[str], list[str]]:
-    """Texts and labels from resolved tickets, with agents' corrections taking precedence."""
-    from tickets.models import TrainingLabel
-
-    corrected = dict(
-        TrainingLabel.objects.filter(field=TrainingLabel.Field.CATEGORY)
-        .order_by("ticket_id", "created_at")
-        .values_list("ticket_id", "new_value")
-    )
-    rows = (
-        Ticket.objects.filter(category__isnull=False)
-        .filter(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
-        .values_list("id", "subject", "body", "category__slug")
-    )
-    texts, labels = [], []
-    for ticket_id, subject, body, slug in rows.iterator():
-        texts.append(f"{subject}\n{body}")
-        labels.append(corrected.get(ticket_id, slug))
-    # Corrections on tickets that are still open are labels too.
-    extra = Ticket.objects.filter(pk__in=list(corrected)).exclude(status__in=[TicketStatus.RESOLVED, TicketStatus.CLOSED])
-    for ticket_id, subject, body in extra.values_list("id", "subject", "body"):
-        texts.append(f"{subject}\n{body}")
-        labels.append(corrected[ticket_id])
-    return texts, labels
-
-
-def retrain_from_desk(*, min_rows: int = 50, seed: int = 13) -> TrainingSummary | None:
-    """Retrain on the seed corpus plus the desk's own labelled tickets; promote only if better.
-
-    The hold-out split is drawn from the desk's rows (what the model will actually see);
-    both the new and the active model are scored on it.
-    """
-    from sklearn.model_selection import train_test_split
-
-    desk_texts, desk_labels = training_rows_from_desk()
-    if len(desk_texts) < min_rows:
-        logger.info("retrain skipped: %s labelled desk tickets (< %s)", len(desk_texts), min_rows)
-        return None
-    counts: dict[str, int] = {}
-    for label in desk_labels:
-        counts[label] = counts.get(label, 0) + 1
-    stratify = desk_labels if min(counts.values()) >= 2 else None
-    train_t, hold_t, train_l, hold_l = train_test_split(desk_texts, desk_labels, test_size=0.2, random_state=seed, stratify=stratify)
-    seed_texts, seed_labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
-    return train_and_register(
-        texts=seed_texts + list(train_t),
-        labels=seed_labels + list(train_l),
-        name=f"desk-{timezone.now():%Y%m%d-%H%M%S}",
-        activate=False,
-        holdout_texts=list(hold_t),
-        holdout_labels=list(hold_l),
-        only_if_better=True,
     )

@@ -8,7 +8,7 @@ from helpcenter.models import KnowledgeArticle
 from pipeline import new_ticket
 from pipeline import tasks as pipeline_tasks
 from tests.factories import CategoryFactory, CustomerFactory, UserFactory
-from tickets import tasks, triage_service
+from tickets import tasks
 from tickets.models import Interaction, ModelVersion, Ticket, TicketEvent, TrainingLabel, TriageSettings
 from tickets.services import recategorize_ticket, receive_contact, reprioritize_ticket
 
@@ -118,33 +118,6 @@ def test_corrections_become_training_labels_and_events(django_capture_on_commit_
     labels = {(label.field, label.new_value) for label in TrainingLabel.objects.filter(ticket=ticket)}
     assert labels == {("category", "billing"), ("priority", "P0")}
     assert {"recategorized", "reprioritized"} <= set(TicketEvent.objects.filter(ticket=ticket).values_list("kind", flat=True))
-
-
-def test_retraining_records_a_version_and_promotes_only_if_better(django_capture_on_commit_callbacks: Any) -> None:
-    active = triage_service.ensure_default_model()
-    billing = CategoryFactory.create(slug="billing", name="Billing")
-    access = CategoryFactory.create(slug="account_access", name="Account access")
-    customer = CustomerFactory.create()
-    for index in range(40):
-        Ticket.objects.create(
-            customer=customer,
-            subject=f"Invoice {index} is wrong",
-            body="The amount on my invoice is wrong.",
-            category=billing,
-            status="resolved",
-        )
-        Ticket.objects.create(
-            customer=customer, subject=f"Login problem {index}", body="I cannot sign in to my account.", category=access, status="resolved"
-        )
-    summary = triage_service.retrain_from_desk(min_rows=50)
-    assert summary is not None
-    assert summary.version.training_size > 64
-    assert summary.promoted == (summary.metrics["accuracy"] > summary.metrics["baseline_accuracy"])
-    assert ModelVersion.objects.get(is_active=True) == (summary.version if summary.promoted else active)
-
-
-def test_retraining_waits_for_enough_labelled_tickets() -> None:
-    assert triage_service.retrain_from_desk(min_rows=50) is None
 
 
 def test_recovery_sweep_triages_tickets_stored_while_the_broker_was_down() -> None:

@@ -46,6 +46,7 @@ class Analysis:
     mood: sentiment.Sentiment
     found: signals.Signals
     decision: priority.PriorityDecision
+    priority_input: priority.PriorityInput  # the signals the priority was scored from (the learning loop refits on them)
 
 
 # What triage reads of one message: the customer's own words up to here (about 800 words; a
@@ -53,30 +54,38 @@ class Analysis:
 MAX_TRIAGE_CHARS = 5_000
 
 
+def customer_words(body: str) -> str:
+    """The part of a message triage reads: the customer's own words, at most ``MAX_TRIAGE_CHARS``."""
+    return customer_text(body)[:MAX_TRIAGE_CHARS]
+
+
+def triage_text(subject: str, body: str) -> str:
+    """What the classifier reads of a ticket (and what the learning loop trains and judges on)."""
+    return f"{subject}\n{customer_words(body)}".strip()
+
+
 def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
-    own = customer_text(facts.body)[:MAX_TRIAGE_CHARS]
+    own = customer_words(facts.body)
     text = f"{facts.subject}\n{own}".strip()
     prediction = classifier.predict(text)
     mood = sentiment.analyze(own)
     found = signals.extract(text, urgency_keywords=settings.urgency_keywords, legal_keywords=settings.legal_keywords)
     confident = prediction.confidence >= settings.confidence_threshold
-    decision = priority.score_priority(
-        priority.PriorityInput(
-            frustration_score=mood.frustration_score,
-            compound=mood.compound,
-            urgency_score=found.urgency_score,
-            urgency_terms=[term for term, _ in found.urgency_hits],
-            legal_score=found.legal_score,
-            legal_terms=[term for term, _ in found.legal_hits],
-            tier=facts.tier,
-            lifetime_value=facts.lifetime_value,
-            repeat_count=facts.repeat_count,
-            category=prediction.label if confident else None,
-            impact=found.impact,
-            impact_terms=[*found.severe_hits, *found.scope_hits],
-        ),
-        weights=settings.priority_weights or None,
+    priority_input = priority.PriorityInput(
+        frustration_score=mood.frustration_score,
+        compound=mood.compound,
+        urgency_score=found.urgency_score,
+        urgency_terms=[term for term, _ in found.urgency_hits],
+        legal_score=found.legal_score,
+        legal_terms=[term for term, _ in found.legal_hits],
+        tier=facts.tier,
+        lifetime_value=facts.lifetime_value,
+        repeat_count=facts.repeat_count,
+        category=prediction.label if confident else None,
+        impact=found.impact,
+        impact_terms=[*found.severe_hits, *found.scope_hits],
     )
+    decision = priority.score_priority(priority_input, weights=settings.priority_weights or None)
     return Analysis(
         text=text,
         language=language.detect(facts.subject, own),
@@ -87,4 +96,5 @@ def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
         mood=mood,
         found=found,
         decision=decision,
+        priority_input=priority_input,
     )

@@ -15,7 +15,9 @@ frustration        ``frustration`` × frustration_score         0.25
 sentiment          ``sentiment`` × max(0, -compound)           0.10
 repeat_contacts    ``repeat_contact`` × repeats (≤ 3 counted)  0.05 per earlier contact
 category           ``category_<slug>`` (flat)                  security 0.15, account_access 0.05,
-                                                               technical_support 0.05, others 0
+                                                               technical_support 0.05, others 0;
+                                                               a model version may carry learned
+                                                               ones (−0.30 … +0.50, learning.py)
 =================  ==========================================  =====================================
 
 Thresholds (score ≥ 0.75 → P0, ≥ 0.5 → P1, ≥ 0.25 → P2, else P3). Impact sets a floor
@@ -91,7 +93,7 @@ class PriorityDecision:
         """``"P1: enterprise customer +0.30, 'outage' +0.27, frustration 0.80 +0.20"``."""
         if not self.reasons:
             return f"P{self.priority}: no signals"
-        return f"P{self.priority}: " + ", ".join(f"{reason.label} +{reason.contribution:.2f}" for reason in self.reasons)
+        return f"P{self.priority}: " + ", ".join(f"{reason.label} {reason.contribution:+.2f}" for reason in self.reasons)
 
 
 def _clamp(value: float) -> float:
@@ -128,8 +130,9 @@ def score_priority(
         Reason("repeat_contacts", f"{contacts} earlier contact{'s' if contacts != 1 else ''}", w["repeat_contact"] * repeats),
         Reason("category", f"category {category}", w.get(f"category_{category}", 0.0) if category else 0.0),
     ]
+    # Only a learned category weight can be negative (a category people rank lower than its words suggest).
     reasons = sorted(
-        (Reason(r.signal, r.label, round(r.contribution, 4)) for r in candidates if round(r.contribution, 4) > 0),
+        (Reason(r.signal, r.label, round(r.contribution, 4)) for r in candidates if round(r.contribution, 4) != 0),
         key=lambda r: -r.contribution,
     )
     score = round(_clamp(sum(r.contribution for r in reasons)), 4)
