@@ -114,7 +114,7 @@ def test_admins_manage_capacity_profiles_rule_skills_and_team_queue_order(make_u
     assert as_user(make_user(role="agent")).get("/api/v1/capacity-profiles/").status_code == 403
 
     SkillFactory.create(slug="german")
-    rule = {
+    rule: dict[str, Any] = {
         "name": "German",
         "languages": ["de"],
         "skills": [{"skill": "german", "required": False, "priority": 2, "relax_after_seconds": 120}],
