@@ -346,7 +346,13 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
 
     # Optional skills relax with the time the ticket has waited since it was first offered.
     waiting_since = _parse_time(ticket.routing.get("waiting_since")) or at
-    kept, dropped = routing_core.active_skills(list(needs.values()), waited_seconds=(at - waiting_since).total_seconds())
+    # The first-response target bounds how long optional skills hold the ticket and when a senior may stand in.
+    slack = sla_slack_seconds(ticket, at)
+    policy = ticket.sla_policy
+    target = policy.first_response_minutes * 60.0 if policy is not None and ticket.first_response_at is None else None
+    kept, dropped = routing_core.active_skills(
+        list(needs.values()), waited_seconds=(at - waiting_since).total_seconds(), hold_limit=routing_core.hold_limit_seconds(target)
+    )
     reason: dict[str, Any] = {
         "at": at.isoformat(),
         "rules": [rule.name for rule in applied],
@@ -375,7 +381,10 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         at=at,
         exclude=tried,
     )
-    ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level, needs=kept)
+    stand_in = routing_core.stand_in_allowed(slack_seconds=slack, target_seconds=target) or not routing_core.specialist_on_duty(
+        candidates, min_level=min_level
+    )
+    ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level, needs=kept, stand_in=stand_in)
     skipped.update(ineligible)
     reason["candidates"] = [{"agent_id": s.candidate.agent_id, "score": s.score, "parts": s.parts} for s in ranked[:10]]
     reason["skipped"] = {str(agent_id): why for agent_id, why in list(skipped.items())[:20]}

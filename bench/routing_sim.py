@@ -423,7 +423,7 @@ class FifoRoundRobin(_Desk):
 class SkillsRoundRobin(_Desk):
     """Zendesk-style: a queue per required skill (priority, arrival); round-robin hand-out on arrival."""
 
-    strict = False
+    strict = True
 
     def __init__(self, agents: Sequence[SimAgent]) -> None:
         super().__init__(agents)
@@ -455,7 +455,7 @@ class SkillsRoundRobin(_Desk):
 class LoadBalancedSla(_Desk):
     """Freshdesk Omniroute-style: most spare units on arrival (ties: longest idle); earliest SLA due when units free."""
 
-    strict = False
+    strict = True
 
     def __init__(self, agents: Sequence[SimAgent]) -> None:
         super().__init__(agents)
@@ -491,7 +491,9 @@ class Router(_Desk):
     each ordered by due time, which is the order ``routing_core.queue_key`` gives inside a class
     in a 24×7 calendar; across classes the heads are compared with ``queue_key`` itself. When a
     ticket's optional skill times out it moves to the class without it and is offered again
-    (its old entry is left behind and skipped: entries carry a version).
+    (its old entry is left behind and skipped: entries carry a version). A senior stands in for
+    a missing skill only when ``routing_core.stand_in_allowed``; a waiting ticket that
+    ``routing_core.should_reserve`` holds the agent ``routing_core.pick_reservation`` names.
     """
 
     def __init__(self, agents: Sequence[SimAgent], *, order: str = QUEUE_ORDER) -> None:
@@ -499,9 +501,25 @@ class Router(_Desk):
         self.order_mode = order
         self.heaps: dict[Any, list[_Entry]] = {}
         self.version: dict[int, int] = {}  # waiting ticket id → version of its live entry
+        self.waiting: dict[int, SimTicket] = {}
+        self.reserved: dict[int, int] = {}  # agent id → the waiting ticket they are held for
+        self.reserving: dict[int, list[int]] = {}  # ticket id → agent ids
+
+    @staticmethod
+    def _slack(ticket: SimTicket, now: float) -> float:
+        return (ticket.due_minutes - now) * 60
+
+    def _stand_in(self, ticket: SimTicket, now: float) -> bool:
+        target = SLA_FIRST_RESPONSE_MINUTES[ticket.priority] * 60
+        return routing_core.stand_in_allowed(slack_seconds=self._slack(ticket, now), target_seconds=target)
+
+    @staticmethod
+    def _hold_limit(ticket: SimTicket) -> float | None:
+        return routing_core.hold_limit_seconds(SLA_FIRST_RESPONSE_MINUTES[ticket.priority] * 60)
 
     def _needs(self, ticket: SimTicket, now: float) -> list[SkillNeed]:
-        kept, _ = routing_core.active_skills(ticket.needs, waited_seconds=(now - ticket.arrival_minutes) * 60 + 1e-6)
+        waited = (now - ticket.arrival_minutes) * 60 + 1e-6
+        kept, _ = routing_core.active_skills(ticket.needs, waited_seconds=waited, hold_limit=self._hold_limit(ticket))
         return kept
 
     def _static_key(self, ticket: SimTicket) -> tuple[float, ...]:
@@ -515,38 +533,72 @@ class Router(_Desk):
     def _queue(self, ticket: SimTicket, now: float) -> None:
         version = self.version.get(ticket.ticket_id, -1) + 1
         self.version[ticket.ticket_id] = version
+        self.waiting[ticket.ticket_id] = ticket
         needs = tuple(n.skill for n in self._needs(ticket, now))
         cls = (ticket.category, *_sample_units(ticket), needs)
         heapq.heappush(self.heaps.setdefault(cls, []), _Entry(self._static_key(ticket), ticket, version))
 
+    def _taken(self, ticket: SimTicket) -> None:
+        self.version.pop(ticket.ticket_id, None)
+        self.waiting.pop(ticket.ticket_id, None)
+        for agent_id in self.reserving.pop(ticket.ticket_id, []):
+            del self.reserved[agent_id]
+
+    def _candidate(self, agent: SimAgent, ticket: SimTicket) -> Candidate:
+        return candidate_for(
+            agent,
+            ticket.category,
+            idle_since=self.last_assigned[agent.agent_id],
+            used_units=self.used[agent.agent_id],
+            units=ticket_units(ticket, agent),
+        )
+
     def _place(self, ticket: SimTicket, now: float) -> bool:
         """Offer the ticket to every agent with room, best first (``routing_core.rank``); True when someone took it."""
-        needs = self._needs(ticket, now)
         candidates = [
-            candidate_for(
-                agent,
-                ticket.category,
-                idle_since=self.last_assigned[agent_id],
-                used_units=self.used[agent_id],
-                units=ticket_units(ticket, agent),
-            )
+            self._candidate(agent, ticket)
             for agent_id, agent in self.agents.items()
-            if self.room(agent_id) > 0
+            if self.room(agent_id) > 0 and self.reserved.get(agent_id, ticket.ticket_id) == ticket.ticket_id
         ]
-        ranked, _ = routing_core.rank(candidates, ticket.facts(), min_level=ticket.min_level, needs=needs)
+        ranked, _ = routing_core.rank(
+            candidates, ticket.facts(), min_level=ticket.min_level, needs=self._needs(ticket, now), stand_in=self._stand_in(ticket, now)
+        )
         if not ranked:
             return False
-        self.version.pop(ticket.ticket_id, None)
+        self._taken(ticket)
         self.start(ticket, ranked[0].candidate.agent_id, now)
         return True
+
+    def _reserve(self, now: float) -> None:
+        """Waiting tickets near their SLA target that fit nobody each hold one agent (most urgent first)."""
+        heads = []
+        for heap in self.heaps.values():
+            while heap and self.version.get(heap[0].ticket.ticket_id) != heap[0].version:
+                heapq.heappop(heap)
+            if heap and heap[0].ticket.ticket_id not in self.reserving:
+                ticket = heap[0].ticket
+                if routing_core.should_reserve(slack_seconds=self._slack(ticket, now)):
+                    heads.append(ticket)
+        for ticket in sorted(heads, key=lambda t: self._static_key(t)):
+            free = [self._candidate(agent, ticket) for agent_id, agent in self.agents.items() if agent_id not in self.reserved]
+            chosen = routing_core.pick_reservation(free, min_level=ticket.min_level, needs=self._needs(ticket, now))
+            if chosen:
+                self.reserving[ticket.ticket_id] = [c.agent_id for c in chosen]
+                self.reserved.update((c.agent_id, ticket.ticket_id) for c in chosen)
 
     def on_arrival(self, ticket: SimTicket, now: float) -> None:
         if not self._place(ticket, now):
             self._queue(ticket, now)
             self._schedule_relaxation(ticket, now)
+            self._reserve(now)
+
+    def on_free(self, agent_id: int, now: float) -> None:
+        self.fill(agent_id, now)
+        self._reserve(now)
 
     def _schedule_relaxation(self, ticket: SimTicket, now: float) -> None:
-        later = routing_core.next_relaxation_seconds(ticket.needs, waited_seconds=(now - ticket.arrival_minutes) * 60 + 1e-6)
+        waited = (now - ticket.arrival_minutes) * 60 + 1e-6
+        later = routing_core.next_relaxation_seconds(ticket.needs, waited_seconds=waited, hold_limit=self._hold_limit(ticket))
         if later is not None:
             self.schedule(ticket.arrival_minutes + later / 60, _RELAX, ticket)
 
@@ -559,8 +611,16 @@ class Router(_Desk):
 
     def take_for(self, agent_id: int, now: float) -> SimTicket | None:
         agent, used = self.agents[agent_id], self.used[agent_id]
+        held = self.reserved.get(agent_id)
+        if held is not None:
+            # Held for a heavy ticket: take it once it fits, nothing else meanwhile.
+            ticket = self.waiting[held]
+            if ticket_units(ticket, agent) > self.room(agent_id) + 1e-9:
+                return None
+            self._taken(ticket)
+            return ticket
         candidates: dict[tuple[str, float], Candidate] = {}
-        best: tuple[tuple[float, ...], Any] | None = None
+        best: tuple[tuple[float, ...], SimTicket] | None = None
         for cls, heap in self.heaps.items():
             while heap and self.version.get(heap[0].ticket.ticket_id) != heap[0].version:
                 heapq.heappop(heap)
@@ -568,7 +628,7 @@ class Router(_Desk):
                 continue
             ticket = heap[0].ticket
             key = routing_core.queue_key(
-                self.order_mode, priority=ticket.priority, arrived_at=ticket.arrival_minutes, slack_seconds=(ticket.due_minutes - now) * 60
+                self.order_mode, priority=ticket.priority, arrived_at=ticket.arrival_minutes, slack_seconds=self._slack(ticket, now)
             )
             if best is not None and key >= best[0]:
                 continue
@@ -578,24 +638,23 @@ class Router(_Desk):
                 candidate = candidate_for(agent, ticket.category, idle_since=self.last_assigned[agent_id], used_units=used, units=units)
                 candidates[(ticket.category, units)] = candidate
             needs = [n for n in ticket.needs if n.skill in cls[-1]]
-            if routing_core.eligible(candidate, min_level=ticket.min_level, needs=needs) is None:
-                best = (key, cls)
+            if routing_core.eligible(candidate, min_level=ticket.min_level, needs=needs, stand_in=self._stand_in(ticket, now)) is None:
+                best = (key, ticket)
         if best is None:
             return None
-        ticket = heapq.heappop(self.heaps[best[1]]).ticket
-        del self.version[ticket.ticket_id]
-        return ticket
+        self._taken(best[1])
+        return best[1]
 
     def has_waiting(self) -> bool:
         return bool(self.version)
 
 
-class SkillsRoundRobinStrict(SkillsRoundRobin):
-    strict = True
+class SkillsRoundRobinWithStandIn(SkillsRoundRobin):
+    strict = False
 
 
-class LoadBalancedSlaStrict(LoadBalancedSla):
-    strict = True
+class LoadBalancedSlaWithStandIn(LoadBalancedSla):
+    strict = False
 
 
 def simulate(tickets: Sequence[SimTicket], *, policy: str, agents: Sequence[SimAgent] = ROSTER) -> list[Assignment]:
@@ -604,8 +663,8 @@ def simulate(tickets: Sequence[SimTicket], *, policy: str, agents: Sequence[SimA
         "fifo_round_robin": FifoRoundRobin,
         "skills_round_robin": SkillsRoundRobin,
         "load_balanced_sla": LoadBalancedSla,
-        "skills_round_robin_strict": SkillsRoundRobinStrict,
-        "load_balanced_sla_strict": LoadBalancedSlaStrict,
+        "skills_round_robin_stand_in": SkillsRoundRobinWithStandIn,
+        "load_balanced_sla_stand_in": LoadBalancedSlaWithStandIn,
         "router": Router,
     }[policy](agents)
     return desk.run(tickets)
@@ -739,7 +798,7 @@ def evaluate_targets(level: dict[str, Any], *, check_p3: bool) -> dict[str, Any]
     return checks
 
 
-def run(*, tickets: int = 20000, seeds: Sequence[int] = SEEDS, utilizations: Sequence[float] = UTILIZATIONS) -> dict[str, Any]:
+def run(*, tickets: int = 10000, seeds: Sequence[int] = SEEDS, utilizations: Sequence[float] = UTILIZATIONS) -> dict[str, Any]:
     """Every policy at each nominal utilization over each seed's arrival stream; JSON-ready."""
     warmup = int(tickets * WARMUP_SHARE)
     levels: dict[str, Any] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pytest
+
 from agents import routing_core
 from agents.routing_core import Candidate, CapacityProfile, QueueOrder, SkillNeed, TicketFacts
 
@@ -115,3 +117,39 @@ def test_queue_orders() -> None:
     # Slacks within the same minute tie, and the higher priority goes first; a breached ticket leads.
     tie = [("p3", 3, 0.0, 610.0), ("p1", 1, 5.0, 650.0), ("breached", 2, 9.0, -30.0)]
     assert order(QueueOrder.SLA, tie) == ["breached", "p1", "p3"]
+
+
+def test_optional_skills_never_hold_a_ticket_past_three_percent_of_its_target() -> None:
+    german = SkillNeed("german", required=False, priority=1, relax_after_seconds=300)
+    p0_hold = routing_core.hold_limit_seconds(15 * 60)
+    assert p0_hold == pytest.approx(27)
+    assert routing_core.active_skills([german], waited_seconds=26, hold_limit=p0_hold)[0] == [german]
+    kept, dropped = routing_core.active_skills([german], waited_seconds=28, hold_limit=p0_hold)
+    assert kept == [] and [d.skill for d in dropped] == ["german"] and dropped[0].after_seconds == pytest.approx(27)
+    p3_hold = routing_core.hold_limit_seconds(1440 * 60)
+    assert routing_core.active_skills([german], waited_seconds=299, hold_limit=p3_hold)[0] == [german]  # its own 5 minutes apply
+    assert routing_core.hold_limit_seconds(None) is None
+
+
+def test_a_senior_stands_in_only_once_half_the_sla_time_is_gone() -> None:
+    senior = candidate(skill_level=None, seniority=3)
+    assert routing_core.stand_in_allowed(slack_seconds=1000, target_seconds=3600) is True
+    assert routing_core.stand_in_allowed(slack_seconds=2000, target_seconds=3600) is False
+    assert routing_core.stand_in_allowed(slack_seconds=None, target_seconds=None) is True  # no SLA clock: as before
+    assert routing_core.eligible(senior, min_level=1, stand_in=False) == "no skill (needs level 1)"
+    ranked, skipped = routing_core.rank([senior], FACTS, stand_in=False)
+    assert ranked == [] and senior.agent_id in skipped
+
+
+def test_a_heavy_urgent_ticket_holds_the_skilled_agents_closest_to_fitting_it() -> None:
+    assert routing_core.should_reserve(slack_seconds=900) and not routing_core.should_reserve(slack_seconds=7200)
+    assert not routing_core.should_reserve(slack_seconds=None)
+    agents = [
+        candidate(agent_id=1, used_units=1, ticket_units=6, skill_level=2),  # one unit short
+        candidate(agent_id=2, used_units=3, ticket_units=6, skill_level=4),  # three short
+        candidate(agent_id=3, used_units=1, ticket_units=6, skill_level=5),  # one short, more skilled
+        candidate(agent_id=4, used_units=0, ticket_units=6, skill_level=None, seniority=4),  # empty, but lacks the skill
+    ]
+    held = routing_core.pick_reservation(agents, min_level=1)
+    assert [c.agent_id for c in held] == [3, 1]
+    assert [c.agent_id for c in routing_core.pick_reservation(agents, min_level=3, count=3)] == [3, 2]

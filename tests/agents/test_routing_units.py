@@ -186,7 +186,9 @@ def _waiting(desk: dict[str, Any], *specs: tuple[str, int, int, int]) -> dict[st
     desk["agent"].save()
     ids = {}
     for name, priority, age, due_in in specs:
-        t = ticket(desk, priority=priority, subject=name, sla_first_response_due_at=timezone.now() + timedelta(minutes=due_in))
+        t = ticket(
+            desk, priority=priority, subject=name, team=desk["team"], sla_first_response_due_at=timezone.now() + timedelta(minutes=due_in)
+        )
         Ticket.objects.filter(pk=t.pk).update(created_at=timezone.now() - timedelta(minutes=age))
         ids[name] = t.pk
     return ids
