@@ -10,9 +10,12 @@ Model
 - **Tickets** arrive as a Poisson process. Each has a category (``CATEGORY_MIX``), a priority
   (P0 5 %, P1 15 %, P2 50 %, P3 30 %), a channel (e-mail 65 %, chat 35 %), a language (English
   70 %, German 18 %, French 12 %) and a customer tier with a lifetime value (``TIER_MIX``).
-- **Eligibility** (every policy alike): the category is the required skill with a minimum level
-  (``MIN_LEVEL``: security 3, technical support 2, others 1), checked by ``routing_core.eligible``
-  (seniors may take anything), and the ticket's units must fit in what the agent has left.
+- **Eligibility** (the baselines, as the issue specifies): the category is the required skill
+  with a minimum level (``MIN_LEVEL``: security 3, technical support 2, others 1) and the
+  ticket's units must fit in what the agent has left. Our router calls ``routing_core.eligible``,
+  where a senior may also stand in for a missing skill, but only once half the SLA time is gone
+  (``stand_in_allowed``); ``*_stand_in`` variants of the baselines (seniors stand in at once)
+  can be simulated for comparison and do worse (skill factor ≈ 1.3 against ≈ 0.9).
 - **Agents** (``ROSTER``, 12) have skill levels 1–5 in two or three categories, a seniority 1–4,
   a performance score, the languages they write, and a **capacity in units** (4 for juniors,
   6 for the others). Everyone is on shift the whole time.
@@ -49,7 +52,10 @@ Policies
   room (units in use, skill levels, languages) and goes to the best; otherwise it waits. An agent
   who frees units takes, in the team's queue order (``QUEUE_ORDER``, least SLA slack by default,
   priority breaking ties), the first waiting ticket ``routing_core.eligible`` allows; when a
-  ticket's optional skill times out it is offered again without it.
+  ticket's optional skill times out (at most 3 % of its SLA target) it is offered again without
+  it; a waiting ticket within an hour of its target that fits nobody holds the two skilled agents
+  closest to fitting it (``should_reserve`` / ``pick_reservation``), who take nothing else until
+  one of them can take it — without this a P0 chat (a whole agent) starves behind lighter work.
 
 Each scenario simulates a warm-up (a tenth of the measured count) and then ``tickets``
 measured tickets; arrivals then stop and the queue drains, so every ticket is served. Waits
