@@ -523,3 +523,24 @@ def waiting_tickets(*, team_ids: list[int] | None = None, limit: int = 200, at: 
             place.update((t.pk, position) for position, t in enumerate(tickets))
         rows.sort(key=lambda t: (place[t.pk], t.priority, t.created_at))
     return [t.pk for t in rows[:limit]]
+
+
+def return_tickets_before_delete(*, sender: Any, instance: Agent, **kwargs: Any) -> None:
+    """``pre_delete`` of an agent (or of their user): the tickets they were working go back to the queue, audited.
+
+    Without this, the foreign key's SET NULL would leave them assigned to nobody, which the
+    ``ticket_working_has_assignee`` constraint refuses.
+    """
+    working = list(
+        Ticket.objects.select_for_update()
+        .filter(assignee=instance, status__in=(TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS))
+        .values_list("pk", "status", "team_id")
+    )
+    if not working:
+        return
+    Ticket.objects.filter(pk__in=[pk for pk, _, _ in working]).update(assignee=None, status=TicketStatus.TRIAGED, updated_at=timezone.now())
+    TicketEvent.objects.bulk_create(
+        TicketEvent(ticket_id=pk, kind="unassigned", detail={"agent_id": instance.pk, "from": status, "why": "agent removed"})
+        for pk, status, _ in working
+    )
+    enqueue_on_commit("agents.route_waiting", sorted({team for _, _, team in working if team is not None}))

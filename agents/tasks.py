@@ -1,17 +1,10 @@
-"""Routing tasks: route one ticket after triage; re-offer waiting tickets when capacity frees."""
+"""Routing tasks: re-offer waiting tickets when capacity frees (a new ticket is routed by the pipeline, in its transaction)."""
 
 from __future__ import annotations
 
 from agents import services
 from foundation.retry import retrying_task
 from tickets.models import Ticket
-
-
-@retrying_task("agents.route_ticket", backoff_max=120)
-def route_ticket(ticket_id: int) -> None:
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
-    if ticket is not None:
-        services.route_ticket(ticket=ticket)
 
 
 @retrying_task("agents.route_waiting", backoff_max=120, max_retries=5)

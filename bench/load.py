@@ -161,6 +161,8 @@ def generate(n: int, folder: Path, *, seed: int = 11, progress: Callable[[int], 
         status = rng.choice(("resolved", "closed", "closed")) if done else ("in_progress" if first_at else rng.choice(("new", "assigned")))
         if status == "new":
             agent = None
+        elif agent is None and status in ("in_progress", "assigned"):
+            status = "triaged"  # nobody on it (a team without agents): queued, as the constraint requires
         fr_seconds = (first_at - created).total_seconds() if first_at else None
         res_seconds = (resolved - created).total_seconds() if done else None
         fr_met = None if fr_seconds is None else fr_seconds <= FIRST_TARGET_MIN[priority] * 60

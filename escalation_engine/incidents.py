@@ -1,7 +1,8 @@
 """Multi-customer incidents: a burst of similar tickets from different customers opens one P0 parent.
 
 When a ticket is triaged, its category's tickets from the last ``INCIDENT_WINDOW_MINUTES``
-are compared with it (TF-IDF cosine on subject and body). If ``INCIDENT_MIN_CUSTOMERS``
+are compared with it (TF-IDF cosine on the subject and the customer's own words: quoted
+threads and signatures left out, as triage reads them). If ``INCIDENT_MIN_CUSTOMERS``
 different customers wrote similar tickets, one parent incident (P0, tag ``incident``) is
 opened — or the open one for that category is reused — and the similar tickets are linked
 to it. The category row is locked while deciding, so two workers never open two parents.
@@ -21,12 +22,14 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from escalation_engine import sla
 from tickets.models import OPEN_STATUSES, Category, Customer, Priority, Ticket, TicketEvent, TicketStatus
+from tickets.triage.analysis import MAX_TRIAGE_CHARS
+from tickets.triage.text import customer_text
 
 INCIDENT_CUSTOMER_EMAIL = "incidents@escalation.invalid"
 MAX_COMPARED = 300
 VECTOR_CACHE_SIZE = 20_000
 
-# Term counts of ticket texts (subject + body as received; they do not change afterwards),
+# Term counts of ticket texts (subject + the customer's words; they do not change afterwards),
 # hashed so no vocabulary has to be fitted: a ticket's text is tokenised once per worker
 # process, not once for every later ticket of its category it is compared with.
 _COUNTER = HashingVectorizer(ngram_range=(1, 2), stop_words="english", alternate_sign=False, norm=None, n_features=2**20)
@@ -93,7 +96,8 @@ def similar_recent(ticket: Ticket, *, now: datetime) -> list[tuple[int, int, int
 
     def texts_of(ids: list[int]) -> dict[int, str]:
         rows = Ticket.objects.filter(pk__in=ids).values_list("id", "subject", "body")
-        return {pk: f"{subject} {body}" for pk, subject, body in rows}
+        # The customer's own words: a quoted auto-reply or a shared signature template is not the same problem.
+        return {pk: f"{subject} {customer_text(body)[:MAX_TRIAGE_CHARS]}" for pk, subject, body in rows}
 
     counts = _term_counts([pk for pk, _, _ in recent], texts_of)
     index = next(i for i, (pk, _, _) in enumerate(recent) if pk == ticket.pk)

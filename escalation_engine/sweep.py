@@ -301,7 +301,7 @@ def _next_check(ticket: Ticket, *, now: datetime, config: EscalationSettings) ->
     return min(ticket.next_check_at, periodic) if ticket.next_check_at and ticket.next_check_at > now else periodic
 
 
-def check_ticket(
+def assess_and_escalate(
     ticket: Ticket, *, now: datetime, config: EscalationSettings, rules: list[EscalationRule], messages: list[Message] | None = None
 ) -> Escalation | None:
     """Score one locked ticket, escalate if warranted, schedule its next check (caller saves).
@@ -342,7 +342,7 @@ def escalation_config() -> tuple[EscalationSettings, list[EscalationRule]]:
     return config, rules
 
 
-def check_one(ticket_id: int, *, known: Ticket | None = None) -> None:
+def recheck_now(ticket_id: int, *, known: Ticket | None = None) -> None:
     """Check one ticket now (burst detection, SLA, score, escalation), outside the periodic sweep.
 
     ``known`` is the ticket as the caller just saved it (the triage task), which spares
@@ -354,13 +354,13 @@ def check_one(ticket_id: int, *, known: Ticket | None = None) -> None:
     with transaction.atomic():
         ticket = lock_ticket(ticket_id)
         if ticket is not None:
-            check_locked(ticket)
+            recheck_locked(ticket)
 
 
-def check_locked(ticket: Ticket) -> Escalation | None:
+def recheck_locked(ticket: Ticket) -> Escalation | None:
     """Score and escalate a ticket the caller has locked (with its customer, category and SLA policy); saves it."""
     config, rules = escalation_config()
-    escalation = check_ticket(ticket, now=timezone.now(), config=config, rules=rules)
+    escalation = assess_and_escalate(ticket, now=timezone.now(), config=config, rules=rules)
     ticket.save(update_fields=CHECKED_FIELDS)
     return escalation
 
@@ -384,7 +384,7 @@ def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: in
                 result.read += 1
                 try:
                     # No savepoint per ticket: scoring reads only; _escalate takes its own savepoint.
-                    escalation = check_ticket(ticket, now=now, config=config, rules=rules, messages=messages[ticket.pk])
+                    escalation = assess_and_escalate(ticket, now=now, config=config, rules=rules, messages=messages[ticket.pk])
                 except Exception:
                     logger.exception("escalation check failed for ticket %s; retrying in 5 minutes", ticket.pk)
                     result.failed += 1

@@ -70,7 +70,7 @@ def process_new_ticket(ticket_id: int) -> Ticket | None:
                     and ticket.incident_id is None
                 ):
                     ticket.incident_id = Ticket.objects.filter(pk=ticket.pk).values_list("incident_id", flat=True).first()
-                sweep.check_locked(ticket)
+                sweep.recheck_locked(ticket)
     if not fresh and ticket.status in OPEN_STATUSES:
         route_and_check(ticket)
     return ticket
@@ -84,4 +84,4 @@ def route_and_check(ticket: Ticket) -> None:
     """
     if not ticket.needs_triage:
         ticket = routing.route_ticket(ticket=ticket)
-    sweep.check_one(ticket.pk, known=ticket)
+    sweep.recheck_now(ticket.pk, known=ticket)

@@ -51,6 +51,9 @@ OPEN_STATUSES = (
     TicketStatus.PENDING_CUSTOMER,
 )
 
+# Statuses that say an agent holds the ticket (enforced: such a ticket has an assignee).
+WORKING_STATUSES = (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
+
 
 class Priority(models.IntegerChoices):
     # Lower number = more urgent, so ordering by priority ascending puts P0 first.
@@ -279,6 +282,12 @@ class Ticket(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(channel__in=Channel.values), name="ticket_channel_valid", violation_error_message="Unknown channel."
+            ),
+            # Someone is on it: a ticket is never assigned or in progress without an assignee.
+            models.CheckConstraint(
+                condition=~Q(status__in=WORKING_STATUSES) | Q(assignee__isnull=False),
+                name="ticket_working_has_assignee",
+                violation_error_message="An assigned or in-progress ticket needs an assignee.",
             ),
         ]
 

@@ -514,15 +514,32 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
         if not internal:
             events.agent_replied.announce(ticket=ticket, at=now)
             ticket.agent_reply_count += 1
-            if ticket.status in (TicketStatus.NEW, TicketStatus.TRIAGED, TicketStatus.ASSIGNED):
+            if ticket.status in (TicketStatus.NEW, TicketStatus.TRIAGED, TicketStatus.ASSIGNED) and (
+                ticket.assignee_id or _claim(ticket, by=by, at=now, why="claimed by answering it")
+            ):
                 ticket.status = TicketStatus.IN_PROGRESS
-            ticket.save(update_fields=["first_response_at", "agent_reply_count", "status", "updated_at", *SLA_FIELDS])
+            ticket.save(
+                update_fields=["first_response_at", "agent_reply_count", "status", "assignee", "assigned_at", "updated_at", *SLA_FIELDS]
+            )
         TicketEvent.objects.create(
             ticket=ticket, actor=by, kind="note_added" if internal else "agent_replied", detail={"interaction_id": interaction.pk}
         )
         if not internal:
             queue_reply(interaction)
     return interaction
+
+
+def _claim(ticket: Ticket, *, by: Any, at: Any, why: str) -> bool:
+    """An agent who answers or starts an unassigned ticket takes it (the first responder owns it); False for anyone else.
+
+    Not the router's hand-out, so no capacity check: the agent chose this ticket.
+    """
+    agent = getattr(by, "agent", None)  # a user without an agent profile raises RelatedObjectDoesNotExist, an AttributeError
+    if agent is None:
+        return False
+    ticket.assignee_id, ticket.assigned_at = agent.pk, at
+    TicketEvent.objects.create(ticket=ticket, actor=by, kind="assigned", detail={"agent_id": agent.pk, "agent": str(agent), "why": why})
+    return True
 
 
 def _reopen(ticket: Ticket, now: Any, *, old: str) -> None:
@@ -555,6 +572,14 @@ def change_status(*, ticket: Ticket, status: str, by: Any) -> Ticket:
         if status not in ALLOWED_TRANSITIONS.get(old, set()):
             raise ValidationError({"status": f"A ticket cannot go from {old} to {status}."})
         now = timezone.now()
+        if (
+            status == TicketStatus.IN_PROGRESS
+            and not ticket.assignee_id
+            and not _claim(ticket, by=by, at=now, why="claimed by starting work")
+        ):
+            if old not in (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.PENDING_CUSTOMER):
+                raise ValidationError({"status": "Assign the ticket to someone before starting work on it."})
+            status = TicketStatus.TRIAGED  # reopened with nobody on it: back to the queue, where routing offers it
         ticket.status = status
         newly_resolved = status in (TicketStatus.RESOLVED, TicketStatus.CLOSED) and ticket.resolved_at is None
         reopened_after = None
@@ -566,7 +591,7 @@ def change_status(*, ticket: Ticket, status: str, by: Any) -> Ticket:
             reopened_after = ticket.resolved_at
             ticket.resolved_at = ticket.closed_at = None
         events.status_changed.announce(ticket=ticket, old=old, at=now, resolved=newly_resolved, reopened_after=reopened_after)
-        ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *SLA_FIELDS])
+        ticket.save(update_fields=["status", "assignee", "assigned_at", "resolved_at", "closed_at", "updated_at", *SLA_FIELDS])
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="status_changed", detail={"from": old, "to": status})
         if newly_resolved:
             events.ticket_resolved.announce(ticket=ticket, by=by)

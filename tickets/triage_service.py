@@ -151,12 +151,7 @@ def ensure_default_model() -> ModelVersion:
         version = ModelVersion.objects.filter(is_active=True).first()  # another process may have won
         if version is not None:
             return version
-        if path.exists():
-            classifier = TextClassifier.load(path)
-        else:
-            texts, labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
-            classifier = build_classifier("tfidf").fit(texts, labels)
-            classifier.save(path)
+        classifier = seed_classifier()
         existing = ModelVersion.objects.filter(name=DEFAULT_MODEL_NAME).first()
         name = (
             DEFAULT_MODEL_NAME if existing is None else f"{DEFAULT_MODEL_NAME}-{path.stem.rsplit('-', 1)[-1]}-{timezone.now():%Y%m%d%H%M%S}"
@@ -173,12 +168,18 @@ def ensure_default_model() -> ModelVersion:
 
 
 def seed_classifier() -> TextClassifier:
-    """The default model a fresh desk would install, without registering it (nothing is written to the database)."""
+    """The default model a fresh desk installs, without registering it (nothing is written to the database).
+
+    Trained on the seed corpus once per machine: the file is named after the corpus content
+    and reused by every later caller.
+    """
     path = _seed_model_path()
     if path.exists():
         return TextClassifier.load(path)
     texts, labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
-    return build_classifier("tfidf").fit(texts, labels)
+    classifier = build_classifier("tfidf").fit(texts, labels)
+    classifier.save(path)
+    return classifier
 
 
 def active_classifier() -> tuple[ModelVersion, TextClassifier]:

@@ -59,6 +59,31 @@ def test_reports_outside_the_window_or_unrelated_do_not_count() -> None:
     assert detect_burst(ticket_id=unrelated[0].pk, now=NOW) is None
 
 
+def test_a_shared_quoted_reply_or_signature_template_does_not_make_different_problems_one_incident() -> None:
+    """Five customers answer the same auto-reply, each about something else: their quotes agree, their problems do not."""
+    category = CategoryFactory.create(slug="technical_support")
+    quoted = (
+        "\n\nOn Mon, 30 Nov 2026 at 09:12, Acme Support <support@acme.example> wrote:\n"
+        "> Thank you for contacting Acme Support. Your request has been received and a member of our team\n"
+        "> will get back to you shortly. Please do not reply to this automated message with new questions.\n"
+        "> In the meantime our help centre answers the most common questions about invoices, exports and logins.\n"
+    )
+    problems = (
+        "The CSV export leaves out the last column.\n\nThanks, Mia",
+        "Dark mode makes the invoice table unreadable.\n\nBest,\nRaj Patel | Finance",
+        "Our Android app crashes on the settings screen.\n\n-- \nLena Vogt\nIT, Vogt GmbH",
+        "Timestamps in the weekly report are in UTC, not Berlin time.\n\nregards\nTom",
+        "Search by order number finds nothing older than a year.\n\nSent from my iPhone",
+    )
+    tickets = [
+        TicketFactory.create(category=category, customer=CustomerFactory.create(), subject="Re: Your request", body=body + quoted,
+                             created_at=NOW - timedelta(minutes=i), status="triaged")
+        for i, body in enumerate(problems)
+    ]  # fmt: skip
+    assert detect_burst(ticket_id=tickets[0].pk, now=NOW) is None
+    assert not Ticket.objects.filter(is_incident=True).exists()
+
+
 def test_the_incident_escalates_once_for_its_children_and_counts_the_customers_hit() -> None:
     from escalation_engine.models import Escalation
 
@@ -94,7 +119,7 @@ def test_similarity_is_the_tfidf_cosine_and_texts_are_read_once(django_assert_nu
         similar = {pk for pk, _, _ in incidents.similar_recent(reports[0], now=NOW)}
     with django_assert_num_queries(1):  # texts come from the cache now
         assert {pk for pk, _, _ in incidents.similar_recent(reports[0], now=NOW)} == similar
-    texts = [f"{t.subject} {t.body}" for t in reports]
+    texts = [f"{t.subject} {t.body}" for t in reports]  # these bodies quote nothing: the customer's words are all of them
     matrix = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english").fit_transform(texts)
     expected = {t.pk for t, score in zip(reports, cosine_similarity(matrix[0], matrix).ravel(), strict=True) if score >= 0.3}
     assert similar == expected

@@ -10,7 +10,7 @@ from escalation_engine import sla
 from escalation_engine.models import SlaPolicy
 from foundation.models import BusinessCalendar, Holiday
 from tests.conftest import send_from_outbox
-from tests.factories import CustomerFactory, TicketFactory, UserFactory
+from tests.factories import AgentFactory, CustomerFactory, TicketFactory, UserFactory
 from tickets import services
 from tickets.models import Ticket
 
@@ -107,7 +107,7 @@ def test_pending_customer_pauses_and_the_reply_resumes_with_the_time_left(clock:
 def test_first_agent_reply_stops_the_first_response_clock(clock: Any) -> None:
     ticket = started(priority=2, created=MONDAY_9AM)
     clock.set(MONDAY_9AM + timedelta(minutes=30))
-    services.add_agent_reply(ticket=ticket, body="Looking into it.", by=UserFactory.create(role="agent"))
+    services.add_agent_reply(ticket=ticket, body="Looking into it.", by=AgentFactory.create().user)  # who answers takes it
     ticket.refresh_from_db()
     assert ticket.first_response_at == MONDAY_9AM + timedelta(minutes=30)
     assert ticket.sla_first_response_due_at is None and ticket.status == "in_progress"

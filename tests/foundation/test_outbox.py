@@ -15,7 +15,7 @@ from foundation.models import OutboxMessage
 from foundation.tasks import resend_outbox
 from helpcenter.models import KnowledgeArticle
 from helpcenter.services import queue_auto_reply
-from tests.factories import TicketFactory
+from tests.factories import AgentFactory, TicketFactory
 from tickets.models import AuthorKind, Interaction, TicketEvent
 from tickets.services import change_status
 
@@ -99,7 +99,7 @@ def test_the_sweep_re_enqueues_a_stale_queued_message_only(django_capture_on_com
 
 
 def test_a_sent_survey_records_its_sent_time_on_the_survey(django_capture_on_commit_callbacks: Any) -> None:
-    ticket = TicketFactory.create(status="in_progress")
+    ticket = TicketFactory.create(status="in_progress", assignee=AgentFactory.create())
     with django_capture_on_commit_callbacks(execute=False):
         change_status(ticket=ticket, status="resolved", by=None)
     survey = SatisfactionSurvey.objects.get(ticket=ticket)

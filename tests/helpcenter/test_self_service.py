@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from analytics.rollup import rebuild_day
 from helpcenter.models import Deflection, KnowledgeArticle, SearchLog
-from tests.factories import CategoryFactory, InteractionFactory, TicketFactory
+from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, TicketFactory
 from tickets import links
 from tickets.models import Ticket, TicketEvent, TriageSettings
 from tickets.services import receive_contact
@@ -61,7 +61,7 @@ def test_sending_anyway_stores_the_articles_that_were_shown(article: KnowledgeAr
 
 
 def test_status_page_shows_public_messages_and_takes_replies() -> None:
-    ticket = TicketFactory.create(status="in_progress", subject="Card declined")
+    ticket = TicketFactory.create(status="in_progress", assignee=AgentFactory.create(), subject="Card declined")
     InteractionFactory.create(ticket=ticket, author_kind="customer", body="My card was declined.")
     InteractionFactory.create(ticket=ticket, author_kind="agent", body="We are checking with the bank.")
     InteractionFactory.create(ticket=ticket, author_kind="agent", body="SECRET internal note", is_internal=True)
@@ -184,7 +184,7 @@ def test_self_service_metrics_match_the_hand_computation(make_user: Any, setting
     for _ in range(3):
         Deflection.objects.create(article=article, subject="pw", created_at=at)
     TicketFactory.create(auto_reply_sent_at=at, auto_resolved=True, status="resolved")
-    TicketFactory.create(auto_reply_sent_at=at, auto_resolved=True, status="in_progress", reopen_count=1)
+    TicketFactory.create(auto_reply_sent_at=at, auto_resolved=True, status="in_progress", assignee=AgentFactory.create(), reopen_count=1)
     TicketFactory.create_batch(2, auto_reply_sent_at=at)
     article.helpful_count, article.not_helpful_count = 3, 1
     article.save()

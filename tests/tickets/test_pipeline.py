@@ -76,18 +76,18 @@ def test_a_failure_midway_leaves_the_ticket_untouched_and_the_retry_does_everyth
     desk: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ticket = new_ticket()
-    real_check = sweep.check_locked
+    real_check = sweep.recheck_locked
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("worker died during the check")
 
-    monkeypatch.setattr(sweep, "check_locked", broken)
+    monkeypatch.setattr(sweep, "recheck_locked", broken)
     with pytest.raises(RuntimeError):
         pipeline_tasks.triage_ticket.run(ticket.pk)
     untouched = Ticket.objects.get(pk=ticket.pk)
     assert untouched.triaged_at is None and untouched.assignee_id is None and untouched.status == "new"
     assert not TicketEvent.objects.filter(ticket=ticket, kind__in=["triaged", "assigned"]).exists()
-    monkeypatch.setattr(sweep, "check_locked", real_check)
+    monkeypatch.setattr(sweep, "recheck_locked", real_check)
     pipeline_tasks.triage_ticket.run(ticket.pk)
     done = Ticket.objects.get(pk=ticket.pk)
     assert done.triaged_at is not None and done.assignee_id == desk["agent"].pk and done.next_check_at is not None

@@ -43,6 +43,7 @@ pairing it with the wrong encoder). tfidf files are unchanged (format 1).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -378,7 +379,13 @@ class TextClassifier:
             # Stored by name, not full path, so the pair can be moved together.
             state["encoder_dir"] = encoder_dir_for(path).name
             self.embedder.save_encoder(encoder_dir_for(path))
-        joblib.dump(state, path, compress=3)
+        # Written beside the target and renamed over it, so a reader never loads half a file.
+        staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            joblib.dump(state, staging, compress=3)
+            os.replace(staging, path)
+        finally:
+            staging.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> TextClassifier:

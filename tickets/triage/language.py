@@ -13,8 +13,6 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from tickets.triage.text import customer_text
-
 SUPPORTED = (
     "en", "de", "fr", "es", "it", "nl", "pt", "pl", "sv", "da", "no", "fi", "cs", "tr", "ru", "uk", "ja", "zh", "ko", "ar",
 )  # fmt: skip
@@ -31,9 +29,6 @@ class Language:
     confidence: float
 
 
-own_text = customer_text  # the customer's words, as triage reads them
-
-
 def _model() -> Any:
     global _identifier
     if _identifier is None:
@@ -47,9 +42,13 @@ def _model() -> Any:
     return _identifier
 
 
-def detect(subject: str, body: str) -> Language:
-    """The customer's language from their own words (the subject helps when the body is short)."""
-    text = own_text(body)
+def detect(subject: str, own: str) -> Language:
+    """The customer's language from their own words (the subject helps when the body is short).
+
+    ``own`` is the body already reduced to the customer's words (``text.customer_text``), as
+    ``analysis.analyze`` has it; quoted threads would otherwise vote for the agent's language.
+    """
+    text = own
     if sum(ch.isalpha() for ch in text) < 40:
         text = f"{subject}\n{text}"
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:

@@ -3,6 +3,7 @@
 import pytest
 
 from tickets.triage import language
+from tickets.triage.text import customer_text
 
 GERMAN_REPLY_TO_ENGLISH = """Hallo zusammen,
 
@@ -52,7 +53,7 @@ On Tue, 1 Dec 2026, Support wrote:
     ],
 )
 def test_realistic_mail_in_its_language(body: str, expected: str) -> None:
-    assert language.detect("", body).code == expected
+    assert language.detect("", customer_text(body)).code == expected
 
 
 def test_the_subject_helps_a_short_body_and_too_little_text_is_unknown() -> None:
@@ -61,7 +62,7 @@ def test_the_subject_helps_a_short_body_and_too_little_text_is_unknown() -> None
     assert language.detect("", "OK 👍").code == ""
 
 
-def test_own_text_drops_quotes_thread_and_signature() -> None:
-    own = language.own_text(GERMAN_REPLY_TO_ENGLISH)
+def test_customer_text_drops_quotes_thread_and_signature() -> None:
+    own = customer_text(GERMAN_REPLY_TO_ENGLISH)
     assert "leider klappt es" in own and "thanks for reaching out" not in own and "schrieb" not in own
-    assert "confidential" not in language.own_text(FRENCH_WITH_SIGNATURE)
+    assert "confidential" not in customer_text(FRENCH_WITH_SIGNATURE)
