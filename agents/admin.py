@@ -5,7 +5,7 @@ from django.urls import path
 from django.utils import timezone
 
 from agents import routing_core
-from agents.models import Agent, AgentShift, AgentSkill, RoutingRule, Skill, Team
+from agents.models import Agent, AgentShift, AgentSkill, CapacityProfile, RoutingRule, RoutingRuleSkill, Skill, Team
 from agents.services import in_business_hours, rule_spec
 from foundation import patterns
 from tickets.models import Category, Channel, CustomerTier, Priority
@@ -13,7 +13,8 @@ from tickets.models import Category, Channel, CustomerTier, Priority
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug")
+    list_display = ("name", "slug", "queue_order")
+    list_filter = ("queue_order",)
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 
@@ -35,11 +36,19 @@ class AgentShiftInline(admin.TabularInline):
     extra = 0
 
 
+@admin.register(CapacityProfile)
+class CapacityProfileAdmin(admin.ModelAdmin):
+    """Units per agent, a weight per channel and a multiplier per priority (validated in ``clean``)."""
+
+    list_display = ("name", "total_units", "channel_weights", "priority_multipliers", "pending_frees_units")
+    search_fields = ("name",)
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "availability", "capacity", "seniority", "time_zone")
-    list_filter = ("availability", "seniority", "teams")
-    list_select_related = ("user",)
+    list_display = ("__str__", "availability", "capacity", "capacity_profile", "seniority", "time_zone")
+    list_filter = ("availability", "seniority", "teams", "capacity_profile")
+    list_select_related = ("user", "capacity_profile")
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
     filter_horizontal = ("teams",)
     inlines = [AgentSkillInline, AgentShiftInline]
@@ -63,6 +72,14 @@ class RulePreviewForm(forms.Form):
     language = forms.CharField(max_length=8, required=False)
 
 
+class RoutingRuleSkillInline(admin.TabularInline):
+    """Skills beyond the category's: required, or optional with a priority and a timeout after which it is dropped."""
+
+    model = RoutingRuleSkill
+    extra = 0
+    fields = ("skill", "min_level", "required", "priority", "relax_after_seconds")
+
+
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
     """Rules are validated on save (a bad regex is a form error); "Test this rule" previews a match."""
@@ -78,6 +95,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     search_fields = ("name", "keyword_pattern")
     filter_horizontal = ("categories",)
     raw_id_fields = ("assign_agent",)
+    inlines = [RoutingRuleSkillInline]
     fieldsets = (
         (None, {"fields": ("name", "order", "enabled", "disabled_reason", "continue_matching")}),
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -11,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.models import Agent, Availability, RoutingRule
+from agents.models import Agent, Availability, CapacityProfile, RoutingRule, RoutingRuleSkill, Skill, Team
 from agents.services import AssignmentError, assign_ticket, set_availability
 from foundation import audit
 from foundation.api_input import IdField
@@ -21,29 +22,78 @@ from tickets.selectors import visible_tickets
 from tickets.serializers import TicketOutput
 
 
+class RoutingRuleSkillSerializer(serializers.ModelSerializer):
+    skill: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all())
+
+    class Meta:
+        model = RoutingRuleSkill
+        fields = ["skill", "min_level", "required", "priority", "relax_after_seconds"]
+
+
 class RoutingRuleSerializer(serializers.ModelSerializer):
     categories: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="slug", many=True, queryset=Category.objects.all(), required=False
     )
+    skills = RoutingRuleSkillSerializer(many=True, required=False)
 
     class Meta:
         model = RoutingRule
         fields = [
             "id", "name", "order", "enabled", "continue_matching", "categories", "priorities", "customer_tiers", "channels",
             "languages", "keyword_pattern", "business_hours", "team", "required_skill", "min_skill_level", "set_priority",
-            "raise_priority_by", "add_tags", "assign_agent", "mark_for_escalation",
+            "raise_priority_by", "add_tags", "assign_agent", "mark_for_escalation", "skills",
         ]  # fmt: skip
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # The model's clean() holds the rules (regex compiles, known tiers/channels…): run it here too.
         from django.core.exceptions import ValidationError as DjangoValidationError
 
-        probe = RoutingRule(**{k: v for k, v in attrs.items() if k != "categories"})
+        skills = [s["skill"].pk for s in attrs.get("skills", [])]
+        if len(skills) != len(set(skills)):
+            raise serializers.ValidationError({"skills": ["Each skill at most once."]})
+        probe = RoutingRule(**{k: v for k, v in attrs.items() if k not in ("categories", "skills")})
         try:
             probe.clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from None
         return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> RoutingRule:
+        skills = validated_data.pop("skills", [])
+        with transaction.atomic():
+            rule = super().create(validated_data)
+            RoutingRuleSkill.objects.bulk_create([RoutingRuleSkill(rule=rule, **skill) for skill in skills])
+        return rule
+
+
+class CapacityProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CapacityProfile
+        fields = [
+            "id",
+            "name",
+            "total_units",
+            "channel_weights",
+            "priority_multipliers",
+            "pending_frees_units",
+            "max_assignments_per_minute",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        try:
+            CapacityProfile(**attrs).clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Team
+        fields = ["id", "name", "slug", "queue_order"]
+        read_only_fields = ["name", "slug"]
 
 
 class IsAdminRole(permissions.BasePermission):
@@ -64,7 +114,7 @@ class RoutingRuleListCreate(APIView):
 
     @extend_schema(responses=RoutingRuleSerializer(many=True))
     def get(self, request: Request) -> Response:
-        rules = RoutingRule.objects.prefetch_related("categories").order_by("order", "id")
+        rules = RoutingRule.objects.prefetch_related("categories", "skills__skill").order_by("order", "id")
         return Response(RoutingRuleSerializer(rules, many=True).data)
 
     @extend_schema(request=RoutingRuleSerializer, responses={201: RoutingRuleSerializer})
@@ -74,6 +124,43 @@ class RoutingRuleListCreate(APIView):
         rule = serializer.save()
         audit.log_change(request.user, rule, action=audit.ADDITION, message="Added through the API.")
         return Response(RoutingRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+
+class CapacityProfileListCreate(APIView):
+    """Capacity profiles (units, channel weights, priority multipliers, hand-out rate): admins, like routing rules."""
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(responses=CapacityProfileSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(CapacityProfileSerializer(CapacityProfile.objects.all(), many=True).data)
+
+    @extend_schema(request=CapacityProfileSerializer, responses={201: CapacityProfileSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = CapacityProfileSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profile = serializer.save()
+        audit.log_change(request.user, profile, action=audit.ADDITION, message="Added through the API.")
+        return Response(CapacityProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
+
+
+class TeamQueueOrder(APIView):
+    """A team's queue order (FIFO / priority / least SLA slack): admins read and change it."""
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(responses=TeamSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(TeamSerializer(get_object_or_404(Team, pk=pk)).data)
+
+    @extend_schema(request=TeamSerializer, responses=TeamSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        team = get_object_or_404(Team, pk=pk)
+        serializer = TeamSerializer(team, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        team = serializer.save()
+        audit.log_change(request.user, team, action=audit.CHANGE, message=f"Queue order set to {team.queue_order} through the API.")
+        return Response(TeamSerializer(team).data)
 
 
 class AssignInput(serializers.Serializer):

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from agents import routing_core
 from foundation import patterns
 from foundation.models import Weekday
 from tickets.models import Channel, CustomerTier
@@ -27,10 +28,24 @@ class Seniority(models.IntegerChoices):
     LEAD = 4, "Lead"
 
 
+class QueueOrder(models.TextChoices):
+    """Which waiting ticket a free agent takes first (``routing_core.queue_key``)."""
+
+    FIFO = "fifo", "First in, first out"
+    PRIORITY = "priority", "Priority, then arrival"
+    SLA = "sla", "Least SLA slack (business time), priority breaks ties"
+
+
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=64, unique=True)
     description = models.TextField(blank=True)
+    queue_order = models.CharField(
+        max_length=16,
+        choices=QueueOrder.choices,
+        default=QueueOrder.PRIORITY,
+        help_text="The order in which waiting tickets are offered to agents who free capacity.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -50,6 +65,79 @@ class Skill(models.Model):
         return self.name
 
 
+def _weights_problem(value: object, *, keys: set[str], hint: str) -> str | None:
+    if not isinstance(value, dict):
+        return f"Must be an object like {hint}."
+    for key, weight in value.items():
+        if str(key) not in keys:
+            return f"Unknown key {key!r}: use {', '.join(sorted(keys))}."
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 100:
+            return f"Weight of {key!r} must be a number above 0 and at most 100."
+    return None
+
+
+class CapacityProfile(models.Model):
+    """How much work an agent carries at once, in units (Salesforce Omni-Channel capacity, Zendesk capacity rules).
+
+    A ticket weighs its channel's weight times its priority's multiplier (1 where not listed),
+    at most the total, so a single ticket always fits an idle agent. Agents without a profile
+    carry ``Agent.capacity`` open tickets of weight 1, pending ones included (the behaviour
+    before profiles existed).
+    """
+
+    name = models.CharField(max_length=120, unique=True)
+    total_units = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(1000)], help_text="Units an agent with this profile carries."
+    )
+    channel_weights = models.JSONField(default=dict, blank=True, help_text='Units per ticket by channel, e.g. {"chat": 3, "email": 1}')
+    priority_multipliers = models.JSONField(
+        default=dict, blank=True, help_text='Multiplier by priority (0 = P0 … 3 = P3), e.g. {"0": 2} makes P0 tickets weigh double'
+    )
+    pending_frees_units = models.BooleanField(
+        default=True, help_text="Tickets waiting on the customer weigh nothing until the customer answers."
+    )
+    max_assignments_per_minute = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Fair hand-out: at most this many new tickets per minute (an agent signing in after an outage is not "
+        "handed the whole queue at once). Empty = no limit.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_units__gte=1), name="capacityprofile_units_positive", violation_error_message="Units must be at least 1."
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.total_units} units)"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        problem = _weights_problem(self.channel_weights, keys=set(Channel.values), hint='{"chat": 3, "email": 1}')
+        if problem:
+            errors["channel_weights"] = problem
+        problem = _weights_problem(self.priority_multipliers, keys={"0", "1", "2", "3"}, hint='{"0": 2}')
+        if problem:
+            errors["priority_multipliers"] = problem
+        if errors:
+            raise ValidationError(errors)
+
+    def spec(self) -> routing_core.CapacityProfile:
+        return routing_core.CapacityProfile(
+            total_units=float(self.total_units),
+            channel_weights={str(k): float(v) for k, v in (self.channel_weights or {}).items()},
+            priority_multipliers={int(k): float(v) for k, v in (self.priority_multipliers or {}).items()},
+            pending_frees_units=self.pending_frees_units,
+            max_assignments_per_minute=self.max_assignments_per_minute,
+        )
+
+
 class Agent(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
     teams = models.ManyToManyField(Team, related_name="agents", blank=True)
@@ -57,7 +145,15 @@ class Agent(models.Model):
     capacity = models.PositiveSmallIntegerField(
         default=10,
         validators=[MaxValueValidator(200, "Capacity above 200 open tickets is not a real limit.")],
-        help_text="Maximum open tickets assigned at once.",
+        help_text="Maximum open tickets assigned at once (used when the agent has no capacity profile).",
+    )
+    capacity_profile = models.ForeignKey(
+        CapacityProfile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agents",
+        help_text="Capacity in units per channel and priority; empty = the open-ticket capacity above.",
     )
     seniority = models.PositiveSmallIntegerField(choices=Seniority.choices, default=Seniority.INTERMEDIATE)
     time_zone = models.CharField(max_length=64, default="UTC")
@@ -88,6 +184,13 @@ class Agent(models.Model):
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.get_username()
+
+    def capacity_spec(self) -> routing_core.CapacityProfile:
+        """The agent's profile for the routing core (the legacy open-ticket count without one)."""
+        if self.capacity_profile_id is None:
+            return routing_core.legacy_profile(self.capacity)
+        assert self.capacity_profile is not None
+        return self.capacity_profile.spec()
 
 
 class AgentSkill(models.Model):
@@ -219,3 +322,57 @@ class RoutingRule(models.Model):
             raise ValidationError(errors)
         if self.enabled:
             self.disabled_reason = ""  # switched back on with a usable pattern
+
+
+class RoutingRuleSkill(models.Model):
+    """A skill a rule asks for beyond the category's: required, or optional and dropped after a timeout.
+
+    A waiting ticket drops its optional skills lowest priority (3) first, each once it has
+    waited ``relax_after_seconds`` (and never before the lower-priority ones), and is offered
+    again; the routing reason names the dropped skills and when (``routing_core.active_skills``).
+    """
+
+    class Priority(models.IntegerChoices):
+        HIGH = 1, "1 (dropped last)"
+        MEDIUM = 2, "2"
+        LOW = 3, "3 (dropped first)"
+
+    rule = models.ForeignKey(RoutingRule, on_delete=models.CASCADE, related_name="skills")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
+    min_level = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1), MaxValueValidator(5)])
+    required = models.BooleanField(default=True, help_text="Required skills are never dropped.")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.HIGH)
+    relax_after_seconds = models.PositiveIntegerField(
+        default=300, help_text="Optional skills only: drop it after the ticket has waited this long."
+    )
+
+    class Meta:
+        ordering = ["rule", "priority", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "skill"], name="routingruleskill_unique", violation_error_message="The rule already asks for this skill."
+            ),
+            models.CheckConstraint(
+                condition=Q(priority__gte=1, priority__lte=3),
+                name="routingruleskill_priority_range",
+                violation_error_message="Priority is 1 to 3.",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_level__gte=1, min_level__lte=5),
+                name="routingruleskill_level_range",
+                violation_error_message="Skill level is 1 to 5.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = "required" if self.required else f"optional P{self.priority}, {self.relax_after_seconds}s"
+        return f"{self.skill} ≥ {self.min_level} ({kind})"
+
+    def spec(self) -> routing_core.SkillNeed:
+        return routing_core.SkillNeed(
+            skill=self.skill.slug,
+            min_level=self.min_level,
+            required=self.required,
+            priority=self.priority,
+            relax_after_seconds=float(self.relax_after_seconds),
+        )

@@ -2,16 +2,22 @@
 
 ``route_ticket`` evaluates the admin-edited rules (``agents.routing_core``), applies their
 actions, and offers the ticket to candidates best first. Each offer locks the agent's row
-(``select_for_update``) and re-counts their open tickets inside the lock, so concurrent
-routings never push an agent over capacity and an agent who just went offline is skipped.
-Manual assignment by supervisors goes through the same ``assign_ticket``.
+(``select_for_update``) and re-counts the units their open tickets hold inside the lock, so
+concurrent routings never push an agent over capacity and an agent who just went offline is
+skipped. Manual assignment by supervisors goes through the same ``assign_ticket``.
+
+Capacity is in units (``CapacityProfile``; no profile = ``Agent.capacity`` open tickets).
+Only tickets whose clock runs hold units when the profile says pending frees them; a ticket
+that comes back from the customer stays with its owner even over capacity, and the owner
+gets nothing new until they are under again. A rule's optional skills are dropped after
+their timeouts, counted from when the ticket first waited (``routing["waiting_since"]``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +30,7 @@ from django.utils import timezone
 from agents import events, routing_core
 from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
 from foundation import config_cache
-from foundation.calendars import default_calendar
+from foundation.calendars import cached_calendar, default_calendar
 from foundation.queue import enqueue_on_commit
 from tickets.models import OPEN_STATUSES, SLA_FIELDS, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
 from tickets.services import set_priority
@@ -33,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 ROUTABLE_STATUSES = (TicketStatus.NEW, TicketStatus.TRIAGED)
 UNSTARTED_STATUSES = (TicketStatus.ASSIGNED,)
+PENDING_STATUSES = (TicketStatus.PENDING_CUSTOMER,)  # the SLA clock stands still: no units held under a profile that says so
 
 
 class AssignmentError(ValidationError):
@@ -81,6 +88,45 @@ def open_ticket_counts(agent_ids: Iterable[int]) -> dict[int, int]:
     return dict(rows)
 
 
+def units_in_use(agents: Mapping[int, Agent]) -> dict[int, float]:
+    """Units each agent's open tickets hold under their capacity profile, in one grouped query."""
+    rows = (
+        Ticket.objects.filter(assignee_id__in=list(agents), status__in=OPEN_STATUSES)
+        .order_by()
+        .values("assignee_id", "channel", "priority", "status")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "channel", "priority", "status", "n")
+    )
+    used = dict.fromkeys(agents, 0.0)
+    specs = {pk: agent.capacity_spec() for pk, agent in agents.items()}
+    for agent_id, channel, priority, status, n in rows:
+        spec = specs[agent_id]
+        if status in PENDING_STATUSES and spec.pending_frees_units:
+            continue
+        used[agent_id] += n * spec.units(channel=channel, priority=priority)
+    return used
+
+
+HAND_OUT_WINDOW = timedelta(minutes=1)
+
+
+def assignments_last_minute(agent_ids: Iterable[int], at: datetime) -> dict[int, int]:
+    """Tickets each agent was handed in the minute before ``at`` (and still holds), for the fair hand-out limit."""
+    rows = (
+        Ticket.objects.filter(assignee_id__in=list(agent_ids), assigned_at__gt=at - HAND_OUT_WINDOW)
+        .order_by()
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    return dict(rows)
+
+
+def ticket_units(ticket: Ticket, agent: Agent) -> float:
+    """What this ticket weighs for this agent (1 without a profile)."""
+    return agent.capacity_spec().units(channel=ticket.channel, priority=ticket.priority)
+
+
 def _facts(ticket: Ticket, at: datetime) -> routing_core.TicketFacts:
     return routing_core.TicketFacts(
         priority=ticket.priority,
@@ -114,22 +160,34 @@ def enabled_rules() -> list[tuple[RoutingRule, routing_core.RuleSpec]]:
     """Enabled rules in order with their specs, cached per process until a rule changes."""
 
     def load() -> list[tuple[RoutingRule, routing_core.RuleSpec]]:
-        rules = list(RoutingRule.objects.filter(enabled=True).prefetch_related("categories").select_related("team", "required_skill"))
+        rules = list(
+            RoutingRule.objects.filter(enabled=True)
+            .prefetch_related("categories", "skills__skill")
+            .select_related("team", "required_skill")
+        )
         return [(rule, rule_spec(rule, [c.slug for c in rule.categories.all()])) for rule in rules]
 
     return config_cache.cached("routing", "enabled_rules", load)
 
 
 def _candidates(
-    *, team_id: int | None, skill_id: int | None, at: datetime, exclude: set[int]
-) -> tuple[list[routing_core.Candidate], dict[int, str]]:
-    """Online agents of the team (or anyone, without a team) with their load and skill level, in four queries."""
-    agents_qs = Agent.objects.select_related("user").filter(availability=Availability.ONLINE).exclude(pk__in=exclude)
+    *, ticket: Ticket, team_id: int | None, skill_id: int | None, extra_skills: Iterable[str], at: datetime, exclude: set[int]
+) -> tuple[list[routing_core.Candidate], dict[int, Agent], dict[int, str]]:
+    """Online agents of the team (or anyone, without a team) with their units in use and skill levels, in five queries."""
+    agents_qs = Agent.objects.select_related("user", "capacity_profile").filter(availability=Availability.ONLINE).exclude(pk__in=exclude)
     if team_id is not None:
         agents_qs = agents_qs.filter(teams=team_id)
     agents = {agent.pk: agent for agent in agents_qs.prefetch_related("shifts")}
-    open_counts = open_ticket_counts(agents)
+    used = units_in_use(agents)
+    limited = [pk for pk, agent in agents.items() if agent.capacity_spec().max_assignments_per_minute]
+    recent = assignments_last_minute(limited, at) if limited else {}
     levels = dict(AgentSkill.objects.filter(agent_id__in=agents, skill_id=skill_id).values_list("agent_id", "level")) if skill_id else {}
+    extra: dict[int, dict[str, int]] = {}
+    extra_slugs = sorted(set(extra_skills))
+    if extra_slugs:
+        rows = AgentSkill.objects.filter(agent_id__in=agents, skill__slug__in=extra_slugs).values_list("agent_id", "skill__slug", "level")
+        for agent_id, slug, level in rows:
+            extra.setdefault(agent_id, {})[slug] = level
     candidates, off_shift = [], {}
     for agent in agents.values():
         if not on_shift(agent, at, list(agent.shifts.all())):
@@ -139,30 +197,44 @@ def _candidates(
             routing_core.Candidate(
                 agent_id=agent.pk,
                 skill_level=levels.get(agent.pk) if skill_id else 5,
-                open_tickets=open_counts.get(agent.pk, 0),
-                capacity=agent.capacity,
+                used_units=used.get(agent.pk, 0.0),
+                capacity_units=agent.capacity_spec().total_units,
                 seniority=agent.seniority,
                 performance_score=agent.performance_score,
                 idle_since=agent.last_assigned_at.timestamp() if agent.last_assigned_at else 0.0,
+                skill_levels=extra.get(agent.pk, {}),
+                ticket_units=ticket_units(ticket, agent),
+                assignments_last_minute=recent.get(agent.pk, 0),
+                max_assignments_per_minute=agent.capacity_spec().max_assignments_per_minute,
             )
         )
-    return candidates, off_shift
+    return candidates, agents, off_shift
 
 
 class _Unavailable(Exception):
     pass
 
 
-def _lock_and_assign(ticket: Ticket, agent_id: int, *, by: Any, reason: dict[str, Any], event_kind: str) -> Agent | None:
-    """Take the ticket for the agent if they are still online and under capacity.
+def _lock_and_assign(
+    ticket: Ticket, agent_id: int, *, by: Any, reason: dict[str, Any], event_kind: str, hand_out_limit: bool = True
+) -> Agent | None:
+    """Take the ticket for the agent if they are still online, under capacity and (routing only) under their hand-out rate.
 
     Runs in a savepoint: when the agent cannot take it, rolling back releases the agent's
     row lock at once, so routings that try agents in different orders never deadlock.
     """
     try:
         with transaction.atomic():
-            agent = Agent.objects.select_for_update(of=("self",)).select_related("user").filter(pk=agent_id).first()
-            if agent is None or agent.availability != Availability.ONLINE or open_ticket_count(agent) >= agent.capacity:
+            agent = Agent.objects.select_for_update(of=("self",)).select_related("user", "capacity_profile").filter(pk=agent_id).first()
+            if agent is None or agent.availability != Availability.ONLINE:
+                raise _Unavailable
+            # Counted inside the agent's row lock: a parallel assignment to them waits for this one to commit.
+            used = units_in_use({agent.pk: agent})[agent.pk]
+            spec = agent.capacity_spec()
+            if used + ticket_units(ticket, agent) > spec.total_units + 1e-9:
+                raise _Unavailable
+            limit = spec.max_assignments_per_minute
+            if hand_out_limit and limit and assignments_last_minute([agent.pk], timezone.now()).get(agent.pk, 0) >= limit:
                 raise _Unavailable
             _assign(ticket, agent, by=by, reason=reason, event_kind=event_kind)
             return agent
@@ -188,6 +260,16 @@ def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], ev
     TicketEvent.objects.create(
         ticket=ticket, actor=by, kind=event_kind, detail={"agent_id": agent.pk, "agent": str(agent), "from_agent_id": previous, **reason}
     )
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
 
 
 def route_ticket(*, ticket: Ticket) -> Ticket:
@@ -220,6 +302,7 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
     team = ticket.category.team if ticket.category else None
     skill = ticket.category.skill if ticket.category else None
     min_level, pinned_agent = 1, None
+    needs: dict[str, routing_core.SkillNeed] = {}
     # Priority, tags and escalation marks are applied once; later re-offers only re-pick an agent.
     first_time = "rules" not in ticket.routing
     for rule in applied:
@@ -227,6 +310,8 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         skill = rule.required_skill or skill
         min_level = max(min_level, rule.min_skill_level)
         pinned_agent = rule.assign_agent_id or pinned_agent
+        for rule_skill in rule.skills.all():
+            needs.setdefault(rule_skill.skill.slug, rule_skill.spec())  # an earlier rule's wording of a skill wins
         if not first_time:
             continue
         if rule.set_priority is not None:
@@ -259,12 +344,27 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         events.team_changed.announce(ticket=ticket, at=at)  # a team may have a policy of its own
     facts = _facts(ticket, at)  # priority may have changed
 
+    # Optional skills relax with the time the ticket has waited since it was first offered.
+    waiting_since = _parse_time(ticket.routing.get("waiting_since")) or at
+    # The first-response target bounds how long optional skills hold the ticket and when a senior may stand in.
+    slack = sla_slack_seconds(ticket, at)
+    policy = ticket.sla_policy
+    target = policy.first_response_minutes * 60.0 if policy is not None and ticket.first_response_at is None else None
+    kept, dropped = routing_core.active_skills(
+        list(needs.values()), waited_seconds=(at - waiting_since).total_seconds(), hold_limit=routing_core.hold_limit_seconds(target)
+    )
     reason: dict[str, Any] = {
         "at": at.isoformat(),
         "rules": [rule.name for rule in applied],
         "team": team.name if team else None,
         "skill": skill.slug if skill else None,
         "min_level": min_level,
+        "waiting_since": waiting_since.isoformat(),
+        "skills": [{"skill": n.skill, "min_level": n.min_level, "required": n.required, "priority": n.priority} for n in kept],
+        "dropped_skills": [
+            {"skill": d.skill, "after_seconds": d.after_seconds, "at": (waiting_since + timedelta(seconds=d.after_seconds)).isoformat()}
+            for d in dropped
+        ],
     }
     tried: set[int] = set()
     if pinned_agent is not None:
@@ -273,13 +373,25 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
             return ticket
         tried.add(pinned_agent)
 
-    candidates, skipped = _candidates(team_id=team.pk if team else None, skill_id=skill.pk if skill else None, at=at, exclude=tried)
-    ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level)
+    candidates, _, skipped = _candidates(
+        ticket=ticket,
+        team_id=team.pk if team else None,
+        skill_id=skill.pk if skill else None,
+        extra_skills=[n.skill for n in kept],
+        at=at,
+        exclude=tried,
+    )
+    stand_in = routing_core.stand_in_allowed(slack_seconds=slack, target_seconds=target) or not routing_core.specialist_on_duty(
+        candidates, min_level=min_level
+    )
+    ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level, needs=kept, stand_in=stand_in)
     skipped.update(ineligible)
     reason["candidates"] = [{"agent_id": s.candidate.agent_id, "score": s.score, "parts": s.parts} for s in ranked[:10]]
     reason["skipped"] = {str(agent_id): why for agent_id, why in list(skipped.items())[:20]}
     for scored in ranked:
         why = f"best available: score {scored.score:.2f} ({scored.explain()})"
+        if dropped:
+            why += "; optional skills dropped: " + ", ".join(f"{d.skill} after {d.after_seconds:g} s" for d in dropped)
         if _lock_and_assign(ticket, scored.candidate.agent_id, by=None, reason={**reason, "why": why}, event_kind="assigned"):
             return ticket
         reason.setdefault("lost_race", []).append(scored.candidate.agent_id)
@@ -291,6 +403,8 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
     unchanged = (
         ticket.routing.get("why") == reason["why"]
         and ticket.routing.get("team") == reason["team"]
+        and ticket.routing.get("waiting_since") is not None
+        and ticket.routing.get("dropped_skills") == reason["dropped_skills"]
         and ticket.team_id == (team.pk if team else None)
     )
     if not unchanged or first_time:
@@ -313,11 +427,16 @@ def assign_ticket(*, ticket: Ticket, agent: Agent, by: Any, note: str = "") -> T
         kind = "reassigned" if ticket.assignee_id else "assigned"
         if kind == "reassigned":
             events.ticket_reassigned.announce(ticket=ticket)  # routing accuracy of the day it arrived changes
-        if _lock_and_assign(ticket, agent.pk, by=by, reason=reason, event_kind=kind) is None:
+        # A supervisor's choice is deliberate: the hand-out rate limits routing, not people.
+        if _lock_and_assign(ticket, agent.pk, by=by, reason=reason, event_kind=kind, hand_out_limit=False) is None:
             agent.refresh_from_db()
             if agent.availability != Availability.ONLINE:
                 raise AssignmentError(f"{agent} is {agent.get_availability_display().lower()}; only online agents can take tickets.")
-            raise AssignmentError(f"{agent} is at capacity ({agent.capacity} open tickets).")
+            agent = Agent.objects.select_related("capacity_profile").get(pk=agent.pk)
+            used, total = units_in_use({agent.pk: agent})[agent.pk], agent.capacity_spec().total_units
+            raise AssignmentError(
+                f"{agent} is at capacity ({used:g} of {total:g} units in use; this ticket needs {ticket_units(ticket, agent):g})."
+            )
     return ticket
 
 
@@ -350,12 +469,60 @@ def set_availability(*, agent: Agent, availability: str, by: Any) -> Agent:
     return agent
 
 
-def waiting_tickets(*, team_ids: list[int] | None = None, limit: int = 200) -> list[int]:
-    """Unassigned, triaged tickets that could be routed now, most urgent and oldest first."""
+WAITING_SCAN = 2000  # waiting tickets read per re-offer; more than that is an outage, handled a batch at a time
+
+
+def sla_slack_seconds(ticket: Ticket, at: datetime) -> float | None:
+    """Business seconds left before the ticket's first running SLA target (negative once breached), in its policy's calendar."""
+    due = ticket.sla_next_due_at
+    if due is None:
+        return None
+    calendar = cached_calendar(ticket.sla_policy.calendar_id if ticket.sla_policy else None)
+    if calendar is None:
+        return (due - at).total_seconds()
+    return calendar.elapsed(at, due) if due >= at else -calendar.elapsed(due, at)
+
+
+def waiting_tickets(*, team_ids: list[int] | None = None, limit: int = 200, at: datetime | None = None) -> list[int]:
+    """Unassigned, triaged tickets that could be routed now, in each team's queue order (``Team.queue_order``).
+
+    FIFO, priority then arrival (the default, and the order for tickets without a team), or
+    least SLA slack in business time with priority breaking ties. When every team involved
+    uses one order the tickets are merged by it; otherwise the teams' queues interleave, each
+    team's first ticket, then each team's second, so no team's order starves another's.
+    """
+    at = at or timezone.now()
     qs = Ticket.objects.filter(assignee__isnull=True, status__in=ROUTABLE_STATUSES, needs_triage=False, triaged_at__isnull=False)
     if team_ids:
         qs = qs.filter(Q(team_id__in=team_ids) | Q(team__isnull=True))
-    return list(qs.order_by("priority", "created_at").values_list("id", flat=True)[:limit])
+    rows = list(
+        qs.select_related("team", "sla_policy")
+        .only(
+            "id", "priority", "created_at", "team__queue_order", "sla_policy__calendar",
+            "first_response_at", "sla_first_response_due_at", "sla_next_response_due_at", "sla_resolution_due_at", "sla_paused_at",
+        )
+        .order_by("priority", "created_at")[:WAITING_SCAN]
+    )  # fmt: skip
+
+    def mode(ticket: Ticket) -> str:
+        return ticket.team.queue_order if ticket.team else routing_core.QueueOrder.PRIORITY
+
+    def key(ticket: Ticket) -> tuple[float, ...]:
+        slack = sla_slack_seconds(ticket, at) if mode(ticket) == routing_core.QueueOrder.SLA else None
+        return routing_core.queue_key(mode(ticket), priority=ticket.priority, arrived_at=ticket.created_at.timestamp(), slack_seconds=slack)
+
+    if len({mode(t) for t in rows}) <= 1:
+        rows.sort(key=key)
+    else:
+        by_team: dict[int | None, list[Ticket]] = {}
+        for ticket in rows:
+            by_team.setdefault(ticket.team_id, []).append(ticket)
+        place: dict[int, int] = {}
+        for tickets in by_team.values():
+            tickets.sort(key=key)
+            place.update((t.pk, position) for position, t in enumerate(tickets))
+        rows.sort(key=lambda t: (place[t.pk], t.priority, t.created_at))
+    return [t.pk for t in rows[:limit]]
 
 
 def return_tickets_before_delete(*, sender: Any, instance: Agent, **kwargs: Any) -> None:

@@ -38,7 +38,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "kb": ("helpcenter.KnowledgeArticle",),
     "sla": ("escalation.SlaPolicy",),
     "escalation": ("escalation.EscalationSettings", "escalation.EscalationRule", "tickets.Category"),
-    "routing": ("agents.RoutingRule", "agents.Team", "agents.Skill", "tickets.Category"),
+    "routing": ("agents.RoutingRule", "agents.RoutingRuleSkill", "agents.Team", "agents.Skill", "tickets.Category"),
     "auth": ("auth.Group", "auth.Permission"),
     "calendar": ("foundation.BusinessCalendar", "foundation.BusinessHours", "foundation.Holiday"),
 }

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from agents.models import RoutingRule
-from tests.factories import AgentFactory, TeamFactory, TicketFactory
+from agents.models import CapacityProfile, RoutingRule
+from tests.factories import AgentFactory, SkillFactory, TeamFactory, TicketFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,33 @@ def test_admin_preview_says_whether_and_why_a_rule_matches(make_user: Any) -> No
     miss = client.post(url, {"subject": "Hello", "body": "", "priority": 2, "tier": "bronze", "channel": "email"}, HTTP_HX_REQUEST="true")
     assert b"Does not match" in miss.content and b"does not match /refund/" in miss.content
     assert b"<html" not in miss.content  # htmx gets only the fragment
+
+
+def test_admins_manage_capacity_profiles_rule_skills_and_team_queue_order(make_user: Any) -> None:
+    admin = as_user(make_user(role="admin"))
+    profile = {"name": "chat desk", "total_units": 6, "channel_weights": {"chat": 3, "email": 1}, "priority_multipliers": {"0": 2}}
+    created = admin.post("/api/v1/capacity-profiles/", profile, format="json")
+    assert created.status_code == 201, created.content
+    assert CapacityProfile.objects.get().spec().units(channel="chat", priority=0) == 6
+    bad = admin.post("/api/v1/capacity-profiles/", {**profile, "name": "x", "channel_weights": {"pigeon": 1}}, format="json")
+    assert bad.status_code == 400 and "channel_weights" in bad.json()
+    assert as_user(make_user(role="agent")).get("/api/v1/capacity-profiles/").status_code == 403
+
+    SkillFactory.create(slug="german")
+    rule: dict[str, Any] = {
+        "name": "German",
+        "languages": ["de"],
+        "skills": [{"skill": "german", "required": False, "priority": 2, "relax_after_seconds": 120}],
+    }
+    made = admin.post("/api/v1/routing-rules/", rule, format="json")
+    assert made.status_code == 201, made.content
+    assert made.json()["skills"] == [{"skill": "german", "min_level": 1, "required": False, "priority": 2, "relax_after_seconds": 120}]
+    twice = {**rule, "name": "again", "skills": rule["skills"] * 2}
+    assert admin.post("/api/v1/routing-rules/", twice, format="json").status_code == 400
+
+    team = TeamFactory.create()
+    changed = admin.patch(f"/api/v1/teams/{team.pk}/queue-order", {"queue_order": "sla"}, format="json")
+    assert changed.status_code == 200 and changed.json()["queue_order"] == "sla"
+    team.refresh_from_db()
+    assert team.queue_order == "sla"
+    assert admin.patch(f"/api/v1/teams/{team.pk}/queue-order", {"queue_order": "random"}, format="json").status_code == 400
