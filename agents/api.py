@@ -22,8 +22,21 @@ from tickets.selectors import visible_tickets
 from tickets.serializers import TicketOutput
 
 
+class SafeSlugField(serializers.SlugRelatedField):
+    """A slug looked up only when the database can compare it: NUL characters and lone surrogates are a 400, not a 500."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str) or "\x00" in data or len(data) > 200:
+            self.fail("invalid")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RoutingRuleSkillSerializer(serializers.ModelSerializer):
-    skill: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", queryset=Skill.objects.all())
+    skill: serializers.SlugRelatedField[Any] = SafeSlugField(slug_field="slug", queryset=Skill.objects.all())
 
     class Meta:
         model = RoutingRuleSkill
@@ -31,7 +44,7 @@ class RoutingRuleSkillSerializer(serializers.ModelSerializer):
 
 
 class RoutingRuleSerializer(serializers.ModelSerializer):
-    categories: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+    categories: serializers.SlugRelatedField[Any] = SafeSlugField(
         slug_field="slug", many=True, queryset=Category.objects.all(), required=False
     )
     skills = RoutingRuleSkillSerializer(many=True, required=False)

@@ -71,22 +71,28 @@ def _timed_sweep(now: Any) -> dict[str, Any]:
 
 
 def _decided_sweep(now: Any) -> dict[str, Any]:
-    """1,000 due tickets that want escalating (legal language, frustration) but whose escalation a supervisor
-    dismissed an hour ago: the gate reads each one's latest decision and its newer customer messages."""
+    """1,000 due tickets that want escalating (legal language, frustration), escalated by a first sweep and then
+    dismissed by a supervisor: the timed sweep runs the gate on each (its latest decision, newer customer
+    messages) and, inside the dismissal cool-down, must open nothing."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
     from escalation_engine.models import Escalation
+    from escalation_engine.services import dismiss_escalation
+    from escalation_engine.sweep import sweep
     from tickets.models import Ticket
 
     ids = list(Ticket.objects.filter(next_check_at__gt=now, subject="Bench ticket").order_by("?").values_list("id", flat=True)[:1000])
-    decided = now - timedelta(hours=1)
-    Escalation.objects.bulk_create(
-        Escalation(ticket_id=pk, tier="on_call", status="dismissed", score=0.95, recommendation="immediate",
-                   signals={"legal": 1.0, "frustration": 0.9}, contributions={"legal": 0.9, "frustration": 0.3},
-                   created_at=decided, decided_at=decided)
-        for pk in ids
-    )  # fmt: skip
     Ticket.objects.filter(pk__in=ids).update(legal_score=1.0, frustration_score=0.9, next_check_at=now - timedelta(seconds=1))
-    result = _timed_sweep(now)
+    sweep(now=now)  # untimed: they escalate
+    supervisor, _ = get_user_model().objects.get_or_create(username="bench-supervisor")
+    for pk in Escalation.objects.filter(ticket_id__in=ids, status=Escalation.Status.OPEN).values_list("pk", flat=True):
+        dismiss_escalation(escalation_id=pk, by=supervisor, reason="bench: legal wording is a quote")
+    later = timezone.now() + timedelta(minutes=1)
+    Ticket.objects.filter(pk__in=ids).update(next_check_at=later - timedelta(seconds=1))
+    result = _timed_sweep(later)
     result["reescalated"] = result.pop("escalated")  # within the dismissal cool-down: expected 0
+    result["queries_per_ticket"] = round(result["queries"] / max(1, result["rows_read"]), 2)
     return result
 
 

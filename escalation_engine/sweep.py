@@ -244,7 +244,14 @@ def _escalate_locked(
         channels = sorted({"in_app", *(n.channel for n in planned)})
         actions.append({"action": "notify", "channels": channels, "ok": True, "queued": len(planned)})
     escalation.actions = actions
-    escalation.save(update_fields=["actions"])
+    if any(action["action"] in ("raise_priority", "reassign_team") for action in actions):
+        # The state the supervisor decides on is the one after the escalation's own actions: a raised priority
+        # re-targets the clock (an old ticket is breached at once on the P1 policy), which is not "worse" later.
+        # ``sla_breached_at_escalation`` keeps the state before, for the escalated-before-breach figures.
+        sla.refresh_status(ticket, now=now)
+        escalation.sla_status_at_escalation = ticket.sla_status
+        escalation.sla_target_at_escalation = sla.pressing_target(ticket, now=now)
+    escalation.save(update_fields=["actions", "sla_status_at_escalation", "sla_target_at_escalation"])
     reassigned = any(action["action"] == "reassign_team" for action in actions)
     if reassigned:
         # Back to the new team's queue, then offered to its best available agent: never left

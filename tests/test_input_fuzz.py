@@ -41,7 +41,7 @@ from analytics.csat import token_for
 from analytics.models import SatisfactionSurvey
 from escalation_engine.models import Escalation
 from helpcenter.models import KnowledgeArticle
-from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, SkillFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import links
 from tickets.models import Attachment
 from tickets.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -201,6 +201,18 @@ ROUTES: dict[str, Route] = {
     "api-ticket": Route(path=TICKET, json=True),
     "api-ticket-assign": Route(form={"agent_id": lambda w: w["spare_agent"].pk, "note": const("cover")}, json=True, path=TICKET),
     "api-my-availability": Route(form={"availability": const("away")}, json=True),
+    "api-capacity-profiles": Route(
+        form={
+            "name": const("Chat heavy"),
+            "total_units": const(6),
+            "channel_weights": const({"chat": 3, "email": 1}),
+            "priority_multipliers": const({"0": 2}),
+            "pending_frees_units": const(True),
+            "max_assignments_per_minute": const(4),
+        },
+        json=True,
+    ),
+    "api-team-queue-order": Route(form={"queue_order": const("sla")}, json=True, path={"pk": lambda w: w["team"].pk}),
     "api-routing-rules": Route(
         form={
             "name": const("Fuzzed rule"),
@@ -222,6 +234,7 @@ ROUTES: dict[str, Route] = {
             "add_tags": const(["vip"]),
             "assign_agent": lambda w: w["spare_agent"].pk,
             "mark_for_escalation": const(False),
+            "skills": lambda w: [{"skill": w["skill"].slug, "min_level": 2, "required": False, "priority": 2, "relax_after_seconds": 120}],
         },
         json=True,
     ),
@@ -302,6 +315,7 @@ def world(settings: Any, tmp_path: Path) -> dict[str, Any]:
     survey = SatisfactionSurvey.objects.create(ticket=resolved, customer=resolved.customer)
     return {
         "team": team,
+        "skill": SkillFactory.create(slug="refunds"),
         "ticket": ticket,
         "other_ticket": other_ticket,
         "escalation": escalation,
@@ -424,7 +438,7 @@ def test_every_parameter_the_code_reads_is_fuzzed() -> None:
 
 
 def test_every_form_and_serializer_field_is_fuzzed() -> None:
-    from agents.api import AssignInput, AvailabilityInput, RoutingRuleSerializer
+    from agents.api import AssignInput, AvailabilityInput, CapacityProfileSerializer, RoutingRuleSerializer, TeamSerializer
     from escalation_engine.api import OverrideInput, ReasonInput
     from foundation.login_guard import LockoutAuthenticationForm
     from tickets.forms import SupportRequestForm
@@ -435,6 +449,8 @@ def test_every_form_and_serializer_field_is_fuzzed() -> None:
         "api-ticket-assign": AssignInput,
         "api-my-availability": AvailabilityInput,
         "api-routing-rules": RoutingRuleSerializer,
+        "api-capacity-profiles": CapacityProfileSerializer,
+        "api-team-queue-order": TeamSerializer,
         "api-inbound-webhook": WebhookInput,
         "api-escalation-accept": ReasonInput,
         "api-escalation-dismiss": ReasonInput,

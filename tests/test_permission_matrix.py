@@ -84,6 +84,7 @@ API: list[Case] = [
     ),
     ("post", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/assign", lambda w: {"agent_id": w["agent"].pk}, (401, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/api/v1/routing-rules/", lambda w: {}, (401, 403, 403, 403, 200, 403)),
+    ("get", lambda w: "/api/v1/capacity-profiles/", lambda w: {}, (401, 403, 403, 403, 200, 403)),
     ("get", lambda w: "/api/v1/escalations/", lambda w: {}, (401, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/api/v1/analytics/sla", lambda w: {}, (401, 403, 403, 200, 200, 403)),
     ("post", lambda w: f"/api/v1/escalations/{w['escalation'].pk}/accept", lambda w: {}, (401, 403, 403, 200, 409, 403)),
@@ -121,13 +122,13 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-queue", "console-ticket", "console-attachment", "console-audit", "console-dashboard", "api-analytics-sla",
         "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
-        "api-my-availability", "api-schema",
+        "api-my-availability", "api-schema", "api-capacity-profiles",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
         "console-home", "console-category", "console-priority", "console-escalate", "console-merge", "console-availability",
         "console-team-reassign", "api-escalation-dismiss", "api-escalation-deescalate", "api-escalation-override",
-        "api-inbound-email", "api-inbound-webhook", "api-docs", "console-dashboards",
+        "api-inbound-email", "api-inbound-webhook", "api-docs", "console-dashboards", "api-team-queue-order",
         "api-analytics-escalations", "api-analytics-satisfaction", "api-analytics-volume", "api-analytics-selfservice",
     }  # fmt: skip
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith(("console-", "api-"))}
