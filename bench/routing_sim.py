@@ -426,14 +426,32 @@ class FifoRoundRobin(_Desk):
         return bool(self.queues.count)
 
 
-class SkillsRoundRobin(_Desk):
-    """Zendesk-style: a queue per required skill (priority, arrival); round-robin hand-out on arrival."""
+class _QueuedBySkill(_Desk):
+    """The two strong baselines: waiting tickets in queues per skill class; a free agent takes the best head it qualifies for."""
 
     strict = True
 
     def __init__(self, agents: Sequence[SimAgent]) -> None:
         super().__init__(agents)
         self.queues = _Queues()
+
+    def take_for(self, agent_id: int, now: float) -> SimTicket | None:
+        agent, used = self.agents[agent_id], self.used[agent_id]
+        best = None
+        for cls, entry in self.queues.heads():
+            if (best is None or entry.key < best[0]) and qualified(agent, entry.ticket, used_units=used, strict=self.strict):
+                best = (entry.key, cls)
+        return self.queues.pop(best[1]) if best else None
+
+    def has_waiting(self) -> bool:
+        return bool(self.queues.count)
+
+
+class SkillsRoundRobin(_QueuedBySkill):
+    """Zendesk-style: a queue per required skill (priority, arrival); round-robin hand-out on arrival."""
+
+    def __init__(self, agents: Sequence[SimAgent]) -> None:
+        super().__init__(agents)
         self.next_position = 0
 
     def on_arrival(self, ticket: SimTicket, now: float) -> None:
@@ -446,26 +464,9 @@ class SkillsRoundRobin(_Desk):
                 return
         self.queues.push((ticket.category, *_sample_units(ticket)), (ticket.priority, ticket.arrival_minutes), ticket)
 
-    def take_for(self, agent_id: int, now: float) -> SimTicket | None:
-        agent, used = self.agents[agent_id], self.used[agent_id]
-        best = None
-        for cls, entry in self.queues.heads():
-            if (best is None or entry.key < best[0]) and qualified(agent, entry.ticket, used_units=used, strict=self.strict):
-                best = (entry.key, cls)
-        return self.queues.pop(best[1]) if best else None
 
-    def has_waiting(self) -> bool:
-        return bool(self.queues.count)
-
-
-class LoadBalancedSla(_Desk):
+class LoadBalancedSla(_QueuedBySkill):
     """Freshdesk Omniroute-style: most spare units on arrival (ties: longest idle); earliest SLA due when units free."""
-
-    strict = True
-
-    def __init__(self, agents: Sequence[SimAgent]) -> None:
-        super().__init__(agents)
-        self.queues = _Queues()
 
     def on_arrival(self, ticket: SimTicket, now: float) -> None:
         options = [
@@ -477,17 +478,6 @@ class LoadBalancedSla(_Desk):
             self.start(ticket, min(options)[2], now)
         else:
             self.queues.push((ticket.category, *_sample_units(ticket)), (ticket.due_minutes, ticket.arrival_minutes), ticket)
-
-    def take_for(self, agent_id: int, now: float) -> SimTicket | None:
-        agent, used = self.agents[agent_id], self.used[agent_id]
-        best = None
-        for cls, entry in self.queues.heads():
-            if (best is None or entry.key < best[0]) and qualified(agent, entry.ticket, used_units=used, strict=self.strict):
-                best = (entry.key, cls)
-        return self.queues.pop(best[1]) if best else None
-
-    def has_waiting(self) -> bool:
-        return bool(self.queues.count)
 
 
 class Router(_Desk):

@@ -14,17 +14,8 @@ from tickets.models import OPEN_STATUSES, Ticket
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def test_fifty_parallel_routings_respect_capacity() -> None:
-    assert connection.vendor == "postgresql", "this test proves row locking on PostgreSQL: run it with make test"
-    team = TeamFactory.create()
-    skill = SkillFactory.create()
-    category = CategoryFactory.create(skill=skill, team=team)
-    agents = [AgentFactory.create(capacity=capacity) for capacity in (3, 5, 7)]
-    offline = AgentFactory.create(capacity=50, availability="offline")
-    for agent in [*agents, offline]:
-        agent.teams.add(team)
-        AgentSkillFactory.create(agent=agent, skill=skill, level=3)
-    tickets = [TicketFactory.create(category=category, status="triaged", triaged_at=timezone.now()) for _ in range(50)]
+def route_from_ten_threads(tickets: list[Ticket]) -> None:
+    """Route the tickets from ten threads that start together, each on its own connection; any error fails the test."""
     barrier = threading.Barrier(10)
     errors: list[BaseException] = []
 
@@ -44,6 +35,20 @@ def test_fifty_parallel_routings_respect_capacity() -> None:
     for thread in threads:
         thread.join(60)
     assert not errors, errors
+
+
+def test_fifty_parallel_routings_respect_capacity() -> None:
+    assert connection.vendor == "postgresql", "this test proves row locking on PostgreSQL: run it with make test"
+    team = TeamFactory.create()
+    skill = SkillFactory.create()
+    category = CategoryFactory.create(skill=skill, team=team)
+    agents = [AgentFactory.create(capacity=capacity) for capacity in (3, 5, 7)]
+    offline = AgentFactory.create(capacity=50, availability="offline")
+    for agent in [*agents, offline]:
+        agent.teams.add(team)
+        AgentSkillFactory.create(agent=agent, skill=skill, level=3)
+    tickets = [TicketFactory.create(category=category, status="triaged", triaged_at=timezone.now()) for _ in range(50)]
+    route_from_ten_threads(tickets)
     for agent in agents:
         assert Ticket.objects.filter(assignee=agent, status__in=OPEN_STATUSES).count() == agent.capacity
     assert not Ticket.objects.filter(assignee=offline).exists()
@@ -73,25 +78,7 @@ def test_parallel_routings_never_exceed_capacity_units() -> None:
         )
         for i in range(60)
     ]
-    barrier = threading.Barrier(10)
-    errors: list[BaseException] = []
-
-    def worker(batch: list[Ticket]) -> None:
-        try:
-            barrier.wait()
-            for t in batch:
-                services.route_ticket(ticket=t)
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(tickets[i::10],)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
+    route_from_ten_threads(tickets)
     by_pk = {agent.pk: Agent.objects.select_related("capacity_profile").get(pk=agent.pk) for agent in agents}
     used = services.units_in_use(by_pk)
     for agent in by_pk.values():
