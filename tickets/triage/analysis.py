@@ -84,6 +84,8 @@ def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
         category=prediction.label if confident else None,
         impact=found.impact,
         impact_terms=[*found.severe_hits, *found.scope_hits],
+        churn_score=found.churn_score,
+        churn_terms=[term for term, _ in found.churn_hits],
     )
     decision = priority.score_priority(priority_input, weights=settings.priority_weights or None)
     return Analysis(

@@ -14,6 +14,9 @@ legal              ``legal`` × legal_score                     0.45 (a lawsuit 
 frustration        ``frustration`` × frustration_score         0.25
 sentiment          ``sentiment`` × max(0, -compound)           0.10
 repeat_contacts    ``repeat_contact`` × repeats (≤ 3 counted)  0.05 per earlier contact
+churn              ``churn`` × churn_score                     0.30 (an ultimatum, a threat to move to
+                                                               another vendor, "my fourth email",
+                                                               "nobody has answered")
 category           ``category_<slug>`` (flat)                  security 0.15, account_access 0.05,
                                                                technical_support 0.05, others 0;
                                                                a model version may carry learned
@@ -45,6 +48,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "frustration": 0.25,
     "sentiment": 0.10,
     "repeat_contact": 0.05,
+    "churn": 0.30,
     "category_security": 0.15,
     "category_account_access": 0.05,
     "category_technical_support": 0.05,
@@ -77,6 +81,8 @@ class PriorityInput:
     category: str | None = None
     impact: str = ""  # "wide" (severe event with a scope), "severe", or "" (signals.Signals.impact)
     impact_terms: list[str] = field(default_factory=list)
+    churn_score: float = 0.0  # a threat to leave, or a complaint repeated or ignored (signals.Signals.churn_score)
+    churn_terms: list[str] = field(default_factory=list)
 
 
 # An outage, data loss or breach is urgent whoever reports it: at least P1, and P0 when it is wide.
@@ -127,6 +133,7 @@ def score_priority(
         Reason("legal", _quoted(inp.legal_terms, "legal/compliance"), w["legal"] * _clamp(inp.legal_score)),
         Reason("frustration", f"frustration {_clamp(inp.frustration_score):.2f}", w["frustration"] * _clamp(inp.frustration_score)),
         Reason("sentiment", f"sentiment {inp.compound:+.2f}", w["sentiment"] * negativity),
+        Reason("churn", _quoted(inp.churn_terms, "churn"), w.get("churn", 0.0) * _clamp(inp.churn_score)),
         Reason("repeat_contacts", f"{contacts} earlier contact{'s' if contacts != 1 else ''}", w["repeat_contact"] * repeats),
         Reason("category", f"category {category}", w.get(f"category_{category}", 0.0) if category else 0.0),
     ]

@@ -226,7 +226,86 @@ DEFAULT_CHURN_KEYWORDS: dict[str, float] = {
     "cambiar de proveedor": 0.8, "competencia": 0.5, "tercera vez": 0.7, "inaceptable": 0.5, "no renovaremos": 0.8,
     "résilier": 0.7, "concurrent": 0.6, "troisième fois": 0.7, "inacceptable": 0.5, "ne renouvellerons pas": 0.8,
     "concorrente": 0.6, "terceira vez": 0.7, "inaceitável": 0.5, "não vamos renovar": 0.8,
+    "keine antwort": 0.5, "keine rückmeldung": 0.5, "schon wieder": 0.4, "anbieter wechseln": 0.8, "vorgesetzten": 0.6,
+    "sin respuesta": 0.5, "ninguna respuesta": 0.5, "otra vez": 0.3, "otro proveedor": 0.8, "responsable": 0.3,
+    "sans réponse": 0.5, "aucune réponse": 0.5, "encore une fois": 0.3, "autre prestataire": 0.8, "autre fournisseur": 0.8,
+    "sem resposta": 0.5, "nenhuma resposta": 0.5, "outra vez": 0.3, "outro fornecedor": 0.8,
 }  # fmt: skip
+
+# Churn said in a sentence rather than a phrase: an ultimatum, a threat to move to another vendor, a complaint
+# repeated or ignored ("my fourth email", "nobody has answered", "only automated replies", "chased twice",
+# "ten days without a response"), a customer asking for a manager. Fixed patterns with bounded gaps (linear).
+_GAP = r"[^.!?\n]{0,40}?"
+CHURN_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), weight)
+    for pattern, weight in (
+        # "move to another vendor", "take our business elsewhere", "switch to a different tool"
+        (r"\b(?:move|moving|switch|switching|go|going|migrate|migrating|take|taking|look|looking)\b" + _GAP
+         + r"\b(?:elsewhere|(?:another|a different|the other|other) (?:vendor|provider|supplier|tool|platform|solution|"
+         r"service|product|bidder)s?|(?:a |the )?competitors?)\b", 0.8),
+        # "I'll have to recommend the other vendor"
+        (r"\brecommend(?:ing|ed)?\b" + _GAP + r"\b(?:the other|another|a different|a competing) (?:vendor|provider|supplier|"
+         r"tool|platform|solution|option|bidder|offer)\b", 0.8),
+        # "If this isn't resolved this week, we'll cancel all 40 seats"
+        (r"\b(?:if|unless|otherwise|or else)\b[^.!?\n]{0,120}?\b(?:we|i)(?:'ll| will| are going to|'re going to|'m going to"
+         r"| am going to| shall|'d have to| would have to| have to|'ll have to| will have to)\b" + _GAP
+         + r"\b(?:cancel|leave|terminate|end|stop (?:using|paying)|move|switch|recommend|escalate|dispute|charge ?back"
+         r"|file a complaint|take (?:this|it) further)", 0.8),
+        # "my fourth email", "the third ticket I've opened"
+        (r"\b(?:my|our|the|this is (?:the|my|our)|it's (?:the|my|our))\s+(?:third|fourth|fifth|sixth|seventh|eighth|ninth"
+         r"|tenth|3rd|[4-9]th|\d{2}th)\s+(?:e-?mails?|mails?|messages?"
+         r"|tickets?|requests?|attempts?|calls?|follow[- ]?ups?|chasers?|reminders?|contacts?)\b", 0.7),
+        (r"\b(?:my|our|this is (?:the|my|our)|it's (?:the|my|our))\s+second\s+(?:e-?mail|mail|message|ticket|request|attempt"
+         r"|call|follow[- ]?up|chaser|reminder)\b", 0.4),
+        # "Nobody has answered", "no one got back to us"
+        (r"\b(?:nobody|no one|noone|no-one)\b[^.!?\n]{0,30}?\b(?:answered|answers|replied|replies|responded|responds"
+         r"|got back|gets back|gotten back|called back|calls back|read|reads|helped|helps|bothered)\b", 0.6),
+        (r"\b(?:nadie|niemand|personne|ningu[ée]m)\b[^.!?\n]{0,30}?\b(?:contesta|contestó|responde|respondió|antwortet"
+         r"|meldet sich|hat geantwortet|répond|a répondu|respondeu)", 0.6),
+        # "The only replies have been automated", "nothing except the automatic message"
+        (r"\b(?:only|except|nothing but|just|apart from|all (?:we|i) (?:got|get|received|have had|had))\b[^.!?\n]{0,40}?"
+         r"\b(?:automated|automatic|auto-?reply|auto-?response|canned|bot)\b", 0.6),
+        # "I've chased twice", "chased again"
+        (r"\bchas(?:ed|ing)\b" + _GAP + r"\b(?:twice|again|repeatedly|\w+ times)\b", 0.6),
+        # "ten days without a response", "two weeks with no answer", "waiting for three weeks"
+        (r"\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many)\s+(?:days|weeks|months)\b[^.!?\n]{0,30}?"
+         r"\b(?:without|with no|no|still|unanswered|waiting)\b", 0.6),
+        (r"\bwaiting\b[^.!?\n]{0,30}?\b(?:\d+|two|three|four|five|six|seven|eight|nine|ten|several|many)\s+(?:days|weeks"
+         r"|months)\b", 0.5),
+        # the customer asks for it to go up: "I'd like a team lead to look at this", "let me speak to a manager"
+        (r"\b(?:speak|talk|escalate)\b[^.!?\n]{0,20}?\b(?:manager|supervisor|team lead|team leader|someone senior"
+         r"|your superior|head of support)\b", 0.6),
+        (r"\b(?:a|your|the)\s+(?:manager|supervisor|team lead|team leader|head of support)\b" + _GAP
+         + r"\b(?:look|review|call|contact|take|own)\b", 0.6),
+        (r"\b(?:named person|someone|somebody)\b[^.!?\n]{0,20}?\btake ownership\b", 0.6),
+    )
+)  # fmt: skip
+
+# Legal steps said in a sentence: "I'm disputing it with my bank", "reporting you to the consumer office".
+LEGAL_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), weight)
+    for pattern, weight in (
+        (r"\bdisput(?:e|ing|ed)\b[^.!?\n]{0,30}?\b(?:with (?:my|our|the) (?:bank|card issuer|credit card company)|bank|"
+         r"card issuer|paypal|amex)\b", 0.7),
+        (r"\breport(?:ing)?\s+(?:you|your company|this|it)\b[^.!?\n]{0,40}?\b(?:to|with)\b[^.!?\n]{0,30}?\b(?:authorit"
+         r"|regulator|ombudsman|consumer|trading standards|ftc|bbb|police|data protection|watchdog)", 0.8),
+        (r"\b(?:reporting|report) you\b", 0.5),
+        (r"\b(?:pondr[ée]|presentar[ée]|pondremos|presentaremos|voy a poner|vamos a poner)\s+(?:una\s+)?(?:reclamaci[óo]n"
+         r"|denuncia|queja formal)", 0.8),
+        (r"\b(?:hoja de reclamaciones|ocu|facua|omic|verbraucherzentrale|schlichtungsstelle|que choisir|reclame aqui)\b", 0.7),
+    )
+)  # fmt: skip
+
+
+def _pattern_hits(text: str, patterns: tuple[tuple[re.Pattern[str], float], ...]) -> list[tuple[str, float]]:
+    """The first match of each pattern, as (the words matched, weight)."""
+    found: list[tuple[str, float]] = []
+    for pattern, weight in patterns:
+        match = pattern.search(text)
+        if match:
+            found.append((" ".join(match.group(0).lower().split())[:60], weight))
+    return found
+
 
 # Impact: what happened (severe) and to whom (scope), read apart so priority can combine them.
 IMPACT_SEVERE: tuple[str, ...] = (
@@ -243,7 +322,9 @@ IMPACT_SECURITY: tuple[str, ...] = (
     "hacked", "compromised", "ransomware", "leaked", "exposed", "taken over", "account takeover", "unauthorized access",
     "unauthorised access", "fraudulent", "forged", "extortion", "ransom", "data leak", "someone else can see",
     "another company's", "other customers' data", "vulnerability", "idor", "sql injection", "we didn't place",
-    "we did not place", "nobody here placed", "wasn't us", "was not us",
+    "we did not place", "nobody here placed", "wasn't us", "was not us", "none of us did", "nobody here did",
+    "no one here did", "none of us made", "didn't authorise", "didn't authorize", "did not authorise", "did not authorize",
+    "nicht von uns", "no fuimos nosotros", "ce n'était pas nous", "não fomos nós",
     "gehackt", "unbefugt", "fremder zugriff", "datenleck", "datenpanne", "hackeado", "acceso no autorizado", "filtración",
     "han entrado en nuestra cuenta", "piraté", "accès non autorisé", "fuite de données", "accède encore", "invadida",
     "hackeada", "acesso não autorizado", "vazamento",
@@ -255,7 +336,10 @@ IMPACT_BLOCKED: tuple[str, ...] = (
     "funktioniert nicht", "geht nicht", "no funciona", "no podemos", "ne fonctionne", "ne marche", "não funciona",
     "não conseguimos", "panne", "missing", "gone", "disappeared", "vanished", "deleted", "erased", "overwritten",
     "blank", "stopped", "not arriving", "can't work", "cannot work", "isn't loading", "isnt loading", "won't load",
-    "doesn't load",
+    "doesn't load", "nothing works", "nothing is working", "nothing has arrived", "nothing arrives", "nothing is arriving",
+    "nothing comes through", "nothing gets through", "can't ship", "cannot ship", "can't send", "cannot send",
+    "can't process", "cannot process", "können keine", "können nicht", "nichts geht", "no podemos enviar",
+    "ne pouvons pas", "ne peut plus", "não podemos",
     "503", "502", "500", "timeout", "timed out", "suspended", "disabled", "hängen", "fehlen", "gelöscht", "gesperrt",
     "desaparecido", "borrado", "bloqueado", "disparu", "supprimé", "bloqué", "sumiram", "apagado", "bloqueado",
 )  # fmt: skip
@@ -276,6 +360,9 @@ IMPACT_SCOPE: tuple[str, ...] = (
     "todos los usuarios", "todos nuestros", "nadie", "toda la empresa", "producción",
     "tous les utilisateurs", "tous nos", "personne ne", "toute l'entreprise", "toute l'équipe",
     "todos os usuários", "todos os nossos", "ninguém", "toda a empresa", "produção",
+    "not a single", "komplette unternehmen", "gesamte unternehmen", "ganze unternehmen", "komplette firma",
+    "gesamte firma", "keine einzige", "keinen einzigen", "kein einziger", "ni un solo", "ni una sola", "pas un seul",
+    "pas une seule", "nem um único", "nem uma única", "toda la tienda", "all our stores", "all stores",
 )  # fmt: skip
 _SCOPE_COUNT = re.compile(
     r"\b(\d{2,}|\d{1,3}(?:[,.]\d{3})+)\s+(?:(?:of\s+)?(?:our|the|unsere[rn]?|nuestros|nos|nossos)\s+)?(?:fewer\s+|more\s+)?"
@@ -516,8 +603,14 @@ def extract(
     urgency_hits = _keyword_hits(text, DEFAULT_URGENCY_KEYWORDS if urgency_keywords is None else urgency_keywords)
     legal_hits = _keyword_hits(text, DEFAULT_LEGAL_KEYWORDS if legal_keywords is None else legal_keywords)
     urgency_hits = _without_negated(text, urgency_hits)
+    legal_hits += [hit for hit in _pattern_hits(text, LEGAL_PATTERNS) if all(hit[0] not in t and t not in hit[0] for t, _ in legal_hits)]
+    legal_hits.sort(key=lambda hit: -hit[1])
     severe, scope = _impact(text)
     churn_hits = _keyword_hits(text, DEFAULT_CHURN_KEYWORDS)
+    churn_hits += [
+        hit for hit in _pattern_hits(text, CHURN_PATTERNS) if all(hit[0] not in term and term not in hit[0] for term, _ in churn_hits)
+    ]
+    churn_hits.sort(key=lambda hit: -hit[1])
     return Signals(
         urgency_hits=urgency_hits,
         legal_hits=legal_hits,

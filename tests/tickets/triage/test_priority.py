@@ -79,3 +79,14 @@ def test_repeat_contacts_are_capped_and_weights_documented() -> None:
     assert many.reasons[0].signal == "repeat_contacts"
     assert many.reasons[0].contribution == pytest.approx(DEFAULT_WEIGHTS["repeat_contact"] * 3)
     assert many.reasons[0].label == "50 earlier contacts"
+
+
+def test_a_churn_threat_raises_priority_with_its_words_as_the_reason() -> None:
+    calm = score_priority(PriorityInput(tier="platinum", frustration_score=0.3))
+    threatened = score_priority(
+        PriorityInput(tier="platinum", frustration_score=0.3, churn_score=1.0, churn_terms=["if this isn't fixed we'll cancel"])
+    )
+    assert threatened.priority < calm.priority
+    reason = next(r for r in threatened.reasons if r.signal == "churn")
+    assert reason.contribution == pytest.approx(DEFAULT_WEIGHTS["churn"]) and "cancel" in reason.label
+    assert all(r.signal != "churn" for r in calm.reasons)

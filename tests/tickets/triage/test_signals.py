@@ -115,3 +115,44 @@ def test_a_threat_to_leave_or_a_repeated_complaint_is_a_churn_signal() -> None:
     assert extract("This is the third time I write. We will not renew.").churn_score >= 0.8
     assert dict(extract("Wir prüfen Alternativen.").churn_hits)
     assert extract("Thanks, the export works now.").churn_score == 0.0
+
+
+def test_churn_said_in_a_sentence_is_found_not_only_as_a_fixed_phrase() -> None:
+    said = {
+        "ultimatum": "If the export isn't fixed by Thursday we'll cancel the remaining 25 licences.",
+        "another vendor": "Honestly we are close to moving our team to a different provider.",
+        "recommend the other": "I will be recommending the other vendor to our board on Monday.",
+        "ordinal contact": "This is my third message about the same invoice.",
+        "ignored": "Nobody from your side has replied since the 4th.",
+        "automated only": "All we got back was an automated acknowledgement.",
+        "time without answer": "Two weeks with no answer on a billing question.",
+        "chased": "I've chased this three times through chat.",
+        "wants it higher": "Please have a supervisor call me about how this was handled.",
+    }
+    for case, text in said.items():
+        found = extract(text)
+        assert found.churn_score >= 0.5, (case, found.churn_hits)
+
+
+def test_ordinary_requests_with_the_same_words_are_not_churn() -> None:
+    calm = (
+        "Please cancel my subscription at the end of the month, thanks for everything.",
+        "We moved to another office last week; please update our billing address.",
+        "Is there a second email address field on the contact form?",
+        "Our manager asked me to request an invoice copy.",
+        "We have been customers for two years and love the product.",
+    )
+    for text in calm:
+        assert extract(text).churn_score == 0.0, (text, extract(text).churn_hits)
+
+
+def test_someone_else_acting_in_the_account_is_a_security_incident() -> None:
+    found = extract("An admin invite was sent from our account at 2 am. None of us did that, and we did not authorize it.")
+    assert found.impact == "wide" and "none of us did" in found.severe_hits
+    assert extract("Can we get an alert for suspicious sign-ins?").impact == ""
+
+
+def test_a_whole_company_that_cannot_ship_is_wide_in_german_and_english() -> None:
+    assert extract("Betroffen ist das komplette Unternehmen – wir können keine einzige Rechnung verschicken.").impact == "wide"
+    assert extract("Since the update not a single order has gone out and nothing works in the warehouse.").impact == "wide"
+    assert extract("Nothing works when I click the blue button, not a big deal.").impact == ""
