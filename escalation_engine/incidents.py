@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from escalation_engine import sla
+from escalation_engine.models import Escalation
 from tickets.models import OPEN_STATUSES, Category, Customer, Priority, Ticket, TicketEvent, TicketStatus
 from tickets.triage.analysis import MAX_TRIAGE_CHARS
 from tickets.triage.text import customer_text
@@ -161,4 +162,27 @@ def detect_burst(*, ticket_id: int, now: datetime, ticket: Ticket | None = None)
         TicketEvent.objects.bulk_create(
             [TicketEvent(ticket_id=pk, kind="linked_to_incident", detail={"incident": parent.pk}) for pk in children]
         )
+        _fold_escalations(parent, [*children, ticket.pk] if ticket.pk not in children else children, now=now)
     return parent
+
+
+def _fold_escalations(parent: Ticket, children: list[int], *, now: datetime) -> None:
+    """A report that escalated on its own before the burst was seen (a P0 outage) hands its open escalation to the
+    incident: supervisors get one escalation per incident, its history (notifications, actions) kept."""
+    opened = Escalation.objects.filter(ticket_id__in=children, status=Escalation.Status.OPEN).order_by("created_at")
+    open_children = list(opened.values_list("pk", "ticket_id"))
+    if not open_children:
+        return
+    rest = open_children
+    if not Escalation.objects.filter(ticket=parent, status=Escalation.Status.OPEN).exists():
+        (moved, source), rest = open_children[0], open_children[1:]
+        Escalation.objects.filter(pk=moved).update(ticket=parent)
+        TicketEvent.objects.create(ticket=parent, kind="escalation_folded", detail={"escalation": moved, "from_ticket": source})
+    if rest:
+        Escalation.objects.filter(pk__in=[pk for pk, _ in rest]).update(
+            status=Escalation.Status.DEESCALATED, decided_at=now, decision_reason=f"Part of incident #{parent.pk}, escalated there."
+        )
+        detail = {"incident": parent.pk}
+        TicketEvent.objects.bulk_create(
+            [TicketEvent(ticket_id=source, kind="escalation_folded", detail={**detail, "escalation": pk}) for pk, source in rest]
+        )

@@ -145,3 +145,23 @@ def test_tfidf_cosines_match_scikit_learn() -> None:
     for index in range(len(texts)):
         expected = cosine_similarity(matrix[index], matrix).ravel()
         assert np.allclose(incidents.tfidf_cosines(counts, index), expected, atol=1e-9)
+
+
+def test_reports_that_escalated_on_their_own_hand_their_escalation_to_the_incident() -> None:
+    from escalation_engine.models import Escalation
+    from tickets.models import TicketEvent
+
+    reports = outage_reports(5)
+
+    def escalate(ticket: Ticket) -> Escalation:  # a P0 report escalates on its first check, before the burst is seen
+        return Escalation.objects.create(ticket=ticket, tier="senior_support", score=0.7, recommendation="priority")
+
+    first, second = escalate(reports[3]), escalate(reports[1])
+    parent = detect_burst(ticket_id=reports[0].pk, now=NOW)
+    assert parent is not None
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.ticket_id == parent.pk and first.status == "open"  # the oldest becomes the incident's, its history kept
+    assert second.ticket_id == reports[1].pk and second.status == "deescalated" and f"#{parent.pk}" in second.decision_reason
+    assert TicketEvent.objects.filter(ticket=parent, kind="escalation_folded", detail__escalation=first.pk).exists()
+    sweep(now=NOW)  # the incident may climb a tier; no child keeps an escalation of its own open
+    assert set(Escalation.objects.filter(status="open").values_list("ticket_id", flat=True)) == {parent.pk}

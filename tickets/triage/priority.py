@@ -17,13 +17,15 @@ repeat_contacts    ``repeat_contact`` × repeats (≤ 3 counted)  0.05 per earli
 churn              ``churn`` × churn_score                     0.30 (an ultimatum, a threat to move to
                                                                another vendor, "my fourth email",
                                                                "nobody has answered")
-category           ``category_<slug>`` (flat)                  security 0.15, account_access 0.05,
-                                                               technical_support 0.05, others 0;
+category           ``category_<slug>`` (flat)                  security 0.30; technical_support,
+                                                               account_access, billing, refund_request,
+                                                               product_complaint 0.25 (a problem is P2
+                                                               on its own); questions and ideas 0;
                                                                a model version may carry learned
                                                                ones (−0.30 … +0.50, learning.py)
 =================  ==========================================  =====================================
 
-Thresholds (score ≥ 0.75 → P0, ≥ 0.5 → P1, ≥ 0.25 → P2, else P3). Impact sets a floor
+Thresholds (score ≥ 0.75 → P0, ≥ 0.55 → P1, ≥ 0.25 → P2, else P3). Impact sets a floor
 whatever the tier: a severe event (outage, data loss, breach, "nobody can …") is at least
 P1, and a wide one (with a scope: "all our users", "production", "400 users") is P0. An enterprise customer
 reporting an outage in a frustrated message lands at P0/P1; a calm how-to from a bronze
@@ -49,9 +51,13 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "sentiment": 0.10,
     "repeat_contact": 0.05,
     "churn": 0.30,
-    "category_security": 0.15,
-    "category_account_access": 0.05,
-    "category_technical_support": 0.05,
+    # A problem (something broken, a charge, a lost login) is normal priority on its own; a question or an idea is low.
+    "category_security": 0.30,
+    "category_account_access": 0.25,
+    "category_technical_support": 0.25,
+    "category_billing": 0.25,
+    "category_refund_request": 0.25,
+    "category_product_complaint": 0.25,
 }
 
 # Lifetime value counts from LTV_FLOOR (nothing) to LTV_CEILING (the full weight), on a log scale.
@@ -85,6 +91,10 @@ class PriorityInput:
     churn_terms: list[str] = field(default_factory=list)
 
 
+# Score → P0 / P1 / P2 (else P3). A missed P0 costs more than an over-ranked P1, so P0 stays reachable by adding up
+# signals (a frustrated enterprise customer with a broken feature and a deadline), not only by impact (below).
+THRESHOLDS = (0.75, 0.55, 0.25)
+
 # An outage, data loss or breach is urgent whoever reports it: at least P1, and P0 when it is wide.
 IMPACT_FLOOR = {"severe": 1, "wide": 0}
 
@@ -114,7 +124,7 @@ def score_priority(
     inp: PriorityInput,
     *,
     weights: Mapping[str, float] | None = None,
-    thresholds: tuple[float, float, float] = (0.75, 0.5, 0.25),
+    thresholds: tuple[float, float, float] = THRESHOLDS,
 ) -> PriorityDecision:
     """Weighted sum of the ticket's signals → P0–P3, with every non-zero contribution as a reason."""
     w = {**DEFAULT_WEIGHTS, **(weights or {})}

@@ -324,7 +324,11 @@ IMPACT_SECURITY: tuple[str, ...] = (
     "another company's", "other customers' data", "vulnerability", "idor", "sql injection", "we didn't place",
     "we did not place", "nobody here placed", "wasn't us", "was not us", "none of us did", "nobody here did",
     "no one here did", "none of us made", "didn't authorise", "didn't authorize", "did not authorise", "did not authorize",
-    "nicht von uns", "no fuimos nosotros", "ce n'était pas nous", "não fomos nós",
+    "nicht von uns", "no fuimos nosotros", "ce n'était pas nous", "não fomos nós", "none of us created", "nobody here requested",
+    "none of us requested", "we never set that up", "we never set this up", "we didn't set that up", "none of us set",
+    "nobody here created", "we did not request", "we didn't request", "i didn't request", "i did not request", "non demandée",
+    "non demandé", "non sollicitée", "no solicitado", "no solicitada", "nicht angefordert", "nicht beantragt",
+    "não solicitado", "não solicitada", "non richiesto", "non richiesta", "niet aangevraagd",
     "gehackt", "unbefugt", "fremder zugriff", "datenleck", "datenpanne", "hackeado", "acceso no autorizado", "filtración",
     "han entrado en nuestra cuenta", "piraté", "accès non autorisé", "fuite de données", "accède encore", "invadida",
     "hackeada", "acesso não autorizado", "vazamento",
@@ -399,6 +403,33 @@ _NOBODY_CAN = re.compile(
     r"\b(?:none of (?:our|the|us|my)|nobody|no one|noone|niemand|keiner|nadie|ninguno|personne|aucune?|ningu[ée]m)\b"
     r"[^.!?\n]{0,40}?\b(?:can|could|is able|are able|kann|k[öo]nnen|puede|pueden|podemos|peut|peuvent|pouvons|consegue"
     r"|conseguem|conseguimos)\b",
+    re.IGNORECASE,
+)
+
+
+# An ongoing stoppage, said calmly: "Since roughly 09:15 no new tickets are being created", "seit dem Update
+# kommen keine Aufträge mehr an". A point in time it started and a negation in one sentence is a severe event;
+# a scope in that sentence or the next or previous one makes it wide.
+_SINCE = re.compile(
+    r"\b(?:since|seit|desde|depuis|dalle|dall'|sinds|ever since)\s+(?:about |roughly |around |approximately |approx\. |ca\. "
+    r"|circa |etwa |cerca de |vers |environ |las |les |the |)(?:\d{1,2}(?:[:.h]\d{2})?(?:\s*(?:am|pm|uhr|h|utc|cet|cest|est"
+    r"|edt|pst|pdt|gmt|bst))?\b|this morning|last night|yesterday|this afternoon|midnight|today|overnight|(?:the|your|last"
+    r" night's|yesterday's|this morning's) (?:\w+ )?(?:update|release|upgrade|deploy|deployment|maintenance|migration|change"
+    r"|outage)|heute|gestern|dem (?:\w+ )?(?:update|release|wartung)|der (?:\w+ )?(?:umstellung|wartung|aktualisierung)|hoy"
+    r"|ayer|esta mañana|anoche|la (?:\w+ )?(?:actualización|migración)|el (?:\w+ )?(?:cambio|despliegue)|ce matin|hier"
+    r"|cette nuit|la (?:\w+ )?(?:mise à jour|migration)|hoje|ontem|esta manhã|a (?:\w+ )?(?:atualização|migração)"
+    r"|stamattina|ieri|l'aggiornamento|vanochtend|gisteren|de update)"
+    r"|\b(?:after|following) (?:the|your|last night's|yesterday's|this morning's|whatever you) (?:\w+ )?(?:update|release"
+    r"|released|upgrade|deploy|deployed|deployment|maintenance|migration)",
+    re.IGNORECASE,
+)
+_STOPPED = re.compile(
+    r"\b(?:no (?:new |more |longer |further )?\w+ (?:is|are|has|have|were|was|can|could|get|gets|go|goes|come|comes)\b"
+    r"|nothing\b|none of\b|not a single\b|not one\b|no longer\b|stopped\b|stop(?:s)? working\b|fail(?:s|ing|ed)?\b"
+    r"|isn't\b|aren't\b|hasn't\b|haven't\b|won't\b|doesn't\b|don't\b|can't\b|cannot\b|unable\b|keine[rn]?\b|kein\b"
+    r"|nichts\b|nicht mehr\b|ningún\b|ninguna\b|ya no\b|nada\b|no se\b|no (?:llega|llegan|funciona|funcionan|entra|entran)\b"
+    r"|aucune?\b|plus (?:aucun|rien|personne)\b|rien\b|ne \w+ plus\b|n'\w+ plus\b|nenhuma?\b|não\b|nessun[oa]?\b|non \w+ più\b"
+    r"|geen\b|niet meer\b)",
     re.IGNORECASE,
 )
 
@@ -565,6 +596,10 @@ def _hits_by_sentence(text: str, terms: tuple[str, ...], starts: list[int]) -> d
     return found
 
 
+def _sentences(text: str, starts: list[int]) -> list[str]:
+    return [text[start:end] for start, end in zip(starts, [*starts[1:], len(text)], strict=True)]
+
+
 def _impact(text: str) -> tuple[list[str], list[str]]:
     """Severe terms, and the scope that makes them wide: a scope counts in the same sentence as the event
     ("none of our 400 users can log in"), or anywhere when the event is a security incident, is happening
@@ -577,6 +612,13 @@ def _impact(text: str) -> tuple[list[str], list[str]]:
             bucket = into.setdefault(bisect.bisect_right(starts, match.start()) - 1, [])
             bucket.append(" ".join(match.group(0).lower().split()))
     blocked = _hits_by_sentence(text, IMPACT_BLOCKED, starts) if reach else {}
+    for index, sentence in enumerate(_sentences(text, starts)):
+        since = _SINCE.search(sentence)
+        if since and _STOPPED.search(sentence):
+            events.setdefault(index, []).append("ongoing " + " ".join(since.group(0).lower().split()))
+            for near in (index - 1, index + 1):  # "Our 140 agents are sitting in front of empty queues."
+                if reach.get(near):
+                    reach.setdefault(index, []).extend(term for term in reach[near] if term not in reach.get(index, []))
     severe: list[str] = []
     scope: list[str] = []
     for index in sorted(set(events) | set(reach)):

@@ -25,17 +25,19 @@ def test_enterprise_outage_from_a_frustrated_customer_is_p0_or_p1_with_reasons_i
     assert decision.priority in (0, 1)
     signals = [r.signal for r in decision.reasons]
     # The impact floor is not in the input here (it comes from signals.Signals.impact); the tier no longer outweighs the outage.
-    assert signals[:3] == ["urgency", "tier", "frustration"]
+    assert signals[:4] == ["urgency", "category", "tier", "frustration"]  # a reported problem weighs 0.25 on its own
     contributions = [r.contribution for r in decision.reasons]
     assert contributions == sorted(contributions, reverse=True)
     assert all(c > 0 for c in contributions)
     assert decision.score == round(min(1.0, sum(contributions)), 4)
-    assert decision.explain().startswith(f"P{decision.priority}: 'outage' +0.27, enterprise customer +0.20, frustration 0.80 +0.20")
+    assert decision.explain().startswith(
+        f"P{decision.priority}: 'outage' +0.27, category technical_support +0.25, enterprise customer +0.20, frustration 0.80 +0.20"
+    )
 
 
 def test_an_outage_or_data_loss_is_p1_at_least_and_a_wide_one_p0_whatever_the_tier() -> None:
     def calm(**impact: Any) -> PriorityInput:
-        return PriorityInput(compound=0.3, tier="bronze", category="technical_support", **impact)
+        return PriorityInput(compound=0.3, tier="bronze", category="general_inquiry", **impact)
 
     assert score_priority(calm()).priority == 3
     severe = score_priority(calm(impact="severe", impact_terms=["data loss"]))
@@ -90,3 +92,10 @@ def test_a_churn_threat_raises_priority_with_its_words_as_the_reason() -> None:
     reason = next(r for r in threatened.reasons if r.signal == "churn")
     assert reason.contribution == pytest.approx(DEFAULT_WEIGHTS["churn"]) and "cancel" in reason.label
     assert all(r.signal != "churn" for r in calm.reasons)
+
+
+def test_a_reported_problem_is_normal_priority_and_a_question_or_idea_low() -> None:
+    for problem in ("technical_support", "billing", "account_access", "refund_request", "product_complaint", "security"):
+        assert score_priority(PriorityInput(category=problem)).priority == 2, problem
+    for ask in ("feature_request", "general_inquiry"):
+        assert score_priority(PriorityInput(category=ask)).priority == 3, ask

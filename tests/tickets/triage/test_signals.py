@@ -156,3 +156,12 @@ def test_a_whole_company_that_cannot_ship_is_wide_in_german_and_english() -> Non
     assert extract("Betroffen ist das komplette Unternehmen – wir können keine einzige Rechnung verschicken.").impact == "wide"
     assert extract("Since the update not a single order has gone out and nothing works in the warehouse.").impact == "wide"
     assert extract("Nothing works when I click the blue button, not a big deal.").impact == ""
+
+
+def test_an_ongoing_stoppage_said_calmly_is_severe_and_wide_with_a_scope_nearby() -> None:
+    calm = "Hi, since about 08:40 no new orders are coming through to the warehouse. All 30 of our stores are waiting on them."
+    found = extract(calm)
+    assert found.impact == "wide" and any(term.startswith("ongoing since") for term in found.severe_hits)
+    assert extract("Seit dem letzten Update kommen keine Bestellungen mehr an.").impact == "severe"
+    assert extract("Since the update I don't see the dark mode toggle.").impact == "severe"  # one person: P1 floor, not P0
+    assert extract("We've been customers since 2019 and have no complaints.").impact == ""
