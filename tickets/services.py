@@ -525,6 +525,19 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
     return ticket
 
 
+def add_tags(*, ticket: Ticket, tags: Sequence[str], by: Any) -> Ticket:
+    """Add tags (a person's choice, e.g. a macro's): the ticket keeps its others; audited with what was new."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        added = sorted(set(tags) - set(ticket.tags))
+        if not added:
+            return ticket
+        ticket.tags = sorted({*ticket.tags, *added})
+        ticket.save(update_fields=["tags", "updated_at"])
+        TicketEvent.objects.create(ticket=ticket, actor=by, kind="tags_added", detail={"tags": added})
+    return ticket
+
+
 def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = False) -> Interaction:
     """An agent answers (or writes an internal note). A public answer stops the response clocks and is e-mailed after commit."""
     body = _clean_text(body, limit=MAX_BODY, name="body")
