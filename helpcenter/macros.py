@@ -33,7 +33,7 @@ def is_macro_supervisor(user: Any) -> bool:
 
 def usable_macros(*, user: Any) -> QuerySet[Macro]:
     """Active macros ``user`` may apply: global ones, their own, their teams'; every one for a supervisor."""
-    base = Macro.objects.filter(is_active=True).select_related("owner__user", "team", "for_category", "for_article")
+    base = Macro.objects.filter(is_active=True).select_related("owner__user", "team", "set_category", "set_team")
     if not user.is_authenticated or not user.has_perm("tickets.view_ticket"):
         return base.none()
     if is_macro_supervisor(user):
@@ -42,6 +42,11 @@ def usable_macros(*, user: Any) -> QuerySet[Macro]:
     if agent is None:
         return base.filter(owner__isnull=True, team__isnull=True)
     return base.filter(Q(owner__isnull=True, team__isnull=True) | Q(owner=agent) | Q(team__in=agent.teams.all()))
+
+
+def usable_macro(*, user: Any, macro_id: int | None) -> Macro | None:
+    """The macro with this id if ``user`` may use it."""
+    return usable_macros(user=user).filter(pk=macro_id).first() if macro_id else None
 
 
 def _one_line(value: str) -> str:
@@ -86,6 +91,18 @@ def render_macro(*, macro: Macro, ticket: Ticket, user: Any) -> str:
         return placeholders.render(macro.body, values=placeholder_values(ticket=ticket, user=user), escape=_one_line)
     except placeholders.PlaceholderError as exc:
         raise ValidationError({"body": exc.problems}) from exc
+
+
+def rendered_macros(*, ticket: Ticket, user: Any, limit: int = 200) -> list[tuple[Macro, str]]:
+    """Each macro ``user`` may use with its reply for ``ticket`` (the picker): placeholder values read once."""
+    values = placeholder_values(ticket=ticket, user=user)
+    found = []
+    for macro in usable_macros(user=user)[:limit]:
+        try:
+            found.append((macro, placeholders.render(macro.body, values=values, escape=_one_line)))
+        except placeholders.PlaceholderError:
+            continue  # saved before a placeholder was retired: not offered until a supervisor fixes it
+    return found
 
 
 def suggest_macro(*, ticket: Ticket, macros: list[Macro]) -> Macro | None:

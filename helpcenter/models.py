@@ -188,3 +188,18 @@ class Macro(models.Model):
     @property
     def has_actions(self) -> bool:
         return bool(self.set_status or self.set_priority is not None or self.set_category_id or self.add_tags or self.set_team_id)
+
+    def action_summary(self) -> list[str]:
+        """What applying it changes besides the reply, in words (the picker shows it)."""
+        done = []
+        if self.set_category_id:
+            done.append(f"category → {self.set_category}")
+        if self.set_priority is not None:
+            done.append(f"priority → P{self.set_priority}")
+        if self.add_tags:
+            done.append("tags + " + ", ".join(self.add_tags))
+        if self.set_team_id:
+            done.append(f"team → {self.set_team}")
+        if self.set_status:
+            done.append(f"status → {self.get_set_status_display()}")
+        return done
