@@ -175,4 +175,5 @@ def apply_macro(*, macro: Macro, ticket: Ticket, by: Any, body: str | None = Non
                 **({"interaction_id": reply.pk} if reply else {}),
             },
         )
-    return Applied(ticket=Ticket.objects.get(pk=ticket.pk), reply=reply, actions=actions)
+    changed = Ticket.objects.select_related("customer", "category", "team", "assignee__user").get(pk=ticket.pk)
+    return Applied(ticket=changed, reply=reply, actions=actions)

@@ -99,6 +99,13 @@ API: list[Case] = [
     ("get", lambda w: "/api/v1/analytics/sla", lambda w: {}, (401, 403, 403, 200, 200, 403)),
     ("post", lambda w: f"/api/v1/escalations/{w['escalation'].pk}/accept", lambda w: {}, (401, 403, 403, 200, 409, 403)),
     ("post", lambda w: "/api/v1/agents/me/availability", lambda w: {"availability": "away"}, (401, 200, 200, 403, 403, 403)),
+    ("get", lambda w: "/api/v1/macros/", lambda w: {}, (401, 200, 200, 200, 200, 403)),
+    (
+        "post",
+        lambda w: f"/api/v1/tickets/{w['ticket'].pk}/apply-macro",
+        lambda w: {"macro_id": w["macro"].pk},
+        (401, 200, 404, 200, 200, 403),
+    ),
     ("get", lambda w: "/api/schema/", lambda w: {}, (200, 200, 200, 200, 200, 200)),  # the schema holds no data: public
 ]
 
@@ -133,6 +140,7 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
         "api-my-availability", "api-schema", "api-capacity-profiles", "console-apply-macro", "console-macros", "console-macro-edit",
+        "api-macros", "api-ticket-apply-macro",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
