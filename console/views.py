@@ -275,6 +275,27 @@ def ticket_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _done(request, target, f"Ticket #{ticket.pk} merged into #{target.pk}.")
 
 
+@agent_view
+@require_POST
+def ticket_split(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Move the ticked messages into a new ticket of the same customer (triaged and routed as new)."""
+    ticket = _ticket_or_404(request, pk)
+    ids = [parse_id(value) for value in request.POST.getlist("messages")]
+    if None in ids:
+        return _failed(request, ticket, ValidationError("Tick the messages to move to a new ticket."))
+    try:
+        new = ticket_services.split_ticket(
+            ticket=ticket,
+            interaction_ids=[i for i in ids if i is not None],
+            by=request.user,
+            subject=clean_text(request.POST.get("subject", ""), max_length=300),
+        )
+    except ValidationError as exc:
+        return _failed(request, ticket, exc)
+    # Back to this ticket: the new one may belong to another team once routing has seen it.
+    return _done(request, ticket, f"{len(ids)} message(s) moved to the new ticket #{new.pk}; it is triaged and routed as new.")
+
+
 @supervisor_view
 @require_POST
 def ticket_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:

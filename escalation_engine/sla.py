@@ -174,6 +174,16 @@ def follow_merge(*, source: Ticket, target: Ticket, at: datetime) -> None:
     refresh_status(source, now=at)
 
 
+def follow_split(*, source: Ticket, target: Ticket, at: datetime, awaiting_reply: bool) -> None:
+    """Listener of ``ticket_split``: the question that started source's next-response clock may have moved away.
+
+    The new ticket's clocks start when the pipeline triages it, as for any new ticket.
+    """
+    if not awaiting_reply:
+        source.sla_next_response_due_at = None
+    refresh_status(source, now=at)
+
+
 def business_seconds(ticket: Ticket, start: datetime, end: datetime) -> float:
     """Business seconds between two instants on the ticket's calendar (wall-clock without a policy)."""
     if end <= start:

@@ -69,6 +69,12 @@ CONSOLE: list[Case] = [
         lambda w: {"macro": w["macro"].pk},
         (LOGIN, 302, 404, 302, 302, 403),
     ),
+    (
+        "post",
+        lambda w: f"/console/ticket/{w['ticket'].pk}/split",
+        lambda w: {"messages": [w["attachment"].interaction_id]},
+        (LOGIN, 302, 404, 302, 302, 403),
+    ),
     ("get", lambda w: "/console/macros/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     ("get", lambda w: f"/console/macros/{w['macro'].pk}/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/console/escalations/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
@@ -140,6 +146,7 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
         "api-my-availability", "api-schema", "api-capacity-profiles", "console-apply-macro", "console-macros", "console-macro-edit",
+        "console-split",
         "api-macros", "api-ticket-apply-macro",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.

@@ -30,6 +30,12 @@ ticket_merged = declare(
     "``source`` was closed into ``target`` (source's fields set, not yet saved).",
     args=("source", "target", "at"),
 )
+ticket_split = declare(
+    "ticket_split",
+    "Messages of ``source`` moved to the new ticket ``target`` (source's fields set, not yet saved); ``awaiting_reply``: "
+    "a customer message is still unanswered on source. The caller saves source's SLA_FIELDS.",
+    args=("source", "target", "at", "awaiting_reply"),
+)
 priority_changed = declare(
     "priority_changed",
     "The ticket's priority is set (not yet saved) from ``old``; ``source`` says who decided (agent, triage, rule, "
