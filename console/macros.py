@@ -43,7 +43,10 @@ class TagsField(forms.CharField):
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
         text = super().to_python(value)
-        return clean_macro_tags(text.split(",")) if text else []
+        try:
+            return clean_macro_tags(text.split(",")) if text else []
+        except ValidationError as exc:  # keyed by the model field; the form puts it on this field itself
+            raise ValidationError(exc.messages) from None
 
     def prepare_value(self, value: Any) -> Any:
         return ", ".join(value) if isinstance(value, list) else value

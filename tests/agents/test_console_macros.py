@@ -124,4 +124,6 @@ def test_supervisors_edit_macros_in_the_console_and_bad_bodies_are_refused(desk:
     macro = Macro.objects.get(pk=desk["reset"].pk)
     assert (macro.body, macro.add_tags, macro.is_active) == ("Hello {{ customer.name }}", ["password", "reset"], False)
     assert "Password reset" in boss.get("/console/macros/").text
+    too_many = boss.post("/console/macros/new", {**form, "body": "Hi", "add_tags": ",".join(f"tag{n}" for n in range(11))})
+    assert too_many.status_code == 400 and "At most 10 tags." in too_many.text
     assert desk["client"].get("/console/macros/").status_code == 403  # agents use macros, supervisors edit them
