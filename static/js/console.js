@@ -95,9 +95,9 @@
     reply.value = reply.value.slice(0, start) + text + reply.value.slice(end);
     document.getElementById("internal-note").checked = false;
     document.getElementById("reply-macro").value = choice.dataset.macro;
-    var chosen = document.getElementById("macro-chosen");
-    chosen.textContent = "Macro: " + choice.dataset.name + (choice.dataset.actions ? " (on send: " + choice.dataset.actions + ")" : "");
-    chosen.hidden = false;
+    document.getElementById("macro-chosen-text").textContent =
+      "Macro: " + choice.dataset.name + (choice.dataset.actions ? " (on send: " + choice.dataset.actions + ")" : "");
+    document.getElementById("macro-chosen").hidden = false;
     picker.close();
     reply.focus();
     reply.setSelectionRange(start + text.length, start + text.length);
@@ -105,6 +105,11 @@
   if (picker) {
     document.getElementById("macro-open").addEventListener("click", openMacroPicker);
     document.getElementById("macro-search").addEventListener("input", filterMacros);
+    document.getElementById("macro-clear").addEventListener("click", function () {
+      // The text stays as the agent left it; only the macro's actions and count are dropped.
+      document.getElementById("reply-macro").value = "";
+      document.getElementById("macro-chosen").hidden = true;
+    });
     document.getElementById("macro-list").addEventListener("click", function (event) {
       var choice = event.target.closest(".macro-choice");
       if (choice) insertMacro(choice);

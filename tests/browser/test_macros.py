@@ -47,6 +47,16 @@ def test_the_picker_inserts_a_macro_by_keyboard_and_the_agents_edits_are_sent(pa
 
     login(page, live_server, "maria", PASSWORD)
     page.goto(f"{live_server.url}/console/ticket/{ticket.pk}/")
+    # With the mouse: the button opens the picker, a click inserts; "send without the macro" drops its actions.
+    page.get_by_role("button", name="Macros").click()
+    page.locator(".macro-choice", has_text="Thanks, closing").click()
+    expect(page.locator("#reply-body")).to_have_value("Glad it works now, Jonas!")
+    expect(page.locator("#macro-chosen")).to_contain_text("status → Resolved")
+    page.get_by_role("button", name="send without the macro").click()
+    expect(page.locator("#macro-chosen")).to_be_hidden()
+    expect(page.locator("#reply-macro")).to_have_value("")
+    page.locator("#reply-body").fill("")
+    page.locator("#reply-body").blur()
     page.keyboard.press("m")
     picker = page.locator("#macro-picker")
     expect(picker).to_be_visible()
