@@ -32,9 +32,9 @@ ticket_merged = declare(
 )
 ticket_split = declare(
     "ticket_split",
-    "Messages of ``source`` moved to the new ticket ``target`` (source's fields set, not yet saved); ``awaiting_reply``: "
-    "a customer message is still unanswered on source. The caller saves source's SLA_FIELDS.",
-    args=("source", "target", "at", "awaiting_reply"),
+    "Messages of ``source`` moved to the new ticket ``target`` (both saved before, not after); ``source_waits`` / "
+    "``target_waits``: the latest public message there is the customer's. The caller saves both tickets' SLA_FIELDS.",
+    args=("source", "target", "at", "source_waits", "target_waits"),
 )
 priority_changed = declare(
     "priority_changed",

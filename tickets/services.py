@@ -761,8 +761,8 @@ def split_ticket(*, ticket: Ticket, interaction_ids: Sequence[int], by: Any, sub
     Refused without a choice, when every message is chosen (that is the ticket itself), when a
     chosen message is not this ticket's (another customer's above all), and without a customer
     message among them (the new ticket starts from the first one). Reply counts are recounted on
-    both; the source's next-response clock stops if the question it timed moved (``ticket_split``);
-    the new ticket's clocks start at triage, counted from now. Audited on both, each naming the other.
+    both; the clocks follow (``ticket_split``): the source's next-response clock stops if the
+    question it timed moved, the new ticket's start now. Audited on both, each naming the other.
     """
     wanted = set(interaction_ids)
     if not wanted:
@@ -800,8 +800,11 @@ def split_ticket(*, ticket: Ticket, interaction_ids: Sequence[int], by: Any, sub
         ids = [m.pk for m in chosen]
         Interaction.objects.filter(pk__in=ids).update(ticket=new)
         source.agent_reply_count = len([m for m in kept if m.author_kind == AuthorKind.AGENT and not m.is_internal])
-        events.ticket_split.announce(source=source, target=new, at=now, awaiting_reply=_awaiting_reply(kept))
+        events.ticket_split.announce(
+            source=source, target=new, at=now, source_waits=_awaiting_reply(kept), target_waits=_awaiting_reply(chosen)
+        )
         source.save(update_fields=["agent_reply_count", "updated_at", *SLA_FIELDS])
+        new.save(update_fields=SLA_FIELDS)
         TicketEvent.objects.create(ticket=source, actor=by, kind="split_to", detail={"ticket": new.pk, "messages": ids})
         TicketEvent.objects.create(ticket=new, actor=by, kind="created", detail={"channel": new.channel, "split_from": source.pk})
         TicketEvent.objects.create(ticket=new, actor=by, kind="split_from", detail={"ticket": source.pk, "messages": ids})

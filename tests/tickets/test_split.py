@@ -71,6 +71,7 @@ def test_split_moves_exactly_the_chosen_messages_and_audits_both_tickets(thread:
         "new",
     )
     assert new.created_at == MONDAY_9AM + timedelta(minutes=30) and new.agent_reply_count == 0 and new.first_response_at is None
+    assert new.sla_first_response_due_at is not None  # the invoice question waits for its first answer, from the split
     source = Ticket.objects.get(pk=ticket.pk)
     assert source.agent_reply_count == 1 and source.first_response_at == MONDAY_9AM + timedelta(minutes=10)
     assert source.sla_next_response_due_at is None  # its only unanswered question moved away
@@ -84,9 +85,25 @@ def test_split_moves_exactly_the_chosen_messages_and_audits_both_tickets(thread:
 
 def test_a_split_off_answered_question_keeps_its_first_response(thread: dict[str, Any]) -> None:
     new = services.split_ticket(ticket=thread["ticket"], interaction_ids=[thread["first"].pk, thread["answer"].pk], by=thread["agent"].user)
+    new = Ticket.objects.get(pk=new.pk)
     assert new.first_response_at == MONDAY_9AM + timedelta(minutes=10) and new.agent_reply_count == 1
+    # Its clocks run from the split: answered, so no first-response or next-response clock; the resolution clock on P2.
+    assert (new.sla_first_response_due_at, new.sla_next_response_due_at) == (None, None)
+    assert new.sla_policy is not None and new.sla_policy.priority == 2 and new.sla_resolution_due_at is not None
     source = Ticket.objects.get(pk=thread["ticket"].pk)
     assert source.agent_reply_count == 0 and source.sla_next_response_due_at is not None  # the invoice question still waits
+
+
+def test_a_split_off_unanswered_follow_up_starts_the_new_tickets_next_response_clock(thread: dict[str, Any]) -> None:
+    chosen = [thread[k].pk for k in ("first", "answer", "invoice")]
+    new = Ticket.objects.get(pk=services.split_ticket(ticket=thread["ticket"], interaction_ids=chosen, by=thread["agent"].user).pk)
+    split_at = MONDAY_9AM + timedelta(minutes=30)
+    policy = new.sla_policy
+    assert policy is not None
+    assert new.sla_next_response_due_at == sla.calendar_for(policy).add(split_at, policy.next_response_minutes * 60)
+    assert new.sla_first_response_due_at is None and new.sla_status == "ok"
+    source = Ticket.objects.get(pk=thread["ticket"].pk)
+    assert source.sla_next_response_due_at is None and list(source.interactions.values_list("pk", flat=True)) == [thread["note"].pk]
 
 
 def test_the_new_ticket_is_triaged_and_routed_after_commit(thread: dict[str, Any], django_capture_on_commit_callbacks: Any) -> None:
