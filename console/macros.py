@@ -77,7 +77,7 @@ class MacroForm(forms.ModelForm):
 @supervisor_view
 @require_http_methods(["GET"])
 def macro_list(request: HtmxHttpRequest) -> HttpResponse:
-    macros = Macro.objects.select_related("owner__user", "team").order_by("name", "pk")
+    macros = Macro.objects.select_related("owner__user", "team", "set_category", "set_team").order_by("name", "pk")
     return render(request, "agents/macros.html", {"macros": macros})
 
 

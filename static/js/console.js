@@ -65,7 +65,14 @@
   }
   function highlight(choice) {
     document.querySelectorAll("#macro-list .macro-choice").forEach(function (c) { c.setAttribute("aria-selected", "false"); });
-    if (choice) { choice.setAttribute("aria-selected", "true"); choice.scrollIntoView({ block: "nearest" }); }
+    var search = document.getElementById("macro-search");
+    if (choice) {
+      choice.setAttribute("aria-selected", "true");
+      choice.scrollIntoView({ block: "nearest" });
+      search.setAttribute("aria-activedescendant", choice.id);  // screen readers follow the highlighted macro
+    } else {
+      search.removeAttribute("aria-activedescendant");
+    }
   }
   function highlighted() { return document.querySelector('#macro-list .macro-choice[aria-selected="true"]'); }
   function filterMacros() {

@@ -127,3 +127,20 @@ def test_supervisors_edit_macros_in_the_console_and_bad_bodies_are_refused(desk:
     too_many = boss.post("/console/macros/new", {**form, "body": "Hi", "add_tags": ",".join(f"tag{n}" for n in range(11))})
     assert too_many.status_code == 400 and "At most 10 tags." in too_many.text
     assert desk["client"].get("/console/macros/").status_code == 403  # agents use macros, supervisors edit them
+
+
+def test_the_macro_list_query_count_does_not_grow(desk: dict[str, Any]) -> None:
+    boss = Client()
+    boss.force_login(UserFactory.create(role="supervisor"))
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert boss.get("/console/macros/").status_code == 200
+        return len(queries)
+
+    count()
+    few = count()
+    refunds = CategoryFactory.create(slug="refunds", name="Refunds")
+    for n in range(15):
+        Macro.objects.create(name=f"Refund {n}", body="x", owner=desk["agent"], set_category=refunds, set_team=desk["team"])
+    assert count() == few
