@@ -28,7 +28,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from agents import events, routing_core
-from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule
+from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule, Team
 from foundation import config_cache
 from foundation.calendars import cached_calendar, default_calendar
 from foundation.queue import enqueue_on_commit
@@ -413,6 +413,38 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
     if not unchanged:
         TicketEvent.objects.create(ticket=ticket, kind="queued", detail=reason)
     return ticket
+
+
+def change_team(*, ticket: Ticket, team: Team, by: Any) -> Ticket:
+    """A person moves a ticket to another team: its SLA policy may change (``team_changed``), audited.
+
+    An assignee who is not in the new team lets go of it: the ticket goes back to the new
+    team's queue and is offered to its best available agent, as an escalation's reassignment does.
+    """
+    with transaction.atomic():
+        locked = lock_ticket(ticket.pk)
+        if locked is None:
+            raise ValidationError({"team": "The ticket no longer exists."})
+        if locked.team_id == team.pk:
+            return locked
+        if locked.status not in OPEN_STATUSES:
+            raise ValidationError({"team": f"Ticket {locked.reference} is {locked.get_status_display().lower()}; reopen it first."})
+        old = locked.team.name if locked.team else None
+        at = timezone.now()
+        locked.team = team
+        events.team_changed.announce(ticket=locked, at=at)
+        released = locked.assignee_id is not None and not team.agents.filter(pk=locked.assignee_id).exists()
+        if released:
+            locked.assignee = None
+            locked.assigned_at = None
+            if locked.status in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS):
+                locked.status = TicketStatus.TRIAGED
+        locked.save(update_fields=["team", "assignee", "assigned_at", "status", "updated_at", *SLA_FIELDS])
+        TicketEvent.objects.create(
+            ticket=locked, actor=by, kind="team_changed", detail={"from": old, "to": team.name, "assignee_released": released}
+        )
+        route_locked(locked, keep_team=True)
+    return locked
 
 
 def assign_ticket(*, ticket: Ticket, agent: Agent, by: Any, note: str = "") -> Ticket:

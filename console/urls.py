@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import site, views
+from console import macros, site, views
 
 urlpatterns = [
     path("console/", views.console_home, name="console-home"),
@@ -13,7 +13,12 @@ urlpatterns = [
     path("console/ticket/<id:pk>/priority", views.ticket_priority, name="console-priority"),
     path("console/ticket/<id:pk>/escalate", views.ticket_escalate, name="console-escalate"),
     path("console/ticket/<id:pk>/merge", views.ticket_merge, name="console-merge"),
+    path("console/ticket/<id:pk>/split", views.ticket_split, name="console-split"),
     path("console/ticket/<id:pk>/assign", views.ticket_assign, name="console-assign"),
+    path("console/ticket/<id:pk>/macro", macros.ticket_apply_macro, name="console-apply-macro"),
+    path("console/macros/", macros.macro_list, name="console-macros"),
+    path("console/macros/new", macros.macro_edit, name="console-macro-new"),
+    path("console/macros/<id:pk>/", macros.macro_edit, name="console-macro-edit"),
     path("console/availability", views.availability, name="console-availability"),
     path("console/escalations/", views.escalation_inbox, name="console-inbox"),
     path("console/escalations/<id:pk>/decide", views.escalation_decide, name="console-decide"),

@@ -29,6 +29,7 @@ from escalation_engine import services as escalation_services
 from escalation_engine.models import Escalation, EscalationTier
 from foundation import outbox
 from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
+from helpcenter import macros as macro_services
 from helpcenter.models import KnowledgeArticle
 from tickets import services as ticket_services
 from tickets.models import Attachment, Category, Channel, CustomerTier, Priority, Ticket, TicketStatus
@@ -59,6 +60,7 @@ def staff_role(permission: str) -> Callable[[View], View]:
 
 agent_view = staff_role("tickets.view_ticket")
 supervisor_view = staff_role("tickets.assign_ticket")
+MACRO_NOT_A_NOTE = "A macro's reply goes to the customer; untick “Internal note” or clear the macro."
 REASON_MAX_LENGTH = 300  # Escalation.decision_reason, and the API's ReasonInput
 
 
@@ -175,6 +177,9 @@ def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "now": timezone.now(),
         "can_assign": request.user.has_perm("tickets.assign_ticket"),
     }
+    rendered = macro_services.rendered_macros(ticket=ticket, user=request.user)
+    context["macros"] = rendered
+    context["suggested_macro"] = macro_services.suggest_macro(ticket=ticket, macros=[macro for macro, _ in rendered])
     return render(request, "agents/ticket.html", context)
 
 
@@ -183,8 +188,23 @@ def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def ticket_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     internal = request.POST.get("internal") == "1"
+    body = request.POST.get("body", "")
+    if request.POST.get("macro"):
+        # Chosen in the picker: what the agent edited is sent, and the macro's actions apply with it.
+        macro = macro_services.usable_macro(user=request.user, macro_id=parse_id(request.POST.get("macro")))
+        if macro is None:
+            return _failed(request, ticket, ValidationError("Choose a macro you may use."))
+        if internal:
+            return _failed(
+                request, ticket, ValidationError("A macro's reply goes to the customer; untick “Internal note” or clear the macro.")
+            )
+        try:
+            macro_services.apply_macro(macro=macro, ticket=ticket, by=request.user, body=body)
+        except (ValidationError, PermissionDenied) as exc:
+            return _failed(request, ticket, exc)
+        return _done(request, ticket, f"Reply saved with macro “{macro.name}”; e-mailing it to the customer.")
     try:
-        ticket_services.add_agent_reply(ticket=ticket, body=request.POST.get("body", ""), by=request.user, internal=internal)
+        ticket_services.add_agent_reply(ticket=ticket, body=body, by=request.user, internal=internal)
     except ValidationError as exc:
         return _failed(request, ticket, exc)
     # E-mailed by the worker: the conversation shows when it was sent, or why it failed.
@@ -253,6 +273,27 @@ def ticket_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _failed(request, ticket, exc)
     return _done(request, target, f"Ticket #{ticket.pk} merged into #{target.pk}.")
+
+
+@agent_view
+@require_POST
+def ticket_split(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Move the ticked messages into a new ticket of the same customer (triaged and routed as new)."""
+    ticket = _ticket_or_404(request, pk)
+    ids = [parse_id(value) for value in request.POST.getlist("messages")]
+    if None in ids:
+        return _failed(request, ticket, ValidationError("Tick the messages to move to a new ticket."))
+    try:
+        new = ticket_services.split_ticket(
+            ticket=ticket,
+            interaction_ids=[i for i in ids if i is not None],
+            by=request.user,
+            subject=clean_text(request.POST.get("subject", ""), max_length=300),
+        )
+    except ValidationError as exc:
+        return _failed(request, ticket, exc)
+    # Back to this ticket: the new one may belong to another team once routing has seen it.
+    return _done(request, ticket, f"{len(ids)} message(s) moved to the new ticket #{new.pk}; it is triaged and routed as new.")
 
 
 @supervisor_view

@@ -23,7 +23,7 @@ from agents.models import Agent, AgentSkill, Availability, RoutingRule, Seniorit
 from analytics import rollup
 from analytics.models import SatisfactionSurvey
 from foundation import roles
-from helpcenter.models import Deflection, KnowledgeArticle, SearchLog
+from helpcenter.models import Deflection, KnowledgeArticle, Macro, SearchLog
 from pipeline.new_ticket import process_new_ticket
 from tickets.models import (
     AuthorKind,
@@ -222,6 +222,35 @@ def demo_survey(ticket: Ticket, rng: random.Random, *, answer_rate: float = 0.45
 
 
 @transaction.atomic
+def _demo_macros(categories: dict[str, Category]) -> None:
+    """A few canned replies a new desk would write first (global, so every demo agent has them)."""
+    reset = KnowledgeArticle.objects.filter(slug="reset-your-password").first()
+    Macro.objects.create(
+        name="Password reset link",
+        body=(
+            "Hi {{ customer.first_name }},\n\nyou can set a new password here: {{ article.url }}\n"
+            "The link in that e-mail works for one hour.\n\nBest,\n{{ agent.name }}"
+        ),
+        for_category=categories.get("account_access"),
+        for_article=reset,
+        set_status=TicketStatus.PENDING_CUSTOMER,
+        add_tags=["password"],
+    )
+    Macro.objects.create(
+        name="Ask for details",
+        body=(
+            "Hi {{ customer.first_name }},\n\nthanks for your message about \u201c{{ ticket.subject }}\u201d. "
+            "Could you tell us what you tried and send a screenshot of the error?\n\n{{ agent.name }}"
+        ),
+        set_status=TicketStatus.PENDING_CUSTOMER,
+    )
+    Macro.objects.create(
+        name="Solved, closing",
+        body="Hi {{ customer.first_name }},\n\nglad it works now. Reply to this e-mail if it comes up again ({{ ticket.reference }}).",
+        set_status=TicketStatus.RESOLVED,
+    )
+
+
 def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_PASSWORD, seed: int = 7) -> DemoResult:
     """Create the demo desk. Idempotent for staff and catalogue; adds tickets each call."""
     rng = random.Random(seed)
@@ -275,6 +304,9 @@ def seed_demo(*, tickets: int = 400, customers: int = 80, password: str = DEMO_P
             category.save(update_fields=["allow_auto_reply"])
         for title, body in articles:
             KnowledgeArticle.objects.get_or_create(slug=slugify(title), defaults={"title": title, "body": body, "category": category})
+
+    if not Macro.objects.exists():
+        _demo_macros(categories)
 
     if not RoutingRule.objects.exists():
         legal = RoutingRule.objects.create(

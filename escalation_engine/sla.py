@@ -174,6 +174,22 @@ def follow_merge(*, source: Ticket, target: Ticket, at: datetime) -> None:
     refresh_status(source, now=at)
 
 
+def follow_split(*, source: Ticket, target: Ticket, at: datetime, source_waits: bool, target_waits: bool) -> None:
+    """Listener of ``ticket_split``: each ticket's clocks follow the messages it now holds.
+
+    The source keeps its clocks, but its next-response clock stops when the question it timed
+    moved. The new ticket's clocks start now (its priority is the default until triage, which
+    then re-targets them like any running clock); a moved unanswered question after a moved
+    answer starts its next-response clock.
+    """
+    if not source_waits:
+        source.sla_next_response_due_at = None
+    refresh_status(source, now=at)
+    apply_start(target, now=at)
+    if target_waits:
+        apply_customer_message(target, at=at)
+
+
 def business_seconds(ticket: Ticket, start: datetime, end: datetime) -> float:
     """Business seconds between two instants on the ticket's calendar (wall-clock without a policy)."""
     if end <= start:

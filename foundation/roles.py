@@ -28,6 +28,7 @@ AGENT_PERMISSIONS: dict[str, set[str]] = {
     },
     "agents": {"view_team", "view_agent", "view_skill", "view_agentskill", "view_agentshift"},
     "escalation": {"view_escalation"},
+    "helpcenter": {"view_macro"},
 }
 
 # Supervisors also assign across teams, manage agents' skills and customers.
@@ -40,6 +41,7 @@ SUPERVISOR_PERMISSIONS: dict[str, set[str]] = {
     "escalation": {"view_escalation", "change_escalation", "view_escalationrule", "view_slapolicy"},
     "foundation": {"view_businesscalendar"},
     "analytics": {"view_dashboards", "view_satisfactionsurvey"},
+    "helpcenter": {"view_macro", "add_macro", "change_macro", "delete_macro"},
 }
 
 INTEGRATION_PERMISSIONS: dict[str, set[str]] = {

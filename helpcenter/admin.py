@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from helpcenter.models import ArticleVote, Deflection, KnowledgeArticle, SearchLog
+from helpcenter.models import ArticleVote, Deflection, KnowledgeArticle, Macro, SearchLog
 
 
 @admin.register(KnowledgeArticle)
@@ -47,3 +47,21 @@ class ArticleVoteAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Macro)
+class MacroAdmin(admin.ModelAdmin):
+    """Canned replies; the body is checked at save (only allowed placeholders, no template tags)."""
+
+    list_display = ("name", "scope", "team", "owner", "is_active", "usage_count", "updated_at")
+    list_filter = ("is_active", "team")
+    list_select_related = ("team", "owner__user")
+    search_fields = ("name", "body")
+    readonly_fields = ("usage_count", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "body", "is_active")}),
+        ("Who may use it", {"fields": ("owner", "team"), "description": "An owner: personal. A team: its members. Neither: everyone."}),
+        ("Actions", {"fields": ("set_status", "set_priority", "set_category", "add_tags", "set_team")}),
+        ("Suggested for", {"fields": ("for_category", "for_article")}),
+        ("Usage", {"fields": ("usage_count", "created_at", "updated_at")}),
+    )

@@ -28,6 +28,7 @@ def connect() -> None:
     ticket_events.status_changed.listen(rollup.on_status_changed, when=INSIDE)
     ticket_events.priority_changed.listen(sla.follow_priority, when=INSIDE)
     ticket_events.ticket_merged.listen(sla.follow_merge, when=INSIDE)
+    ticket_events.ticket_split.listen(sla.follow_split, when=INSIDE)
     ticket_events.ticket_resolved.listen(csat.on_ticket_resolved, when=INSIDE)
     ticket_events.ticket_triaged.listen(helpcenter.queue_auto_reply_after_triage, when=INSIDE)
     # agents → the SLA clock, rollups

@@ -40,7 +40,7 @@ from rest_framework.authtoken.models import Token
 from analytics.csat import token_for
 from analytics.models import SatisfactionSurvey
 from escalation_engine.models import Escalation
-from helpcenter.models import KnowledgeArticle
+from helpcenter.models import KnowledgeArticle, Macro
 from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, SkillFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import links
 from tickets.models import Attachment
@@ -118,6 +118,17 @@ def valid(**values: Any) -> dict[str, Callable[[dict[str, Any]], Any]]:
 QUEUE_QUERY = valid(priority="1", category="billing", channel="email", tier="gold", q="#1", sort="due", cursor="", fragment="rows")
 DASHBOARD_QUERY = valid(start="2025-01-01", end="2025-01-31", team="", by="team")
 
+MACRO_FORM = {
+    **valid(name="Password reset", body="Hi {{ customer.first_name }}", is_active="on", set_status="pending_customer"),
+    **valid(set_priority="1", add_tags="password, reset"),
+    "owner": const(""),
+    "team": lambda w: w["team"].pk,
+    "set_category": lambda w: w["billing"].pk,
+    "set_team": lambda w: w["team"].pk,
+    "for_category": lambda w: w["billing"].pk,
+    "for_article": lambda w: w["article"].pk,
+}
+
 ROUTES: dict[str, Route] = {
     # Console
     "home": Route(),
@@ -132,8 +143,15 @@ ROUTES: dict[str, Route] = {
     "console-ticket": Route(path=TICKET),
     "console-attachment": Route(path={"pk": lambda w: w["attachment"].pk}),
     "console-reply": Route(
-        form={"body": const("Thanks, looking into it."), "internal": const("1")}, path=TICKET, alternatives=({"internal": ""},)
+        form={"body": const("Thanks, looking into it."), "internal": const(""), "macro": lambda w: w["macro"].pk},
+        path=TICKET,
+        alternatives=({"internal": "1", "macro": ""}, {"macro": ""}),  # a note, a plain reply; the first: a reply with a macro
     ),
+    "console-apply-macro": Route(form={"macro": lambda w: w["macro"].pk}, path=TICKET),
+    "console-split": Route(form={"messages": lambda w: w["attachment"].interaction_id, "subject": const("Invoice")}, path=TICKET),
+    "console-macros": Route(),
+    "console-macro-new": Route(form=MACRO_FORM),
+    "console-macro-edit": Route(form=MACRO_FORM, path={"pk": lambda w: w["macro"].pk}),
     "console-status": Route(form={"status": const("in_progress")}, path=TICKET),
     "console-category": Route(form={"category": const("billing")}, path=TICKET),
     "console-priority": Route(form={"priority": const("1")}, path=TICKET),
@@ -201,6 +219,8 @@ ROUTES: dict[str, Route] = {
     "api-ticket": Route(path=TICKET, json=True),
     "api-ticket-assign": Route(form={"agent_id": lambda w: w["spare_agent"].pk, "note": const("cover")}, json=True, path=TICKET),
     "api-my-availability": Route(form={"availability": const("away")}, json=True),
+    "api-macros": Route(json=True),
+    "api-ticket-apply-macro": Route(form={"macro_id": lambda w: w["macro"].pk, "body": const("Hi, any news?")}, json=True, path=TICKET),
     "api-capacity-profiles": Route(
         form={
             "name": const("Chat heavy"),
@@ -301,7 +321,7 @@ def world(settings: Any, tmp_path: Path) -> dict[str, Any]:
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"  # no session rows: thousands of requests stay quick
 
     team = TeamFactory.create()
-    CategoryFactory.create(slug="billing", name="Billing")
+    billing = CategoryFactory.create(slug="billing", name="Billing")
     agent, spare, boss = AgentFactory.create(), AgentFactory.create(), AgentFactory.create(user=UserFactory.create(role="supervisor"))
     for member in (agent, spare, boss):
         member.teams.add(team)
@@ -322,6 +342,8 @@ def world(settings: Any, tmp_path: Path) -> dict[str, Any]:
         "spare_agent": spare,
         "article": article,
         "attachment": attachment,
+        "billing": billing,
+        "macro": Macro.objects.create(name="Thanks", body="Thanks, {{ customer.first_name }}!", add_tags=["thanks"]),
         "status_token": links.status_token(ticket),
         "auto_reply_token": links.auto_reply_token(ticket, article.pk),
         "survey_token": token_for(survey),
@@ -439,8 +461,10 @@ def test_every_parameter_the_code_reads_is_fuzzed() -> None:
 
 def test_every_form_and_serializer_field_is_fuzzed() -> None:
     from agents.api import AssignInput, AvailabilityInput, CapacityProfileSerializer, RoutingRuleSerializer, TeamSerializer
+    from console.macros import MacroForm
     from escalation_engine.api import OverrideInput, ReasonInput
     from foundation.login_guard import LockoutAuthenticationForm
+    from helpcenter.api import ApplyMacroInput
     from tickets.forms import SupportRequestForm
     from tickets.serializers import TicketCreateInput, WebhookInput
 
@@ -456,11 +480,13 @@ def test_every_form_and_serializer_field_is_fuzzed() -> None:
         "api-escalation-dismiss": ReasonInput,
         "api-escalation-deescalate": ReasonInput,
         "api-escalation-override": OverrideInput,
+        "api-ticket-apply-macro": ApplyMacroInput,
     }
     for name, serializer in inputs.items():
         writable = {field_name for field_name, field in serializer().fields.items() if not field.read_only}
         assert set(ROUTES[name].form) == writable, name
     assert set(SupportRequestForm.base_fields) <= set(ROUTES["support-new"].form)
+    assert set(MacroForm.base_fields) == set(ROUTES["console-macro-new"].form) == set(ROUTES["console-macro-edit"].form)
     assert set(LockoutAuthenticationForm.base_fields) <= set(ROUTES["login"].form)
 
 

@@ -10,6 +10,7 @@ from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
 
 from escalation_engine.models import Escalation
+from helpcenter.models import Macro
 from tests.factories import AgentFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.models import Attachment
 
@@ -38,7 +39,8 @@ def world(settings: Any, tmp_path: Any) -> dict[str, Any]:
     }
     attachment = Attachment(interaction=InteractionFactory.create(ticket=ticket), filename="log.txt", content_type="text/plain", size=3)
     attachment.file.save("log.txt", ContentFile(b"log"), save=True)
-    return {"ticket": ticket, "escalation": escalation, "agent": agent, "users": users, "attachment": attachment}
+    macro = Macro.objects.create(name="Thanks", body="Thanks, {{ customer.first_name }}!")
+    return {"ticket": ticket, "escalation": escalation, "agent": agent, "users": users, "attachment": attachment, "macro": macro}
 
 
 def client_for(role: str, world: dict[str, Any], *, api: bool) -> Client:
@@ -61,6 +63,20 @@ CONSOLE: list[Case] = [
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/reply", lambda w: {"body": "hi"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/status", lambda w: {"status": "in_progress"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/assign", lambda w: {"agent": w["agent"].pk}, (LOGIN, 403, 403, 302, 302, 403)),
+    (
+        "post",
+        lambda w: f"/console/ticket/{w['ticket'].pk}/macro",
+        lambda w: {"macro": w["macro"].pk},
+        (LOGIN, 302, 404, 302, 302, 403),
+    ),
+    (
+        "post",
+        lambda w: f"/console/ticket/{w['ticket'].pk}/split",
+        lambda w: {"messages": [w["attachment"].interaction_id]},
+        (LOGIN, 302, 404, 302, 302, 403),
+    ),
+    ("get", lambda w: "/console/macros/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
+    ("get", lambda w: f"/console/macros/{w['macro'].pk}/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/console/escalations/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     (
         "post",
@@ -89,6 +105,13 @@ API: list[Case] = [
     ("get", lambda w: "/api/v1/analytics/sla", lambda w: {}, (401, 403, 403, 200, 200, 403)),
     ("post", lambda w: f"/api/v1/escalations/{w['escalation'].pk}/accept", lambda w: {}, (401, 403, 403, 200, 409, 403)),
     ("post", lambda w: "/api/v1/agents/me/availability", lambda w: {"availability": "away"}, (401, 200, 200, 403, 403, 403)),
+    ("get", lambda w: "/api/v1/macros/", lambda w: {}, (401, 200, 200, 200, 200, 403)),
+    (
+        "post",
+        lambda w: f"/api/v1/tickets/{w['ticket'].pk}/apply-macro",
+        lambda w: {"macro_id": w["macro"].pk},
+        (401, 200, 404, 200, 200, 403),
+    ),
     ("get", lambda w: "/api/schema/", lambda w: {}, (200, 200, 200, 200, 200, 200)),  # the schema holds no data: public
 ]
 
@@ -122,7 +145,9 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-queue", "console-ticket", "console-attachment", "console-audit", "console-dashboard", "api-analytics-sla",
         "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
-        "api-my-availability", "api-schema", "api-capacity-profiles",
+        "api-my-availability", "api-schema", "api-capacity-profiles", "console-apply-macro", "console-macros", "console-macro-edit",
+        "console-split",
+        "api-macros", "api-ticket-apply-macro",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
@@ -130,6 +155,7 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-team-reassign", "api-escalation-dismiss", "api-escalation-deescalate", "api-escalation-override",
         "api-inbound-email", "api-inbound-webhook", "api-docs", "console-dashboards", "api-team-queue-order",
         "api-analytics-escalations", "api-analytics-satisfaction", "api-analytics-volume", "api-analytics-selfservice",
+        "console-macro-new",
     }  # fmt: skip
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith(("console-", "api-"))}
     assert names <= covered | same_guard, sorted(names - covered - same_guard)

@@ -30,6 +30,12 @@ ticket_merged = declare(
     "``source`` was closed into ``target`` (source's fields set, not yet saved).",
     args=("source", "target", "at"),
 )
+ticket_split = declare(
+    "ticket_split",
+    "Messages of ``source`` moved to the new ticket ``target`` (both saved before, not after); ``source_waits`` / "
+    "``target_waits``: the latest public message there is the customer's. The caller saves both tickets' SLA_FIELDS.",
+    args=("source", "target", "at", "source_waits", "target_waits"),
+)
 priority_changed = declare(
     "priority_changed",
     "The ticket's priority is set (not yet saved) from ``old``; ``source`` says who decided (agent, triage, rule, "

@@ -525,6 +525,19 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
     return ticket
 
 
+def add_tags(*, ticket: Ticket, tags: Sequence[str], by: Any) -> Ticket:
+    """Add tags (a person's choice, e.g. a macro's): the ticket keeps its others; audited with what was new."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        added = sorted(set(tags) - set(ticket.tags))
+        if not added:
+            return ticket
+        ticket.tags = sorted({*ticket.tags, *added})
+        ticket.save(update_fields=["tags", "updated_at"])
+        TicketEvent.objects.create(ticket=ticket, actor=by, kind="tags_added", detail={"tags": added})
+    return ticket
+
+
 def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = False) -> Interaction:
     """An agent answers (or writes an internal note). A public answer stops the response clocks and is e-mailed after commit."""
     body = _clean_text(body, limit=MAX_BODY, name="body")
@@ -734,3 +747,66 @@ def merge_tickets(*, source: Ticket, target: Ticket, by: Any) -> Ticket:
         TicketEvent.objects.create(ticket=source, actor=by, kind="merged_into", detail={"ticket": target.pk, "messages": moved})
         TicketEvent.objects.create(ticket=target, actor=by, kind="merged_from", detail={"ticket": source.pk, "messages": moved})
     return target
+
+
+def _awaiting_reply(messages: Sequence[Interaction]) -> bool:
+    """The latest public message is the customer's: an answer is owed."""
+    public = [m for m in messages if not m.is_internal and m.author_kind in (AuthorKind.CUSTOMER, AuthorKind.AGENT)]
+    return bool(public) and public[-1].author_kind == AuthorKind.CUSTOMER
+
+
+def split_ticket(*, ticket: Ticket, interaction_ids: Sequence[int], by: Any, subject: str = "") -> Ticket:
+    """Move the chosen messages of a ticket into a new ticket of the same customer, which is triaged and routed as new.
+
+    Refused without a choice, when every message is chosen (that is the ticket itself), when a
+    chosen message is not this ticket's (another customer's above all), and without a customer
+    message among them (the new ticket starts from the first one). Reply counts are recounted on
+    both; the clocks follow (``ticket_split``): the source's next-response clock stops if the
+    question it timed moved, the new ticket's start now. Audited on both, each naming the other.
+    """
+    wanted = set(interaction_ids)
+    if not wanted:
+        raise ValidationError({"messages": "Choose the messages to move to a new ticket."})
+    subject = clean_header_text(subject, limit=MAX_SUBJECT)
+    with transaction.atomic():
+        source = Ticket.objects.select_for_update().select_related("customer").get(pk=ticket.pk)
+        chosen = list(Interaction.objects.filter(pk__in=wanted).select_related("ticket").order_by("created_at", "pk"))
+        foreign = [m for m in chosen if m.ticket_id != source.pk]
+        if any(m.ticket.customer_id != source.customer_id for m in foreign):
+            raise ValidationError({"messages": "Messages of another customer's ticket cannot be split into a ticket of this customer."})
+        if foreign or len(chosen) != len(wanted):
+            raise ValidationError({"messages": f"Only messages of ticket {source.reference} can be split off."})
+        kept = list(Interaction.objects.filter(ticket=source).exclude(pk__in=wanted).order_by("created_at", "pk"))
+        if not kept:
+            raise ValidationError({"messages": "Leave at least one message on the ticket: moving them all is the same ticket."})
+        first = next((m for m in chosen if m.author_kind == AuthorKind.CUSTOMER), None)
+        if first is None:
+            raise ValidationError({"messages": "Choose at least one message from the customer: the new ticket starts from it."})
+        now = timezone.now()
+        answered = [m for m in chosen if m.author_kind == AuthorKind.AGENT and not m.is_internal and m.created_at >= first.created_at]
+        new = Ticket(
+            subject=subject or source.subject,
+            body=first.body,
+            channel=first.channel,
+            customer=source.customer,
+            status=TicketStatus.NEW,
+            priority=Priority.P2,
+            created_at=now,
+            first_response_at=answered[0].created_at if answered else None,
+            agent_reply_count=len([m for m in chosen if m.author_kind == AuthorKind.AGENT and not m.is_internal]),
+        )
+        new.full_clean(exclude=["customer", "repeat_of", "category", "team", "assignee", "model_version"], validate_constraints=False)
+        new.save()
+        ids = [m.pk for m in chosen]
+        Interaction.objects.filter(pk__in=ids).update(ticket=new)
+        source.agent_reply_count = len([m for m in kept if m.author_kind == AuthorKind.AGENT and not m.is_internal])
+        events.ticket_split.announce(
+            source=source, target=new, at=now, source_waits=_awaiting_reply(kept), target_waits=_awaiting_reply(chosen)
+        )
+        source.save(update_fields=["agent_reply_count", "updated_at", *SLA_FIELDS])
+        new.save(update_fields=SLA_FIELDS)
+        TicketEvent.objects.create(ticket=source, actor=by, kind="split_to", detail={"ticket": new.pk, "messages": ids})
+        TicketEvent.objects.create(ticket=new, actor=by, kind="created", detail={"channel": new.channel, "split_from": source.pk})
+        TicketEvent.objects.create(ticket=new, actor=by, kind="split_from", detail={"ticket": source.pk, "messages": ids})
+        enqueue_on_commit("tickets.triage_ticket", new.pk)  # triaged and routed as a new ticket (triage_untriaged catches a missed one)
+    return new

@@ -41,6 +41,7 @@
         note.focus();
         break;
       }
+      case "m": if (!openMacroPicker()) return; break;
       case "e": {
         var reason = document.getElementById("escalate-reason");
         if (!reason) return;
@@ -55,6 +56,86 @@
     pendingG = false;
     event.preventDefault();
   });
+  // The macro picker: search by name, arrows to choose, Enter inserts the rendered reply at
+  // the cursor (the agent edits it before sending); the macro's id travels with the reply so
+  // its actions apply on send.
+  var picker = document.getElementById("macro-picker");
+  function choices() {
+    return Array.prototype.slice.call(document.querySelectorAll("#macro-list .macro-choice")).filter(function (c) { return !c.hidden; });
+  }
+  function highlight(choice) {
+    document.querySelectorAll("#macro-list .macro-choice").forEach(function (c) { c.setAttribute("aria-selected", "false"); });
+    var search = document.getElementById("macro-search");
+    if (choice) {
+      choice.setAttribute("aria-selected", "true");
+      choice.scrollIntoView({ block: "nearest" });
+      search.setAttribute("aria-activedescendant", choice.id);  // screen readers follow the highlighted macro
+    } else {
+      search.removeAttribute("aria-activedescendant");
+    }
+  }
+  function highlighted() { return document.querySelector('#macro-list .macro-choice[aria-selected="true"]'); }
+  function filterMacros() {
+    var words = document.getElementById("macro-search").value.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    document.querySelectorAll("#macro-list .macro-choice").forEach(function (c) {
+      var text = (c.dataset.name + " " + c.dataset.body).toLowerCase();
+      c.hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+      if (!c.hidden) shown += 1;
+    });
+    document.getElementById("macro-none").hidden = shown > 0;
+    var list = choices();
+    highlight(list.filter(function (c) { return c.classList.contains("suggested"); })[0] || list[0]);
+  }
+  function openMacroPicker() {
+    if (!picker || !picker.showModal) return false;
+    var search = document.getElementById("macro-search");
+    search.value = "";
+    picker.showModal();
+    filterMacros();
+    search.focus();
+    return true;
+  }
+  function insertMacro(choice) {
+    var reply = document.getElementById("reply-body");
+    var start = reply.selectionStart, end = reply.selectionEnd, text = choice.dataset.body;
+    reply.value = reply.value.slice(0, start) + text + reply.value.slice(end);
+    document.getElementById("internal-note").checked = false;
+    document.getElementById("reply-macro").value = choice.dataset.macro;
+    document.getElementById("macro-chosen-text").textContent =
+      "Macro: " + choice.dataset.name + (choice.dataset.actions ? " (on send: " + choice.dataset.actions + ")" : "");
+    document.getElementById("macro-chosen").hidden = false;
+    picker.close();
+    reply.focus();
+    reply.setSelectionRange(start + text.length, start + text.length);
+  }
+  if (picker) {
+    document.getElementById("macro-open").addEventListener("click", openMacroPicker);
+    document.getElementById("macro-search").addEventListener("input", filterMacros);
+    document.getElementById("macro-clear").addEventListener("click", function () {
+      // The text stays as the agent left it; only the macro's actions and count are dropped.
+      document.getElementById("reply-macro").value = "";
+      document.getElementById("macro-chosen").hidden = true;
+    });
+    document.getElementById("macro-list").addEventListener("click", function (event) {
+      var choice = event.target.closest(".macro-choice");
+      if (choice) insertMacro(choice);
+    });
+    picker.addEventListener("keydown", function (event) {
+      var list = choices(), index = list.indexOf(highlighted());
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        var step = event.key === "ArrowDown" ? 1 : -1;
+        highlight(list[Math.max(0, Math.min(list.length - 1, index + step))]);
+        event.preventDefault();
+      } else if (event.key === "Enter" && highlighted()) {
+        insertMacro(highlighted());
+        event.preventDefault();
+      }
+    });
+    document.getElementById("reply-body").addEventListener("keydown", function (event) {
+      if (event.altKey && event.code === "KeyM") { openMacroPicker(); event.preventDefault(); }
+    });
+  }
   // Keep the selection after htmx refreshes the rows.
   document.addEventListener("htmx:afterSwap", function () {
     var keep = sessionStorage.getItem("selected-ticket");

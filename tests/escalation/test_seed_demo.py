@@ -9,7 +9,9 @@ from django.db.models import Sum
 
 from agents.models import Agent, AgentSkill, Team
 from analytics.models import DailyStat, SatisfactionSurvey
+from foundation import placeholders
 from foundation.roles import role_of
+from helpcenter.models import Macro
 from tickets.models import Customer, CustomerTier, Interaction, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
@@ -42,6 +44,10 @@ def test_seed_demo_creates_a_working_desk() -> None:
     assert resolved.filter(resolution_seconds__isnull=False).count() == resolved.count()
     created = DailyStat.objects.filter(team=0, dim="all", period="day").aggregate(n=Sum("created"))["n"]
     assert created == Ticket.objects.count()
+    # canned replies to try in the reply box, each body valid for the renderer, one suggested for password tickets
+    macros = list(Macro.objects.select_related("for_article"))
+    assert len(macros) == 3 and all(placeholders.validate(m.body) == [] for m in macros)
+    assert any(m.for_article is not None and m.for_article.slug == "reset-your-password" for m in macros)
     for username, role in (("admin", "admin"), ("supervisor", "supervisor"), ("agent", "agent")):
         assert f"{username}" in output
         user = authenticate(username=username, password="demo-escalation")
@@ -52,6 +58,8 @@ def test_if_empty_does_not_add_a_second_batch() -> None:
     run("--tickets", "20", "--customers", "5")
     assert "already present" in run("--if-empty")
     assert Ticket.objects.count() == 20
+    run("--tickets", "5", "--customers", "2")
+    assert Macro.objects.count() == 3  # the catalogue is not added twice
 
 
 def test_refuses_to_seed_production(settings) -> None:
