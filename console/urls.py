@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import site, views
+from console import notifications, site, views
 
 urlpatterns = [
     path("console/", views.console_home, name="console-home"),
@@ -20,4 +20,11 @@ urlpatterns = [
     path("console/team/", views.team, name="console-team"),
     path("console/team/reassign", views.team_reassign, name="console-team-reassign"),
     path("console/audit/", site.audit_log, name="console-audit"),
+    path("console/notifications/", notifications.notification_list, name="console-notifications"),
+    path("console/notifications/bell", notifications.bell, name="console-bell"),
+    path("console/notifications/<id:pk>/open", notifications.notification_open, name="console-notification-open"),
+    path("console/notifications/<id:pk>/read", notifications.notification_read, name="console-notification-read"),
+    path("console/notifications/read-all", notifications.notifications_read_all, name="console-notifications-read-all"),
+    path("console/notifications/preferences", notifications.notification_preferences, name="console-notification-preferences"),
+    path("console/mentions", notifications.mention_suggestions, name="console-mentions"),
 ]

@@ -62,7 +62,7 @@ def notify(*, agent: Agent, kind: str, ticket: Ticket, text: str, dedupe_key: st
     if by_email and email and agent.user.is_active:
         link = settings.PUBLIC_BASE_URL + reverse("console-ticket", args=[ticket.pk])
         outbox.queue(
-            kind="agent_notification",
+            kind="notification",  # the outbox's kind for notifications; ref_kind says it is an agent's, not an escalation's
             dedupe_key=f"agent_notification:{row.pk}",
             recipient=email,
             subject=f"[{ticket.reference}] {row.text}"[:200],
