@@ -23,7 +23,7 @@ from tickets.selectors import visible_tickets
 
 
 def _agent(request: HtmxHttpRequest) -> Agent:
-    agent = Agent.objects.filter(user=request.user).first()
+    agent = Agent.objects.filter(user_id=request.user.pk or 0).select_related("user").first()  # agent_view: signed in
     if agent is None:
         raise PermissionDenied("Notifications are for agents: your account has no agent profile.")
     return agent
@@ -49,7 +49,7 @@ def notification_list(request: HtmxHttpRequest) -> HttpResponse:
         "unread": selectors.unread_count(agent=agent),
         "kinds": Kind.choices,
         "email_kinds": selectors.email_kinds(agent=agent),
-        "email": request.user.email,
+        "email": agent.user.email,
     }
     return render(request, "notifications/list.html", context)
 

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from console import notifications, site, views
+from console import live, notifications, site, views
 
 urlpatterns = [
     path("console/", views.console_home, name="console-home"),
     path("console/queue/<slug:slug>/", views.queue, name="console-queue"),
     path("console/ticket/<id:pk>/", views.ticket_workspace, name="console-ticket"),
     path("console/attachment/<id:pk>/", views.attachment_download, name="console-attachment"),
+    path("console/ticket/<id:pk>/live", live.ticket_live, name="console-ticket-live"),
     path("console/ticket/<id:pk>/reply", views.ticket_reply, name="console-reply"),
     path("console/ticket/<id:pk>/status", views.ticket_status, name="console-status"),
     path("console/ticket/<id:pk>/category", views.ticket_category, name="console-category"),

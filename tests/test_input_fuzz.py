@@ -130,6 +130,7 @@ ROUTES: dict[str, Route] = {
     ),
     "console-queue": Route(query=QUEUE_QUERY, path={"slug": const("team")}, htmx=True),
     "console-ticket": Route(path=TICKET),
+    "console-ticket-live": Route(query=valid(m="1", e="1"), path=TICKET, htmx=True),
     "console-attachment": Route(path={"pk": lambda w: w["attachment"].pk}),
     "console-reply": Route(
         form={"body": const("Thanks, looking into it."), "internal": const("1")}, path=TICKET, alternatives=({"internal": ""},)

@@ -69,6 +69,7 @@ CONSOLE: list[Case] = [
     ("get", lambda w: "/console/queue/mine/", lambda w: {}, (LOGIN, 200, 200, 200, 200, 403)),
     ("get", lambda w: f"/console/ticket/{w['ticket'].pk}/", lambda w: {}, (LOGIN, 200, 404, 200, 200, 403)),
     ("get", lambda w: f"/console/attachment/{w['attachment'].pk}/", lambda w: {}, (LOGIN, 200, 404, 200, 200, 403)),
+    ("get", lambda w: f"/console/ticket/{w['ticket'].pk}/live", lambda w: {"m": "0", "e": "0"}, (LOGIN, 200, 404, 200, 200, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/reply", lambda w: {"body": "hi"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/status", lambda w: {"status": "in_progress"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/assign", lambda w: {"agent": w["agent"].pk}, (LOGIN, 403, 403, 302, 302, 403)),
@@ -142,6 +143,7 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-team", "api-tickets", "api-ticket", "api-ticket-assign", "api-routing-rules", "api-escalations", "api-escalation-accept",
         "api-my-availability", "api-schema", "api-capacity-profiles", "console-notifications", "console-bell",
         "console-notification-open", "console-notifications-read-all", "console-notification-preferences", "console-mentions",
+        "console-ticket-live",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
