@@ -57,3 +57,23 @@ def test_a_customer_reply_reaches_the_watching_agent_without_a_reload(page: Page
     page.locator("details.bell summary").click()
     expect(page.locator(".bell-drop")).to_contain_text("lena.fischer@example.de replied", timeout=POLL_TIMEOUT_MS)
     save_screenshot(page, "live")
+
+
+@pytest.mark.browser
+def test_typing_an_at_name_suggests_agents_and_a_click_writes_the_mention(page: Page, live_server: Any) -> None:
+    team = TeamFactory.create(name="Orders")
+    maria = AgentFactory.create(user=UserFactory.create(username="maria", first_name="Maria", last_name="Rossi", role="agent"), capacity=20)
+    maria.teams.add(team)
+    AgentFactory.create(user=UserFactory.create(username="jonas.weber", first_name="Jonas", last_name="Weber", role="agent")).teams.add(team)
+    ticket = TicketFactory.create(team=team, assignee=maria, status="in_progress", subject="Parcel 4471 marked delivered, not here")
+
+    login(page, live_server, "maria", PASSWORD)
+    page.goto(f"{live_server.url}/console/ticket/{ticket.pk}/")
+    box = page.locator("#reply-body")
+    box.fill("")
+    box.press_sequentially("Courier claim filed, @jon")
+    suggestion = page.locator("#mention-list button.mention", has_text="@jonas.weber")
+    expect(suggestion).to_contain_text("Jonas Weber")
+    suggestion.click()
+    expect(box).to_have_value("Courier claim filed, @jonas.weber ")
+    expect(page.locator("#internal-note")).to_be_checked()  # a mention is for colleagues: the note box, not the customer
