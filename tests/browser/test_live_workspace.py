@@ -64,7 +64,9 @@ def test_typing_an_at_name_suggests_agents_and_a_click_writes_the_mention(page: 
     team = TeamFactory.create(name="Orders")
     maria = AgentFactory.create(user=UserFactory.create(username="maria", first_name="Maria", last_name="Rossi", role="agent"), capacity=20)
     maria.teams.add(team)
-    AgentFactory.create(user=UserFactory.create(username="jonas.weber", first_name="Jonas", last_name="Weber", role="agent")).teams.add(team)
+    AgentFactory.create(user=UserFactory.create(username="jonas.weber", first_name="Jonas", last_name="Weber", role="agent")).teams.add(
+        team
+    )
     ticket = TicketFactory.create(team=team, assignee=maria, status="in_progress", subject="Parcel 4471 marked delivered, not here")
 
     login(page, live_server, "maria", PASSWORD)
