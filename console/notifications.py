@@ -106,4 +106,6 @@ def mention_suggestions(request: HtmxHttpRequest) -> HttpResponse:
         query = strict_text(request.GET.get("q", ""), field="q", max_length=50)
     except InputError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
-    return render(request, "notifications/mentions.html", {"agents": selectors.mention_candidates(query=query), "query": query})
+    return render(
+        request, "notifications/mentions.html", {"agents": selectors.mention_candidates(query=query, user=request.user), "query": query}
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
-from agents.models import Agent
+from agents.models import Agent, Team
 from notifications.models import AgentNotification, EmailPreference
 
 
@@ -24,10 +26,17 @@ def email_kinds(*, agent: Agent) -> set[str]:
     return set(EmailPreference.objects.filter(agent=agent).values_list("kind", flat=True))
 
 
-def mention_candidates(*, query: str, limit: int = 8) -> QuerySet[Agent]:
-    """Active agents whose username or name starts with ``query`` (the note box's @-autocomplete)."""
+def mention_candidates(*, query: str, user: Any, limit: int = 8) -> QuerySet[Agent]:
+    """Active agents whose username or name starts with ``query`` (the note box's @-autocomplete).
+
+    Someone who sees every team's tickets may mention anyone; an agent is offered only the
+    colleagues of their own teams (whom a note on their tickets can reach).
+    """
     query = query.strip().lstrip("@")[:50]
     if not query:
         return Agent.objects.none()
     words = Q(user__username__istartswith=query) | Q(user__first_name__istartswith=query) | Q(user__last_name__istartswith=query)
-    return Agent.objects.select_related("user").filter(words, user__is_active=True).order_by("user__username")[:limit]
+    agents = Agent.objects.select_related("user").filter(words, user__is_active=True)
+    if not user.has_perm("tickets.view_all_tickets"):
+        agents = agents.filter(teams__in=Team.objects.filter(agents__user_id=user.pk)).distinct()
+    return agents.order_by("user__username")[:limit]

@@ -153,7 +153,9 @@ def test_an_unknown_preference_kind_is_a_400_naming_the_field(desk: dict[str, An
 
 
 def test_mention_suggestions_match_username_and_name_and_escape_them(desk: dict[str, Any]) -> None:
-    AgentFactory.create(user=UserFactory.create(username="lopez.b", first_name="<b>Bea</b>", last_name="Marsh", role="agent"))
+    AgentFactory.create(user=UserFactory.create(username="lopez.b", first_name="<b>Bea</b>", last_name="Marsh", role="agent")).teams.add(
+        desk["team"]
+    )
     UserFactory.create(username="lola", role="agent")  # not an agent profile: never suggested
     client = signed_in(desk["ana"].user)
     text = client.get("/console/mentions", {"q": "lo"}).text
@@ -167,3 +169,13 @@ def test_the_workspace_has_the_bell_and_the_mention_box(desk: dict[str, Any]) ->
     ticket = assign_new(desk)
     page = signed_in(desk["ana"].user).get(f"/console/ticket/{ticket.pk}/").text
     assert 'id="bell-count"' in page and 'hx-get="/console/notifications/bell"' in page and 'id="mention-q"' in page
+
+
+def test_an_agent_is_offered_only_colleagues_of_their_teams_and_a_supervisor_everyone(desk: dict[str, Any]) -> None:
+    elsewhere = AgentFactory.create(user=UserFactory.create(username="lorenzo", role="agent"))
+    elsewhere.teams.add(TeamFactory.create())
+    AgentFactory.create(user=UserFactory.create(username="lotte", role="agent")).teams.add(desk["team"])
+    mine = signed_in(desk["ana"].user).get("/console/mentions", {"q": "lo"}).text
+    assert 'data-mention="@lotte"' in mine and "lorenzo" not in mine
+    everyone = signed_in(desk["boss"]).get("/console/mentions", {"q": "lo"}).text
+    assert 'data-mention="@lotte"' in everyone and 'data-mention="@lorenzo"' in everyone
