@@ -1,7 +1,7 @@
 """The open workspace's live fragment: only what is new since the marker, SLA and assignee out of band, flat queries."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +10,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from agents.services import assign_ticket
+from escalation_engine.models import SlaPolicy
+from escalation_engine.sweep import sweep
 from tests.factories import AgentFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import services as ticket_services
 from tickets.models import Channel
@@ -91,3 +93,15 @@ def test_a_bad_marker_is_a_400_naming_it_and_another_team_gets_404(desk: dict[st
     other = Client()
     other.force_login(outsider.user)
     assert other.get(f"/console/ticket/{ticket.pk}/live", {"m": "0", "e": "0"}).status_code == 404
+
+
+def test_an_sla_breach_found_by_the_sweep_shows_in_the_open_workspace(desk: dict[str, Any]) -> None:
+    client, ticket = desk["client"], desk["ticket"]
+    ticket.sla_policy = SlaPolicy.objects.filter(customer_tier="", team=None, priority=2).first()
+    ticket.priority, ticket.sla_status = 2, "ok"
+    ticket.sla_first_response_due_at, ticket.next_check_at = NOW + timedelta(minutes=1), NOW + timedelta(minutes=1)
+    ticket.save()
+    url = marker(client.get(f"/console/ticket/{ticket.pk}/").text)
+    sweep(now=NOW + timedelta(minutes=2))
+    live = client.get(url).text
+    assert 'class="sla sla-breached"' in live and "sla breached" in live  # the panel and the audit event
