@@ -176,6 +176,9 @@ def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else [],
         "now": timezone.now(),
         "can_assign": request.user.has_perm("tickets.assign_ticket"),
+        # The live fragment's since-marker: what this page already shows (console/live.py).
+        "since_message": max((i.pk for i in interactions), default=0),
+        "since_event": max((e.pk for e in events), default=0),
     }
     rendered = macro_services.rendered_macros(ticket=ticket, user=request.user)
     context["macros"] = rendered

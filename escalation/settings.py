@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "escalation_engine",  # SLA clocks, escalation signals, rules, sweep, incidents (app label "escalation")
     "helpcenter",  # articles, deflection, auto-replies
     "analytics",  # satisfaction, rollups, dashboards
+    "notifications",  # agents' notifications (the bell) and e-mail preferences
     "pipeline",  # a new ticket's steps; every event's listeners
     "console",  # the staff console
     "demo",  # demo data

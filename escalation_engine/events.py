@@ -9,3 +9,8 @@ escalation_decided = declare(
     "A supervisor accepted, dismissed or de-escalated an escalation (in the deciding transaction).",
     args=("escalation",),
 )
+sla_turned = declare(
+    "sla_turned",
+    "A check found the ticket's SLA newly ``at_risk`` or ``breached`` (``old``: the state before); the caller saves it.",
+    args=("ticket", "status", "old", "at"),
+)

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents import services as routing
-from escalation_engine import notifications, satisfaction, scoring, sla
+from escalation_engine import events, notifications, satisfaction, scoring, sla
 from escalation_engine.models import Escalation, EscalationRule, EscalationSettings
 from foundation import config_cache
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
@@ -319,6 +319,7 @@ def assess_and_escalate(
     sla.refresh_status(ticket, now=now)
     if ticket.sla_status != before and ticket.sla_status in ("at_risk", "breached"):
         TicketEvent.objects.create(ticket=ticket, kind=f"sla_{ticket.sla_status}", detail={"from": before}, created_at=now)
+        events.sla_turned.announce(ticket=ticket, status=ticket.sla_status, old=before, at=now)
     assessment = assess(ticket, now=now, config=config, messages=messages)
     if ticket.status in OPEN_STATUSES:
         predicted = satisfaction.predict(assessment.signals, ticket.reopen_count)

@@ -17,6 +17,7 @@ from escalation_engine import sla
 from foundation import outbox
 from foundation.events import INSIDE
 from helpcenter import services as helpcenter
+from notifications import services as notifications
 from tickets import events as ticket_events
 
 
@@ -39,3 +40,9 @@ def connect() -> None:
     # the platform's outbox → the domain rows that record a sent message (dashboards read them)
     outbox.outbox_message_sent.listen(csat.record_survey_sent, when=INSIDE)
     outbox.outbox_message_sent.listen(helpcenter.record_auto_reply_sent, when=INSIDE)
+    # tickets, agents, escalation engine → agents' notifications (the bell, e-mail if they asked)
+    agent_events.ticket_assigned.listen(notifications.on_ticket_assigned, when=INSIDE)
+    ticket_events.customer_wrote.listen(notifications.on_customer_wrote, when=INSIDE)
+    ticket_events.note_added.listen(notifications.on_note_added, when=INSIDE)
+    engine_events.sla_turned.listen(notifications.on_sla_turned, when=INSIDE)
+    engine_events.escalation_decided.listen(notifications.on_escalation_decided, when=INSIDE)

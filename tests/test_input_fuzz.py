@@ -141,6 +141,7 @@ ROUTES: dict[str, Route] = {
     ),
     "console-queue": Route(query=QUEUE_QUERY, path={"slug": const("team")}, htmx=True),
     "console-ticket": Route(path=TICKET),
+    "console-ticket-live": Route(query=valid(m="1", e="1"), path=TICKET, htmx=True),
     "console-attachment": Route(path={"pk": lambda w: w["attachment"].pk}),
     "console-reply": Route(
         form={"body": const("Thanks, looking into it."), "internal": const(""), "macro": lambda w: w["macro"].pk},
@@ -174,6 +175,13 @@ ROUTES: dict[str, Route] = {
     "console-team": Route(),
     "console-team-reassign": Route(form={"ticket": lambda w: w["ticket"].pk, "agent": lambda w: w["spare_agent"].pk}),
     "console-dashboards": Route(),
+    "console-notifications": Route(),
+    "console-bell": Route(query={"part": const("list")}, htmx=True),
+    "console-notification-open": Route(path={"pk": const(1)}),
+    "console-notification-read": Route(path={"pk": const(1)}),
+    "console-notifications-read-all": Route(),
+    "console-notification-preferences": Route(form={"email": const("mentioned")}),
+    "console-mentions": Route(query={"q": const("ana")}, htmx=True),
     "console-dashboard": Route(query={**DASHBOARD_QUERY, **valid(format="")}, path={"name": const("sla")}, htmx=True),
     # Customer pages
     "support-new": Route(

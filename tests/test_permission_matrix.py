@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from escalation_engine.models import Escalation
 from helpcenter.models import Macro
+from notifications.models import AgentNotification
 from tests.factories import AgentFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.models import Attachment
 
@@ -40,7 +41,18 @@ def world(settings: Any, tmp_path: Any) -> dict[str, Any]:
     attachment = Attachment(interaction=InteractionFactory.create(ticket=ticket), filename="log.txt", content_type="text/plain", size=3)
     attachment.file.save("log.txt", ContentFile(b"log"), save=True)
     macro = Macro.objects.create(name="Thanks", body="Thanks, {{ customer.first_name }}!")
-    return {"ticket": ticket, "escalation": escalation, "agent": agent, "users": users, "attachment": attachment, "macro": macro}
+    notification = AgentNotification.objects.create(
+        recipient=agent, kind="assigned", ticket=ticket, text="assigned to you", dedupe_key="matrix", created_at=ticket.created_at
+    )
+    return {
+        "ticket": ticket,
+        "escalation": escalation,
+        "agent": agent,
+        "users": users,
+        "attachment": attachment,
+        "notification": notification,
+        "macro": macro,
+    }
 
 
 def client_for(role: str, world: dict[str, Any], *, api: bool) -> Client:
@@ -60,6 +72,7 @@ CONSOLE: list[Case] = [
     ("get", lambda w: "/console/queue/mine/", lambda w: {}, (LOGIN, 200, 200, 200, 200, 403)),
     ("get", lambda w: f"/console/ticket/{w['ticket'].pk}/", lambda w: {}, (LOGIN, 200, 404, 200, 200, 403)),
     ("get", lambda w: f"/console/attachment/{w['attachment'].pk}/", lambda w: {}, (LOGIN, 200, 404, 200, 200, 403)),
+    ("get", lambda w: f"/console/ticket/{w['ticket'].pk}/live", lambda w: {"m": "0", "e": "0"}, (LOGIN, 200, 404, 200, 200, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/reply", lambda w: {"body": "hi"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/status", lambda w: {"status": "in_progress"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/assign", lambda w: {"agent": w["agent"].pk}, (LOGIN, 403, 403, 302, 302, 403)),
@@ -88,6 +101,13 @@ CONSOLE: list[Case] = [
     ("get", lambda w: "/console/audit/", lambda w: {}, (LOGIN, 403, 403, 403, 200, 403)),
     ("get", lambda w: "/console/dashboards/sla/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/admin/", lambda w: {}, (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)),
+    # Notifications are an agent's own: users without an agent profile have none (403); another agent's row is not theirs.
+    ("get", lambda w: "/console/notifications/", lambda w: {}, (LOGIN, 200, 200, 403, 403, 403)),
+    ("get", lambda w: "/console/notifications/bell", lambda w: {}, (LOGIN, 200, 200, 403, 403, 403)),
+    ("post", lambda w: f"/console/notifications/{w['notification'].pk}/open", lambda w: {}, (LOGIN, 302, 302, 403, 403, 403)),
+    ("post", lambda w: "/console/notifications/read-all", lambda w: {}, (LOGIN, 302, 302, 403, 403, 403)),
+    ("post", lambda w: "/console/notifications/preferences", lambda w: {"email": "assigned"}, (LOGIN, 302, 302, 403, 403, 403)),
+    ("get", lambda w: "/console/mentions", lambda w: {"q": "us"}, (LOGIN, 200, 200, 200, 200, 403)),
 ]
 API: list[Case] = [
     ("get", lambda w: "/api/v1/tickets/", lambda w: {}, (401, 200, 200, 200, 200, 403)),
@@ -148,6 +168,9 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "api-my-availability", "api-schema", "api-capacity-profiles", "console-apply-macro", "console-macros", "console-macro-edit",
         "console-split",
         "api-macros", "api-ticket-apply-macro",
+        "console-notifications", "console-bell",
+        "console-notification-open", "console-notifications-read-all", "console-notification-preferences", "console-mentions",
+        "console-ticket-live",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
@@ -156,6 +179,7 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "api-inbound-email", "api-inbound-webhook", "api-docs", "console-dashboards", "api-team-queue-order",
         "api-analytics-escalations", "api-analytics-satisfaction", "api-analytics-volume", "api-analytics-selfservice",
         "console-macro-new",
+        "console-notification-read",
     }  # fmt: skip
     names = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith(("console-", "api-"))}
     assert names <= covered | same_guard, sorted(names - covered - same_guard)

@@ -47,3 +47,8 @@ ticket_triaged = declare(
     "Triage stored its results (category, priority, signals, suggested articles, a drafted auto-reply).",
     args=("ticket",),
 )
+note_added = declare(
+    "note_added",
+    "An agent added an internal note (``interaction``, saved, in the adding transaction; ``by`` is the author).",
+    args=("ticket", "interaction", "by"),
+)

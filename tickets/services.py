@@ -566,7 +566,9 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
         TicketEvent.objects.create(
             ticket=ticket, actor=by, kind="note_added" if internal else "agent_replied", detail={"interaction_id": interaction.pk}
         )
-        if not internal:
+        if internal:
+            events.note_added.announce(ticket=ticket, interaction=interaction, by=by)
+        else:
             queue_reply(interaction)
     return interaction
 

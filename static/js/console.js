@@ -143,6 +143,29 @@
     var row = document.querySelector('tr.ticket-row[data-ticket="' + keep + '"]');
     if (row) row.classList.add("selected");
   });
+  // @-mentions in the reply/note box: "@ana" before the caret asks the suggestions endpoint (the
+  // "Mention" field does the asking); a click on a suggestion writes it into the box as an internal note.
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "reply-body") return;
+    var before = event.target.value.slice(0, event.target.selectionStart);
+    var match = /(?:^|\s)@([\w.+-]{1,50})$/.exec(before);
+    var search = document.getElementById("mention-q");
+    if (!match || !search) return;
+    search.value = match[1];
+    search.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest && event.target.closest("button.mention");
+    var box = document.getElementById("reply-body");
+    if (!pick || !box) return;
+    var caret = box.selectionStart, text = box.value;
+    var start = text.slice(0, caret).search(/@[\w.+-]*$/);
+    if (start < 0) start = caret;
+    box.value = text.slice(0, start) + pick.dataset.mention + " " + text.slice(caret);
+    box.focus();
+    box.selectionStart = box.selectionEnd = start + pick.dataset.mention.length + 1;
+    document.getElementById("internal-note").checked = true;
+  });
   document.addEventListener("focusin", function (event) {
     var row = event.target.closest && event.target.closest("tr.ticket-row");
     if (row) sessionStorage.setItem("selected-ticket", row.dataset.ticket);

@@ -69,7 +69,8 @@ def test_the_task_reads_configuration_once_and_uses_a_flat_number_of_queries(des
         sql = " ".join(q["sql"] for q in queries.captured_queries)
         for table in ("tickets_triagesettings", 'escalation_slapolicy" WHERE', "escalation_escalationrule", "agents_routingrule"):
             assert f'FROM "{table}' not in sql, f"{table} was read again"
-    assert counts[0] == counts[1] <= 20, counts  # was 30 queries in four transactions (two savepoints are the test's)
+    # was 30 queries in four transactions (two savepoints are the test's); +2: the assignee's notification (notifications.notify)
+    assert counts[0] == counts[1] <= 22, counts
 
 
 def test_a_failure_midway_leaves_the_ticket_untouched_and_the_retry_does_everything(
