@@ -14,3 +14,8 @@ ticket_reassigned = declare(
     "A person moved an assigned ticket to another agent (the routing accuracy of the day it arrived changes).",
     args=("ticket",),
 )
+ticket_assigned = declare(
+    "ticket_assigned",
+    "Routing or a person assigned the ticket to ``agent`` (saved), in the assigning transaction; ``by`` is None for routing.",
+    args=("ticket", "agent", "by"),
+)

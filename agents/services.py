@@ -260,6 +260,7 @@ def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], ev
     TicketEvent.objects.create(
         ticket=ticket, actor=by, kind=event_kind, detail={"agent_id": agent.pk, "agent": str(agent), "from_agent_id": previous, **reason}
     )
+    events.ticket_assigned.announce(ticket=ticket, agent=agent, by=by)
 
 
 def _parse_time(value: Any) -> datetime | None:

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents import services as routing
-from escalation_engine import notifications, satisfaction, scoring, sla
+from escalation_engine import events, notifications, satisfaction, scoring, sla
 from escalation_engine.models import Escalation, EscalationRule, EscalationSettings
 from foundation import config_cache
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
@@ -224,6 +224,7 @@ def _escalate_locked(
             )
     except IntegrityError:
         return None
+    events.escalation_opened.announce(escalation=escalation)
     actions: list[dict[str, Any]] = []
     if rule is not None and rule.raise_priority_to is not None and rule.raise_priority_to < ticket.priority:
         actions.append({"action": "raise_priority", "from": ticket.priority, "to": rule.raise_priority_to, "ok": True})

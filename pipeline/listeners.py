@@ -17,6 +17,7 @@ from escalation_engine import sla
 from foundation import outbox
 from foundation.events import INSIDE
 from helpcenter import services as helpcenter
+from pipeline import webhooks
 from tickets import events as ticket_events
 
 
@@ -38,3 +39,17 @@ def connect() -> None:
     # the platform's outbox → the domain rows that record a sent message (dashboards read them)
     outbox.outbox_message_sent.listen(csat.record_survey_sent, when=INSIDE)
     outbox.outbox_message_sent.listen(helpcenter.record_auto_reply_sent, when=INSIDE)
+    connect_outgoing_webhooks()
+
+
+def connect_outgoing_webhooks() -> None:
+    """Every event an outgoing webhook can subscribe to → one outbox row per subscription (pipeline/webhooks.py)."""
+    ticket_events.ticket_created.listen(webhooks.on_ticket_created, when=INSIDE)
+    ticket_events.status_changed.listen(webhooks.on_status_changed, when=INSIDE)
+    ticket_events.priority_changed.listen(webhooks.on_priority_changed, when=INSIDE)
+    ticket_events.ticket_resolved.listen(webhooks.on_ticket_resolved, when=INSIDE)
+    ticket_events.customer_wrote.listen(webhooks.on_customer_wrote, when=INSIDE)
+    agent_events.ticket_assigned.listen(webhooks.on_ticket_assigned, when=INSIDE)
+    engine_events.escalation_opened.listen(webhooks.on_escalation_opened, when=INSIDE)
+    engine_events.escalation_decided.listen(webhooks.on_escalation_decided, when=INSIDE)
+    engine_events.sla_status_changed.listen(webhooks.on_sla_status_changed, when=INSIDE)

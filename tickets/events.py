@@ -41,3 +41,8 @@ ticket_triaged = declare(
     "Triage stored its results (category, priority, signals, suggested articles, a drafted auto-reply).",
     args=("ticket",),
 )
+ticket_created = declare(
+    "ticket_created",
+    "Intake opened a new ticket (saved, with its first customer message), in the intake transaction.",
+    args=("ticket",),
+)

@@ -409,6 +409,7 @@ def _open_ticket(
     if rejected:
         detail["attachments_rejected"] = rejected
     TicketEvent.objects.create(ticket=ticket, kind="created", detail=detail, created_at=now)
+    events.ticket_created.announce(ticket=ticket)
     return IntakeResult(ticket=ticket, interaction=interaction, created=True, rejected_attachments=rejected)
 
 
