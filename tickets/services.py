@@ -526,6 +526,37 @@ def reprioritize_ticket(*, ticket: Ticket, priority: int, by: Any) -> Ticket:
     return ticket
 
 
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
+_TAG = re.compile(r"[a-z0-9][a-z0-9_.:-]*")
+
+
+def set_tags(*, ticket: Ticket, tags: Sequence[str], by: Any) -> Ticket:
+    """Replace the ticket's tags (lower-cased, de-duplicated, sorted), audited as one ``tags_changed`` event."""
+    cleaned = sorted({str(tag).strip().lower() for tag in tags if str(tag).strip()})
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+    bad = [tag for tag in cleaned if len(tag) > MAX_TAG_LENGTH or not _TAG.fullmatch(tag)]
+    if bad:
+        raise ValidationError(
+            {"tags": f"Tags are up to {MAX_TAG_LENGTH} letters, digits and _ . : - (starting with a letter or digit): {bad[0]!r}."}
+        )
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        old = sorted(ticket.tags or [])
+        if old == cleaned:
+            return ticket
+        ticket.tags = cleaned
+        ticket.save(update_fields=["tags", "updated_at"])
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=by,
+            kind="tags_changed",
+            detail={"added": sorted(set(cleaned) - set(old)), "removed": sorted(set(old) - set(cleaned))},
+        )
+    return ticket
+
+
 def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = False) -> Interaction:
     """An agent answers (or writes an internal note). A public answer stops the response clocks and is e-mailed after commit."""
     body = _clean_text(body, limit=MAX_BODY, name="body")
