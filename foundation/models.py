@@ -181,7 +181,7 @@ class OutboxMessage(models.Model):
 # What an outgoing webhook can subscribe to (the payload's "event"); pipeline/webhooks.py announces them.
 WEBHOOK_EVENTS = [
     ("ticket.created", "Ticket created"),
-    ("ticket.updated", "Ticket updated (status or priority)"),
+    ("ticket.updated", "Ticket updated (status, priority, category or tags)"),
     ("ticket.assigned", "Ticket assigned"),
     ("ticket.resolved", "Ticket resolved"),
     ("ticket.reopened", "Ticket reopened"),

@@ -47,6 +47,7 @@ def connect_outgoing_webhooks() -> None:
     ticket_events.ticket_created.listen(webhooks.on_ticket_created, when=INSIDE)
     ticket_events.status_changed.listen(webhooks.on_status_changed, when=INSIDE)
     ticket_events.priority_changed.listen(webhooks.on_priority_changed, when=INSIDE)
+    ticket_events.ticket_changed.listen(webhooks.on_ticket_changed, when=INSIDE)
     ticket_events.ticket_resolved.listen(webhooks.on_ticket_resolved, when=INSIDE)
     ticket_events.customer_wrote.listen(webhooks.on_customer_wrote, when=INSIDE)
     agent_events.ticket_assigned.listen(webhooks.on_ticket_assigned, when=INSIDE)

@@ -74,6 +74,16 @@ def on_priority_changed(*, ticket: Any, old: int, at: datetime, by: Any, source:
     )
 
 
+def on_ticket_changed(*, ticket: Any, changes: dict[str, list[Any]], at: datetime) -> None:
+    fields = "+".join(sorted(changes))
+    _send(
+        "ticket.updated",
+        f"ticket.updated:{ticket.pk}:{fields}:{_stamp(at)}",
+        lambda: {"ticket": ticket_data(ticket), "changes": changes},
+        at,
+    )
+
+
 def on_ticket_resolved(*, ticket: Any, by: Any) -> None:
     _send("ticket.resolved", f"ticket.resolved:{ticket.pk}", lambda: {"ticket": ticket_data(ticket), "by": _user(by)}, ticket.resolved_at)
 

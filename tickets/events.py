@@ -46,3 +46,8 @@ ticket_created = declare(
     "Intake opened a new ticket (saved, with its first customer message), in the intake transaction.",
     args=("ticket",),
 )
+ticket_changed = declare(
+    "ticket_changed",
+    "A person changed the ticket's category or tags (saved); ``changes`` maps each field to ``[old, new]``.",
+    args=("ticket", "changes", "at"),
+)

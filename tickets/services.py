@@ -490,6 +490,7 @@ def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticke
             actor=by,
         )
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="recategorized", detail={"from": old, "to": category.slug})
+        events.ticket_changed.announce(ticket=ticket, changes={"category": [old, category.slug]}, at=timezone.now())
     return ticket
 
 
@@ -554,6 +555,7 @@ def set_tags(*, ticket: Ticket, tags: Sequence[str], by: Any) -> Ticket:
             kind="tags_changed",
             detail={"added": sorted(set(cleaned) - set(old)), "removed": sorted(set(old) - set(cleaned))},
         )
+        events.ticket_changed.announce(ticket=ticket, changes={"tags": [old, cleaned]}, at=timezone.now())
     return ticket
 
 

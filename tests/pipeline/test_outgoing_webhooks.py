@@ -22,10 +22,10 @@ from escalation_engine.models import Escalation
 from escalation_engine.services import accept_escalation, request_escalation
 from foundation import outbox
 from foundation.models import WEBHOOK_EVENTS, OutboxMessage, WebhookSubscription
-from tests.factories import AgentFactory, TeamFactory, UserFactory
+from tests.factories import AgentFactory, CategoryFactory, TeamFactory, UserFactory
 from tickets import webhooks
 from tickets.models import Ticket
-from tickets.services import change_status, receive_contact, reprioritize_ticket
+from tickets.services import change_status, recategorize_ticket, receive_contact, reprioritize_ticket, set_tags
 
 FRIDAY_4PM = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
 pytestmark = [pytest.mark.django_db, pytest.mark.travel(FRIDAY_4PM)]
@@ -175,6 +175,19 @@ def test_only_subscribed_events_are_sent_and_a_switched_off_subscription_fails_a
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("failed", 1) and "switched off" in message.last_error
     assert receiver.requests == []
+
+
+def test_category_and_tag_changes_are_ticket_updates_with_their_changes(receiver: Receiver, loopback_allowed: None) -> None:
+    subscribe(receiver.url, events=["ticket.updated"])
+    agent = UserFactory.create(role="agent")
+    created = receive_contact(channel="api", customer_email="fi@shop.example", subject="Wrong invoice", body="Billed twice.")
+    billing = CategoryFactory.create(slug="billing")
+    recategorize_ticket(ticket=Ticket.objects.get(pk=created.ticket.pk), category=billing, by=agent)
+    set_tags(ticket=Ticket.objects.get(pk=created.ticket.pk), tags=["VIP", "refund"], by=agent)
+    set_tags(ticket=Ticket.objects.get(pk=created.ticket.pk), tags=["refund", "vip"], by=agent)  # unchanged: no delivery
+    deliver_all()
+    changes = [json.loads(r["body"])["data"]["changes"] for r in receiver.requests]
+    assert changes == [{"category": ["", "billing"]}, {"tags": [[], ["refund", "vip"]]}]
 
 
 def test_a_failed_delivery_is_retried_with_the_same_delivery_id_and_sent(receiver: Receiver, loopback_allowed: None, settings: Any) -> None:
