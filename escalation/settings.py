@@ -296,6 +296,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "tickets.models.Channel.choices",
         "IntakeChannelEnum": "tickets.serializers.INTEGRATION_CHANNELS",
+        "TicketStatusEnum": "tickets.models.TicketStatus.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "foundation.openapi.add_error_responses"],
     "SWAGGER_UI_DIST": "SIDECAR",

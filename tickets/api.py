@@ -150,6 +150,7 @@ class TicketListCreate(APIView):
     required_permissions = {"GET": "tickets.view_ticket", "POST": "tickets.add_ticket"}
 
     @extend_schema(
+        operation_id="v1_tickets_list",
         parameters=[*FILTER_PARAMETERS, *api_pagination.PARAMETERS],
         responses=api_pagination.paginated(TicketOutput(many=True), "The tickets, newest first."),
     )
@@ -192,7 +193,11 @@ class TicketConversation(APIView):
 
     permission_classes = [HasPermission]
 
-    @extend_schema(parameters=api_pagination.PARAMETERS, responses=api_pagination.paginated(InteractionOutput(many=True), "Oldest first."))
+    @extend_schema(
+        operation_id="v1_tickets_conversation_list",
+        parameters=api_pagination.PARAMETERS,
+        responses=api_pagination.paginated(InteractionOutput(many=True), "Oldest first."),
+    )
     def get(self, request: Request, pk: int) -> Response:
         ticket = get_object_or_404(visible_tickets(user=request.user).select_related(None).only("id"), pk=pk)
         interactions = Interaction.objects.filter(ticket=ticket).select_related("author")
@@ -206,7 +211,11 @@ class TicketEvents(APIView):
     permission_classes = [HasPermission]
     required_permissions = {"GET": "tickets.view_ticketevent"}
 
-    @extend_schema(parameters=api_pagination.PARAMETERS, responses=api_pagination.paginated(TicketEventOutput(many=True), "Oldest first."))
+    @extend_schema(
+        operation_id="v1_tickets_events_list",
+        parameters=api_pagination.PARAMETERS,
+        responses=api_pagination.paginated(TicketEventOutput(many=True), "Oldest first."),
+    )
     def get(self, request: Request, pk: int) -> Response:
         ticket = get_object_or_404(visible_tickets(user=request.user).select_related(None).only("id"), pk=pk)
         events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
