@@ -117,7 +117,7 @@ class Holiday(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """One outgoing message (agent reply, escalation notification, survey, auto-reply), sent once by one task.
+    """One outgoing message (agent reply, escalation notification, survey, auto-reply, webhook delivery), sent once by one task.
 
     The producer writes the finished message in its own transaction; ``foundation.outbox``
     sends it after commit, records every attempt and the last error, and gives up as failed

@@ -1,11 +1,13 @@
 """The one outbox: every outgoing message is a row, sent once by one task, resent from admin.
 
 1. A producer (an agent's reply, an escalation, a resolved ticket's survey, triage's
-   auto-reply) writes the finished message with ``queue()`` inside its own transaction; a
-   unique ``dedupe_key`` means a message is never queued twice. The send is enqueued after
+   auto-reply, ``publish()`` for each outgoing webhook subscribed to an event) writes the
+   finished message with ``queue()`` inside its own transaction; a unique ``dedupe_key``
+   means a message is never queued twice. The send is enqueued after
    commit (``foundation.send_outbox_message``).
 2. ``deliver()`` locks the row (``SKIP LOCKED``: parallel workers never double-send), sends
-   it by e-mail or to a chat webhook and records the attempt. Sent: ``sent_at`` is set and
+   it by e-mail, to a chat webhook or (signed, after the SSRF guard) to a subscribed URL, and
+   records the attempt. Sent: ``sent_at`` is set and
    ``outbox_message_sent`` is announced inside the same transaction, so domain rows that
    dashboards read (a survey's or auto-reply's sent time) follow. A message that can never
    be built fails at once; any other error is recorded with the attempt and retried with
