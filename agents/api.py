@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agents.models import Agent, Availability, CapacityProfile, RoutingRule, RoutingRuleSkill, Skill, Team
-from agents.services import AssignmentError, assign_ticket, set_availability
+from agents.services import AssignmentError, assign_ticket, route_ticket, set_availability
 from foundation import audit
 from foundation.api_input import IdField
 from tickets.api import HasPermission
 from tickets.models import Category
 from tickets.selectors import visible_tickets
-from tickets.serializers import TicketOutput
+from tickets.serializers import TicketOutput, TicketReceipt
+from tickets.services import recategorize_ticket
 
 
 class SafeSlugField(serializers.SlugRelatedField):
@@ -64,7 +66,13 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         skills = [s["skill"].pk for s in attrs.get("skills", [])]
         if len(skills) != len(set(skills)):
             raise serializers.ValidationError({"skills": ["Each skill at most once."]})
-        probe = RoutingRule(**{k: v for k, v in attrs.items() if k not in ("categories", "skills")})
+        fields = {k: v for k, v in attrs.items() if k not in ("categories", "skills")}
+        if self.instance is not None:  # PATCH: the rule as it will be
+            probe = copy.copy(self.instance)
+            for name, value in fields.items():
+                setattr(probe, name, value)
+        else:
+            probe = RoutingRule(**fields)
         try:
             probe.clean()
         except DjangoValidationError as exc:
@@ -76,6 +84,15 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         with transaction.atomic():
             rule = super().create(validated_data)
             RoutingRuleSkill.objects.bulk_create([RoutingRuleSkill(rule=rule, **skill) for skill in skills])
+        return rule
+
+    def update(self, instance: RoutingRule, validated_data: dict[str, Any]) -> RoutingRule:
+        skills = validated_data.pop("skills", None)
+        with transaction.atomic():
+            rule = super().update(instance, validated_data)
+            if skills is not None:  # the whole list replaces the old one
+                RoutingRuleSkill.objects.filter(rule=rule).delete()
+                RoutingRuleSkill.objects.bulk_create([RoutingRuleSkill(rule=rule, **skill) for skill in skills])
         return rule
 
 
@@ -119,6 +136,7 @@ class IsAdminRole(permissions.BasePermission):
             and request.user.is_authenticated
             and request.user.has_perm(needed)
             and request.user.has_perm("agents.change_routingrule")
+            and (request.method != "DELETE" or request.user.has_perm("agents.delete_routingrule"))
         )
 
 
@@ -137,6 +155,66 @@ class RoutingRuleListCreate(APIView):
         rule = serializer.save()
         audit.log_change(request.user, rule, action=audit.ADDITION, message="Added through the API.")
         return Response(RoutingRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
+
+
+def _rules() -> Any:
+    return RoutingRule.objects.prefetch_related("categories", "skills__skill")
+
+
+class RoutingRuleDetail(APIView):
+    """One routing rule: read, change some fields (the model's checks run on the result), or delete it. Audited."""
+
+    permission_classes = [IsAdminRole]
+
+    @extend_schema(responses=RoutingRuleSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(RoutingRuleSerializer(get_object_or_404(_rules(), pk=pk)).data)
+
+    @extend_schema(request=RoutingRuleSerializer(partial=True), responses=RoutingRuleSerializer)
+    def patch(self, request: Request, pk: int) -> Response:
+        rule = get_object_or_404(RoutingRule, pk=pk)
+        serializer = RoutingRuleSerializer(rule, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        rule = serializer.save()
+        audit.log_change(request.user, rule, action=audit.CHANGE, message=f"Changed through the API: {', '.join(sorted(request.data))}.")
+        return Response(RoutingRuleSerializer(_rules().get(pk=rule.pk)).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        rule = get_object_or_404(RoutingRule, pk=pk)
+        with transaction.atomic():
+            audit.log_change(request.user, rule, action=audit.DELETION, message="Deleted through the API.")
+            rule.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CategoryInput(serializers.Serializer):
+    category: serializers.SlugRelatedField[Any] = SafeSlugField(slug_field="slug", queryset=Category.objects.all())
+
+
+class TicketCategory(APIView):
+    """Correct or confirm the category (a training label), then route the ticket as the console does."""
+
+    permission_classes = [HasPermission]
+    required_permissions = {"POST": "tickets.change_ticket"}
+
+    @extend_schema(
+        request=CategoryInput,
+        responses={
+            200: TicketOutput,
+            202: OpenApiResponse(TicketReceipt, description="Routed to a team you do not see: the receipt only."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        payload = CategoryInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ticket = get_object_or_404(visible_tickets(user=request.user), pk=pk)
+        ticket = recategorize_ticket(ticket=ticket, category=payload.validated_data["category"], by=request.user)
+        route_ticket(ticket=ticket)  # out of Needs triage: to the category's team and its best available agent now
+        found = visible_tickets(user=request.user).filter(pk=pk).first()
+        if found is None:
+            return Response({"id": ticket.pk, "reference": ticket.reference, "status": ticket.status}, status=status.HTTP_202_ACCEPTED)
+        return Response(TicketOutput(found).data)
 
 
 class CapacityProfileListCreate(APIView):

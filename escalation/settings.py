@@ -237,6 +237,10 @@ RETURN_TICKETS_ON_OFFLINE = config.env_bool(ENV, "RETURN_TICKETS_ON_OFFLINE", Tr
 # Escalation notifications: chat webhooks per team slug ("*" = every team), e.g.
 # "billing=https://hooks.slack.com/services/…,*=https://chat.example/hook" (secrets: environment only).
 CHAT_WEBHOOKS = dict(item.split("=", 1) for item in config.env_list(ENV, "CHAT_WEBHOOKS", []) if "=" in item)
+# Outgoing webhooks (Admin → Platform → Outgoing webhooks) may reach only public addresses unless
+# this is on: loopback, private, link-local (cloud metadata) and reserved targets are refused at
+# save and at every delivery. On by default only with DEBUG (development).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = config.env_bool(ENV, "WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 
 # The outbox (every outgoing e-mail and chat message): tries before "failed", the backoff base
 # (retry n waits base × 2ⁿ s, at most 10 min) and the webhook timeout. The NOTIFICATION_* names
@@ -293,6 +297,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChannelEnum": "tickets.models.Channel.choices",
         "IntakeChannelEnum": "tickets.serializers.INTEGRATION_CHANNELS",
+        "TicketStatusEnum": "tickets.models.TicketStatus.choices",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "foundation.openapi.add_error_responses"],
     "SWAGGER_UI_DIST": "SIDECAR",

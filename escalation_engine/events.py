@@ -9,8 +9,13 @@ escalation_decided = declare(
     "A supervisor accepted, dismissed or de-escalated an escalation (in the deciding transaction).",
     args=("escalation",),
 )
-sla_turned = declare(
-    "sla_turned",
-    "A check found the ticket's SLA newly ``at_risk`` or ``breached`` (``old``: the state before); the caller saves it.",
-    args=("ticket", "status", "old", "at"),
+escalation_opened = declare(
+    "escalation_opened",
+    "The sweep or an agent's request opened an escalation (saved), in the escalating transaction.",
+    args=("escalation",),
+)
+sla_status_changed = declare(
+    "sla_status_changed",
+    "The ticket's ``sla_status`` changed from ``old`` (set, not yet saved: ok, at_risk, breached, paused, met, none).",
+    args=("ticket", "old", "at"),
 )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from escalation_engine import events
 from escalation_engine.models import SlaPolicy
 from foundation import config_cache
 from foundation.business_time import Calendar
@@ -296,7 +297,14 @@ def pressing_target(ticket: Ticket, *, now: datetime) -> str:
 
 
 def refresh_status(ticket: Ticket, *, now: datetime) -> None:
-    """Set ``sla_status`` and ``next_check_at`` from the running clocks."""
+    """Set ``sla_status`` and ``next_check_at`` from the running clocks; a change is announced (``sla_status_changed``)."""
+    old = ticket.sla_status
+    _refresh_status(ticket, now=now)
+    if ticket.sla_status != old:
+        events.sla_status_changed.announce(ticket=ticket, old=old, at=now)
+
+
+def _refresh_status(ticket: Ticket, *, now: datetime) -> None:
     policy = ticket.sla_policy
     if policy is None:
         ticket.sla_status, ticket.next_check_at = "none", None

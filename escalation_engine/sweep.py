@@ -224,6 +224,7 @@ def _escalate_locked(
             )
     except IntegrityError:
         return None
+    events.escalation_opened.announce(escalation=escalation)
     actions: list[dict[str, Any]] = []
     if rule is not None and rule.raise_priority_to is not None and rule.raise_priority_to < ticket.priority:
         actions.append({"action": "raise_priority", "from": ticket.priority, "to": rule.raise_priority_to, "ok": True})
@@ -319,7 +320,6 @@ def assess_and_escalate(
     sla.refresh_status(ticket, now=now)
     if ticket.sla_status != before and ticket.sla_status in ("at_risk", "breached"):
         TicketEvent.objects.create(ticket=ticket, kind=f"sla_{ticket.sla_status}", detail={"from": before}, created_at=now)
-        events.sla_turned.announce(ticket=ticket, status=ticket.sla_status, old=before, at=now)
     assessment = assess(ticket, now=now, config=config, messages=messages)
     if ticket.status in OPEN_STATUSES:
         predicted = satisfaction.predict(assessment.signals, ticket.reopen_count)

@@ -1,7 +1,12 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from foundation import outbox
-from foundation.models import BusinessCalendar, BusinessHours, Heartbeat, Holiday, OutboxMessage
+from foundation.models import WEBHOOK_EVENTS, BusinessCalendar, BusinessHours, Heartbeat, Holiday, OutboxMessage, WebhookSubscription
 
 
 @admin.register(Heartbeat)
@@ -58,3 +63,35 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         self.message_user(
             request, f"{len(queued)} message(s) queued again" + (f"; {skipped} skipped (not failed)." if skipped else "."), messages.SUCCESS
         )
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", help_text=WebhookSubscription._meta.get_field("url").help_text)
+    events = forms.MultipleChoiceField(choices=WEBHOOK_EVENTS, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "events", "is_active"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    """Outgoing webhooks: a URL, the events it is told of, and its signing secret (made at creation, shown here)."""
+
+    form = WebhookSubscriptionForm
+    list_display = ("name", "url", "is_active", "event_list", "deliveries")
+    list_filter = ("is_active",)
+    readonly_fields = ("secret", "created_at", "deliveries")
+
+    def get_fields(self, request: Any, obj: WebhookSubscription | None = None) -> Any:
+        fields = ["name", "url", "events", "is_active"]
+        return fields + (["secret", "created_at", "deliveries"] if obj is not None else [])
+
+    @admin.display(description="events")
+    def event_list(self, obj: WebhookSubscription) -> str:
+        return ", ".join(obj.events)
+
+    @admin.display(description="delivery log")
+    def deliveries(self, obj: WebhookSubscription) -> str:
+        url = reverse("admin:foundation_outboxmessage_changelist")
+        return format_html('<a href="{}?kind=webhook&amp;ref_id={}">deliveries</a>', url, obj.pk)

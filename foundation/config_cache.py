@@ -41,6 +41,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "routing": ("agents.RoutingRule", "agents.RoutingRuleSkill", "agents.Team", "agents.Skill", "tickets.Category"),
     "auth": ("auth.Group", "auth.Permission"),
     "calendar": ("foundation.BusinessCalendar", "foundation.BusinessHours", "foundation.Holiday"),
+    "webhooks": ("foundation.WebhookSubscription",),
 }
 # Many-to-many fields whose changes invalidate a section: (app_label.Model, field, section).
 M2M_SECTIONS = (

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+from foundation import webhook_targets
 
 
 class Component(models.TextChoices):
@@ -111,7 +117,7 @@ class Holiday(models.Model):
 
 
 class OutboxMessage(models.Model):
-    """One outgoing message (agent reply, escalation notification, survey, auto-reply), sent once by one task.
+    """One outgoing message (agent reply, escalation notification, survey, auto-reply, webhook delivery), sent once by one task.
 
     The producer writes the finished message in its own transaction; ``foundation.outbox``
     sends it after commit, records every attempt and the last error, and gives up as failed
@@ -124,10 +130,11 @@ class OutboxMessage(models.Model):
         NOTIFICATION = "notification", "Escalation notification"
         SURVEY = "survey", "Satisfaction survey"
         AUTO_REPLY = "auto_reply", "Auto-reply"
+        WEBHOOK = "webhook", "Outgoing webhook"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"
-        WEBHOOK = "webhook", "Chat webhook"
+        WEBHOOK = "webhook", "Webhook"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -169,3 +176,58 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient} ({self.status})"
+
+
+# What an outgoing webhook can subscribe to (the payload's "event"); pipeline/webhooks.py announces them.
+WEBHOOK_EVENTS = [
+    ("ticket.created", "Ticket created"),
+    ("ticket.updated", "Ticket updated (status, priority, category or tags)"),
+    ("ticket.assigned", "Ticket assigned"),
+    ("ticket.resolved", "Ticket resolved"),
+    ("ticket.reopened", "Ticket reopened"),
+    ("customer.replied", "Customer replied"),
+    ("escalation.opened", "Escalation opened"),
+    ("escalation.decided", "Escalation decided"),
+    ("sla.at_risk", "SLA at risk"),
+    ("sla.breached", "SLA breached"),
+]
+
+
+def _new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _validate_events(value: Any) -> None:
+    known = {name for name, _ in WEBHOOK_EVENTS}
+    if not isinstance(value, list) or not value or not all(isinstance(name, str) for name in value):
+        raise ValidationError("Choose at least one event.")
+    unknown = sorted(set(value) - known)
+    if unknown:
+        raise ValidationError(f"Unknown event(s): {', '.join(unknown)}.")
+
+
+class WebhookSubscription(models.Model):
+    """An admin's outgoing webhook: a URL told of the chosen events, each delivery one outbox row signed with ``secret``."""
+
+    name = models.CharField(max_length=120, unique=True)
+    url = models.URLField(max_length=500, help_text="https://… ; private, loopback and metadata addresses are refused.")
+    secret = models.CharField(
+        max_length=100, default=_new_secret, help_text="Signs every delivery (HMAC-SHA256 over timestamp and body); made at creation."
+    )
+    events = models.JSONField(default=list, validators=[_validate_events], help_text="The events this URL is told of.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "outgoing webhook"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.url:
+            try:
+                webhook_targets.check(self.url)
+            except webhook_targets.TargetRefused as exc:
+                raise ValidationError({"url": str(exc)}) from None

@@ -1,11 +1,13 @@
 """The one outbox: every outgoing message is a row, sent once by one task, resent from admin.
 
 1. A producer (an agent's reply, an escalation, a resolved ticket's survey, triage's
-   auto-reply) writes the finished message with ``queue()`` inside its own transaction; a
-   unique ``dedupe_key`` means a message is never queued twice. The send is enqueued after
+   auto-reply, ``publish()`` for each outgoing webhook subscribed to an event) writes the
+   finished message with ``queue()`` inside its own transaction; a unique ``dedupe_key``
+   means a message is never queued twice. The send is enqueued after
    commit (``foundation.send_outbox_message``).
 2. ``deliver()`` locks the row (``SKIP LOCKED``: parallel workers never double-send), sends
-   it by e-mail or to a chat webhook and records the attempt. Sent: ``sent_at`` is set and
+   it by e-mail, to a chat webhook or (signed, after the SSRF guard) to a subscribed URL, and
+   records the attempt. Sent: ``sent_at`` is set and
    ``outbox_message_sent`` is announced inside the same transaction, so domain rows that
    dashboards read (a survey's or auto-reply's sent time) follow. A message that can never
    be built fails at once; any other error is recorded with the attempt and retried with
@@ -18,11 +20,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import random
 import urllib.error
 import urllib.request
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -32,8 +36,9 @@ from django.core.mail import BadHeaderError, EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from foundation import config_cache, signing, webhook_targets
 from foundation.events import declare
-from foundation.models import OutboxMessage
+from foundation.models import OutboxMessage, WebhookSubscription
 from foundation.queue import enqueue, enqueue_on_commit
 
 logger = logging.getLogger(__name__)
@@ -116,7 +121,80 @@ def _post_webhook(url: str, payload: dict[str, Any]) -> None:
         raise DeliveryError(f"webhook unreachable: {exc}") from None
 
 
+SUBSCRIPTION_REF = "foundation.webhooksubscription"
+DELIVERY_HEADER = "X-Escalation-Delivery"
+EVENT_HEADER = "X-Escalation-Event"
+
+
+class Undeliverable(ValueError):
+    """The message can never be sent as it stands (its subscription is gone or switched off): failed at once."""
+
+
+def subscribers(event: str) -> list[WebhookSubscription]:
+    """The active subscriptions to ``event``, cached per process (``config_cache`` section "webhooks")."""
+    active = config_cache.cached("webhooks", "active", lambda: list(WebhookSubscription.objects.filter(is_active=True)))
+    return [subscription for subscription in active if event in subscription.events]
+
+
+def publish(*, event: str, event_id: str, data: dict[str, Any], at: Any = None) -> list[OutboxMessage]:
+    """One outbox row per active subscription to ``event`` (inside the caller's transaction), sent after commit.
+
+    ``event_id`` names this occurrence; the dedupe key ``webhook:<subscription>:<event id>``
+    means an occurrence reaches each subscription once. The payload's ``id`` is the delivery id
+    (the same on every retry), for the receiver's own de-duplication.
+    """
+    messages = []
+    for subscription in subscribers(event):
+        key = f"webhook:{subscription.pk}:{event_id}"[:200]
+        payload = {
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, key)),
+            "event": event,
+            "event_id": event_id,
+            "occurred_at": (at or timezone.now()).isoformat(),
+            "data": data,
+        }
+        messages.append(
+            queue(
+                kind=Kind.WEBHOOK,
+                dedupe_key=key,
+                recipient=subscription.url,
+                subject=event,
+                channel=Channel.WEBHOOK,
+                payload=payload,
+                ref_kind=SUBSCRIPTION_REF,
+                ref_id=subscription.pk,
+            )
+        )
+    return messages
+
+
+def _send_subscribed(message: OutboxMessage) -> None:
+    """Sign the body with the subscription's secret and POST it, after the SSRF guard resolves the URL again."""
+    subscription = WebhookSubscription.objects.filter(pk=message.ref_id or 0).first()
+    if subscription is None or not subscription.is_active:
+        raise Undeliverable("the webhook subscription was deleted or switched off")
+    body = json.dumps(message.payload, sort_keys=True, separators=(",", ":")).encode()
+    timestamp = str(int(timezone.now().timestamp()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "escalation-webhooks/1",
+        signing.TIMESTAMP_HEADER: timestamp,
+        signing.SIGNATURE_HEADER: signing.sign(subscription.secret, timestamp, body),
+        DELIVERY_HEADER: str((message.payload or {}).get("id", "")),
+        EVENT_HEADER: message.subject,
+    }
+    try:
+        code = webhook_targets.post(subscription.url, body=body, headers=headers, timeout=settings.OUTBOX_WEBHOOK_TIMEOUT_SECONDS)
+    except (OSError, http.client.HTTPException) as exc:
+        raise DeliveryError(f"webhook unreachable: {exc}") from None
+    if code >= 300:
+        raise DeliveryError(f"webhook answered {code}")
+
+
 def _send(message: OutboxMessage) -> None:
+    if message.kind == Kind.WEBHOOK:
+        _send_subscribed(message)  # a refused target (TargetRefused) or a gone subscription fails at once
+        return
     if message.channel == Channel.WEBHOOK:
         # The row names the webhook; its URL is a secret and stays in the environment.
         url = settings.CHAT_WEBHOOKS.get(message.recipient)

@@ -27,7 +27,7 @@ from escalation_engine import sla
 from escalation_engine.models import Escalation
 from foundation import outbox
 from notifications.models import AgentNotification, EmailPreference, Kind
-from tickets.models import Interaction, Ticket
+from tickets.models import OPEN_STATUSES, Interaction, Ticket
 from tickets.selectors import visible_tickets
 
 OUTBOX_REF = "notifications.agentnotification"
@@ -149,9 +149,10 @@ def on_note_added(*, ticket: Ticket, interaction: Interaction, by: Any) -> None:
         )
 
 
-def on_sla_turned(*, ticket: Ticket, status: str, old: str, at: datetime) -> None:
-    """``sla_turned``: the assignee is told once per clock and due time that it is at risk or breached."""
-    if ticket.assignee_id is None:
+def on_sla_status_changed(*, ticket: Ticket, old: str, at: datetime) -> None:
+    """``sla_status_changed`` to at risk or breached on an open ticket: the assignee is told once per clock and due time."""
+    status = ticket.sla_status
+    if ticket.assignee_id is None or status not in ("at_risk", "breached") or ticket.status not in OPEN_STATUSES:
         return
     target = sla.pressing_target(ticket, now=at) or "resolution"
     # One per clock's run, stable when a raised priority re-targets its due time: the first response runs

@@ -18,6 +18,7 @@ from foundation import outbox
 from foundation.events import INSIDE
 from helpcenter import services as helpcenter
 from notifications import services as notifications
+from pipeline import webhooks
 from tickets import events as ticket_events
 
 
@@ -44,5 +45,20 @@ def connect() -> None:
     agent_events.ticket_assigned.listen(notifications.on_ticket_assigned, when=INSIDE)
     ticket_events.customer_wrote.listen(notifications.on_customer_wrote, when=INSIDE)
     ticket_events.note_added.listen(notifications.on_note_added, when=INSIDE)
-    engine_events.sla_turned.listen(notifications.on_sla_turned, when=INSIDE)
+    engine_events.sla_status_changed.listen(notifications.on_sla_status_changed, when=INSIDE)
     engine_events.escalation_decided.listen(notifications.on_escalation_decided, when=INSIDE)
+    connect_outgoing_webhooks()
+
+
+def connect_outgoing_webhooks() -> None:
+    """Every event an outgoing webhook can subscribe to → one outbox row per subscription (pipeline/webhooks.py)."""
+    ticket_events.ticket_created.listen(webhooks.on_ticket_created, when=INSIDE)
+    ticket_events.status_changed.listen(webhooks.on_status_changed, when=INSIDE)
+    ticket_events.priority_changed.listen(webhooks.on_priority_changed, when=INSIDE)
+    ticket_events.ticket_changed.listen(webhooks.on_ticket_changed, when=INSIDE)
+    ticket_events.ticket_resolved.listen(webhooks.on_ticket_resolved, when=INSIDE)
+    ticket_events.customer_wrote.listen(webhooks.on_customer_wrote, when=INSIDE)
+    agent_events.ticket_assigned.listen(webhooks.on_ticket_assigned, when=INSIDE)
+    engine_events.escalation_opened.listen(webhooks.on_escalation_opened, when=INSIDE)
+    engine_events.escalation_decided.listen(webhooks.on_escalation_decided, when=INSIDE)
+    engine_events.sla_status_changed.listen(webhooks.on_sla_status_changed, when=INSIDE)

@@ -37,6 +37,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 
+from agents.models import RoutingRule
 from analytics.csat import token_for
 from analytics.models import SatisfactionSurvey
 from escalation_engine.models import Escalation
@@ -213,7 +214,11 @@ ROUTES: dict[str, Route] = {
     "api-schema": Route(),
     "api-docs": Route(),
     "api-tickets": Route(
-        query={"limit": const("10")},
+        query={
+            **valid(limit="10", cursor="", status="triaged", priority="1", team="", category="billing", assignee="none"),
+            **valid(customer_email="ada@example.test", needs_triage="false", created_after="2026-01-01T00:00:00Z"),
+            **valid(created_before="2027-01-01T00:00:00Z"),
+        },
         form={
             "customer_email": const("ada@example.test"),
             "customer_name": const("Ada"),
@@ -225,6 +230,15 @@ ROUTES: dict[str, Route] = {
         json=True,
     ),
     "api-ticket": Route(path=TICKET, json=True),
+    "api-ticket-conversation": Route(query=valid(limit="10", cursor=""), path=TICKET),
+    "api-ticket-events": Route(query=valid(limit="10", cursor=""), path=TICKET),
+    "api-ticket-reply": Route(form={"body": const("We refunded the charge."), "internal": const(False)}, json=True, path=TICKET),
+    "api-ticket-status": Route(form={"status": const("in_progress")}, json=True, path=TICKET),
+    "api-ticket-priority": Route(form={"priority": const(1)}, json=True, path=TICKET),
+    "api-ticket-tags": Route(form={"tags": const(["vip", "refund"])}, json=True, path=TICKET),
+    "api-ticket-category": Route(form={"category": const("billing")}, json=True, path=TICKET),
+    "api-ticket-merge": Route(form={"into": lambda w: w["ticket"].pk}, json=True, path={"pk": lambda w: w["other_ticket"].pk}),
+    "api-routing-rule": Route(path={"pk": lambda w: w["rule"].pk}, json=True),
     "api-ticket-assign": Route(form={"agent_id": lambda w: w["spare_agent"].pk, "note": const("cover")}, json=True, path=TICKET),
     "api-my-availability": Route(form={"availability": const("away")}, json=True),
     "api-macros": Route(json=True),
@@ -343,6 +357,7 @@ def world(settings: Any, tmp_path: Path) -> dict[str, Any]:
     survey = SatisfactionSurvey.objects.create(ticket=resolved, customer=resolved.customer)
     return {
         "team": team,
+        "rule": RoutingRule.objects.create(name="Fuzzed target", order=7),
         "skill": SkillFactory.create(slug="refunds"),
         "ticket": ticket,
         "other_ticket": other_ticket,
@@ -468,17 +483,23 @@ def test_every_parameter_the_code_reads_is_fuzzed() -> None:
 
 
 def test_every_form_and_serializer_field_is_fuzzed() -> None:
-    from agents.api import AssignInput, AvailabilityInput, CapacityProfileSerializer, RoutingRuleSerializer, TeamSerializer
+    from agents.api import AssignInput, AvailabilityInput, CapacityProfileSerializer, CategoryInput, RoutingRuleSerializer, TeamSerializer
     from console.macros import MacroForm
     from escalation_engine.api import OverrideInput, ReasonInput
     from foundation.login_guard import LockoutAuthenticationForm
     from helpcenter.api import ApplyMacroInput
     from tickets.forms import SupportRequestForm
-    from tickets.serializers import TicketCreateInput, WebhookInput
+    from tickets.serializers import MergeInput, PriorityInput, ReplyInput, StatusInput, TagsInput, TicketCreateInput, WebhookInput
 
     inputs: dict[str, Any] = {
         "api-tickets": TicketCreateInput,
         "api-ticket-assign": AssignInput,
+        "api-ticket-reply": ReplyInput,
+        "api-ticket-status": StatusInput,
+        "api-ticket-priority": PriorityInput,
+        "api-ticket-tags": TagsInput,
+        "api-ticket-category": CategoryInput,
+        "api-ticket-merge": MergeInput,
         "api-my-availability": AvailabilityInput,
         "api-routing-rules": RoutingRuleSerializer,
         "api-capacity-profiles": CapacityProfileSerializer,

@@ -9,10 +9,12 @@ from django.test import Client
 from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
 
+from agents.models import RoutingRule
 from escalation_engine.models import Escalation
 from helpcenter.models import Macro
 from notifications.models import AgentNotification
-from tests.factories import AgentFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tickets.links import status_token
 from tickets.models import Attachment
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +33,9 @@ def world(settings: Any, tmp_path: Any) -> dict[str, Any]:
     outsider.teams.add(elsewhere)
     ticket = TicketFactory.create(team=team, assignee=agent, status="assigned")
     escalation = Escalation.objects.create(ticket=ticket, tier="senior_support", score=0.7, recommendation="priority")
+    duplicate = TicketFactory.create(team=team, customer=ticket.customer, status="triaged")
+    category = CategoryFactory.create(team=team)
+    rule = RoutingRule.objects.create(name="VIP first", order=5)
     users = {
         "agent": agent.user,
         "outsider": outsider.user,
@@ -45,14 +50,10 @@ def world(settings: Any, tmp_path: Any) -> dict[str, Any]:
         recipient=agent, kind="assigned", ticket=ticket, text="assigned to you", dedupe_key="matrix", created_at=ticket.created_at
     )
     return {
-        "ticket": ticket,
-        "escalation": escalation,
-        "agent": agent,
-        "users": users,
-        "attachment": attachment,
-        "notification": notification,
-        "macro": macro,
-    }
+        "ticket": ticket, "escalation": escalation, "agent": agent, "users": users, "attachment": attachment,
+        "duplicate": duplicate, "category": category, "rule": rule, "status_token": status_token(ticket),
+        "notification": notification, "macro": macro,
+    }  # fmt: skip
 
 
 def client_for(role: str, world: dict[str, Any], *, api: bool) -> Client:
@@ -133,6 +134,46 @@ API: list[Case] = [
         (401, 200, 404, 200, 200, 403),
     ),
     ("get", lambda w: "/api/schema/", lambda w: {}, (200, 200, 200, 200, 200, 200)),  # the schema holds no data: public
+    ("get", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/conversation", lambda w: {}, (401, 200, 404, 200, 200, 403)),
+    ("get", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/events", lambda w: {}, (401, 200, 404, 200, 200, 403)),
+    ("post", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/replies", lambda w: {"body": "On it."}, (401, 201, 404, 201, 201, 403)),
+    ("post", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/status", lambda w: {"status": "in_progress"}, (401, 200, 404, 200, 200, 403)),
+    ("post", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/priority", lambda w: {"priority": 1}, (401, 200, 404, 200, 200, 403)),
+    ("post", lambda w: f"/api/v1/tickets/{w['ticket'].pk}/tags", lambda w: {"tags": ["vip"]}, (401, 200, 404, 200, 200, 403)),
+    (
+        "post",
+        lambda w: f"/api/v1/tickets/{w['ticket'].pk}/category",
+        lambda w: {"category": w["category"].slug},
+        (401, 200, 404, 200, 200, 403),
+    ),
+    (
+        "post",
+        lambda w: f"/api/v1/tickets/{w['duplicate'].pk}/merge",
+        lambda w: {"into": w["ticket"].pk},
+        (401, 200, 404, 200, 200, 403),
+    ),
+    ("get", lambda w: f"/api/v1/routing-rules/{w['rule'].pk}", lambda w: {}, (401, 403, 403, 403, 200, 403)),
+    ("patch", lambda w: f"/api/v1/routing-rules/{w['rule'].pk}", lambda w: {"order": 3}, (401, 403, 403, 403, 200, 403)),
+    ("delete", lambda w: f"/api/v1/routing-rules/{w['rule'].pk}", lambda w: {}, (401, 403, 403, 403, 204, 403)),
+]
+ANYONE = 6  # public pages: every role gets the same answer (no sign-in needed, none gives more); the home page routes by role
+PUBLIC: list[Case] = [
+    ("get", lambda w: "/", lambda w: {}, (LOGIN, 302, 302, 302, 302, 200)),  # staff go on to the console
+    ("get", lambda w: "/healthz", lambda w: {}, (503,) * ANYONE),  # no worker heartbeat in this test
+    ("get", lambda w: "/accounts/login/", lambda w: {}, (200, 302, 302, 302, 302, 302)),  # signed in: sent on
+    ("post", lambda w: "/accounts/logout/", lambda w: {}, (302,) * ANYONE),
+    ("get", lambda w: "/support/new/", lambda w: {}, (200,) * ANYONE),
+    ("get", lambda w: "/support/thanks/not-a-token/", lambda w: {}, (400,) * ANYONE),
+    ("get", lambda w: "/support/suggest", lambda w: {"subject": "card declined"}, (200,) * ANYONE),
+    ("post", lambda w: "/support/deflected", lambda w: {}, (400,) * ANYONE),
+    ("get", lambda w: "/help/", lambda w: {}, (200,) * ANYONE),
+    ("get", lambda w: "/help/search/", lambda w: {"q": "refund"}, (200,) * ANYONE),
+    ("get", lambda w: "/help/category/no-such-category/", lambda w: {}, (404,) * ANYONE),
+    ("get", lambda w: "/help/article/no-such-article/", lambda w: {}, (404,) * ANYONE),
+    ("post", lambda w: "/help/article/no-such-article/vote", lambda w: {"helpful": "yes"}, (404,) * ANYONE),
+    ("get", lambda w: f"/t/{w['status_token']}/", lambda w: {}, (200,) * ANYONE),
+    ("post", lambda w: f"/auto-reply/{w['status_token']}/yes/", lambda w: {}, (400,) * ANYONE),  # a status link is no auto-reply link
+    ("get", lambda w: f"/survey/{w['status_token']}/", lambda w: {}, (400,) * ANYONE),  # nor a survey link
 ]
 
 
@@ -140,11 +181,20 @@ def check(response: Any, expected: Any) -> None:
     if expected == LOGIN:
         assert response.status_code == 302 and "login" in response["Location"], (response.status_code, response.get("Location"))
     else:
-        assert response.status_code == expected, (response.status_code, response.content[:300])
+        assert response.status_code == expected, (response.status_code, response.get("Location"), response.content[:300])
 
 
 @pytest.mark.parametrize("case", CONSOLE, ids=[f"{c[0]}-{i}" for i, c in enumerate(CONSOLE)])
 def test_console_matrix(world: dict[str, Any], case: Case) -> None:
+    method, path, data, expected = case
+    for role, want in zip(ROLES, expected, strict=True):
+        response = getattr(client_for(role, world, api=False), method)(path(world), data(world))
+        check(response, want)
+
+
+@pytest.mark.parametrize("case", PUBLIC, ids=[f"{c[0]}-{i}" for i, c in enumerate(PUBLIC)])
+def test_public_matrix(world: dict[str, Any], case: Case, settings: Any) -> None:
+    settings.WEB_FORM_RATE_PER_MINUTE = settings.WEB_FORM_RATE_PER_HOUR = 10_000  # six roles in a row are no flood
     method, path, data, expected = case
     for role, want in zip(ROLES, expected, strict=True):
         response = getattr(client_for(role, world, api=False), method)(path(world), data(world))
@@ -159,8 +209,8 @@ def test_api_matrix(world: dict[str, Any], case: Case) -> None:
         check(response, want)
 
 
-def test_every_console_and_api_url_is_in_the_matrix() -> None:
-    """A new URL must be added above, with who may use it."""
+def test_every_url_the_project_routes_is_in_the_matrix() -> None:
+    """A new URL (any name, any namespace) must be added above, with who may use it."""
     covered = {
         "console-queue", "console-ticket", "console-attachment", "console-audit", "console-dashboard", "api-analytics-sla",
         "console-reply", "console-status", "console-assign", "console-inbox", "console-decide",
@@ -171,6 +221,10 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-notifications", "console-bell",
         "console-notification-open", "console-notifications-read-all", "console-notification-preferences", "console-mentions",
         "console-ticket-live",
+        "api-ticket-conversation", "api-ticket-events", "api-ticket-reply", "api-ticket-status", "api-ticket-priority",
+        "api-ticket-tags", "api-ticket-category", "api-ticket-merge", "api-routing-rule",
+        "home", "healthz", "login", "logout", "support-new", "support-thanks", "support-suggest", "support-deflected",
+        "help-home", "help-search", "help-category", "help-article", "help-vote", "ticket-status", "auto-reply-answer", "csat-survey",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
@@ -181,14 +235,15 @@ def test_every_console_and_api_url_is_in_the_matrix() -> None:
         "console-macro-new",
         "console-notification-read",
     }  # fmt: skip
-    names = {name for name in get_resolver().reverse_dict if isinstance(name, str) and name.startswith(("console-", "api-"))}
+    resolver = get_resolver()
+    names = {name for name in resolver.reverse_dict if isinstance(name, str)}
     assert names <= covered | same_guard, sorted(names - covered - same_guard)
+    # Namespaced URLs: Django admin only, every page behind its staff check (the "/admin/" row above).
+    assert set(resolver.namespace_dict) == {"admin"}, sorted(resolver.namespace_dict)
 
 
 def test_a_customer_link_opens_only_its_own_request(world: dict[str, Any]) -> None:
     """The "customer link" role: a signed status link shows one request and opens nothing else."""
-    from tickets.links import status_token
-
     mine = world["ticket"]
     other = TicketFactory.create(subject="Somebody else's problem")
     token = status_token(mine)

@@ -6,20 +6,45 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status
+from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from foundation.parsing import InputError, loads_json, strict_int
+from foundation import api_pagination
+from foundation.api_input import WholeNumberField
+from foundation.parsing import PRIORITY_RANGE, InputError, loads_json
 from tickets import mail, webhooks
+from tickets.models import Interaction, TicketEvent, TicketStatus
 from tickets.selectors import visible_tickets
-from tickets.serializers import IntakeOutput, TicketCreateInput, TicketOutput, WebhookInput
-from tickets.services import IntakeResult, receive_contact
+from tickets.serializers import (
+    IntakeOutput,
+    InteractionOutput,
+    MergeInput,
+    PriorityInput,
+    ReplyInput,
+    StatusInput,
+    TagsInput,
+    TicketCreateInput,
+    TicketEventOutput,
+    TicketOutput,
+    WebhookInput,
+)
+from tickets.services import (
+    IntakeResult,
+    add_agent_reply,
+    change_status,
+    merge_tickets,
+    receive_contact,
+    reprioritize_ticket,
+    set_tags,
+)
 
 
 class HasPermission(permissions.BasePermission):
@@ -60,20 +85,78 @@ def _intake_response(result: IntakeResult, user: Any) -> Response:
     return response
 
 
+class TicketFilters(serializers.Serializer):
+    """The ticket list's filters; a bad value is 400 naming the parameter."""
+
+    status = serializers.MultipleChoiceField(choices=TicketStatus.choices, required=False, help_text="Repeat for several.")
+    priority = WholeNumberField(min_value=PRIORITY_RANGE[0], max_value=PRIORITY_RANGE[1], required=False, help_text="0 = P0 … 3 = P3")
+    team = serializers.SlugField(max_length=64, required=False)
+    category = serializers.SlugField(max_length=64, required=False)
+    assignee = serializers.CharField(max_length=150, required=False, help_text="Username; 'none' for unassigned.")
+    customer_email = serializers.EmailField(max_length=254, required=False)
+    needs_triage = serializers.BooleanField(required=False, allow_null=True, default=None)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("status", str, OpenApiParameter.QUERY, required=False, many=True, enum=[value for value, _ in TicketStatus.choices]),
+    OpenApiParameter("priority", int, OpenApiParameter.QUERY, required=False, description="0 = P0 … 3 = P3"),
+    OpenApiParameter("team", str, OpenApiParameter.QUERY, required=False, description="Team slug."),
+    OpenApiParameter("category", str, OpenApiParameter.QUERY, required=False, description="Category slug."),
+    OpenApiParameter("assignee", str, OpenApiParameter.QUERY, required=False, description="Username; 'none' for unassigned."),
+    OpenApiParameter("customer_email", str, OpenApiParameter.QUERY, required=False),
+    OpenApiParameter("needs_triage", bool, OpenApiParameter.QUERY, required=False),
+    OpenApiParameter("created_after", OpenApiTypes.DATETIME, OpenApiParameter.QUERY, required=False),
+    OpenApiParameter("created_before", OpenApiTypes.DATETIME, OpenApiParameter.QUERY, required=False),
+]
+
+
+def filtered_tickets(request: Request) -> Any:
+    data = {key: request.query_params.getlist(key) if key == "status" else request.query_params.get(key) for key in request.query_params}
+    data.pop("limit", None)
+    data.pop("cursor", None)
+    filters = TicketFilters(data=data)
+    filters.is_valid(raise_exception=True)
+    given = filters.validated_data
+    tickets = visible_tickets(user=request.user)
+    if given.get("status"):
+        tickets = tickets.filter(status__in=sorted(given["status"]))
+    if "priority" in given:
+        tickets = tickets.filter(priority=given["priority"])
+    if "team" in given:
+        tickets = tickets.filter(team__slug=given["team"])
+    if "category" in given:
+        tickets = tickets.filter(category__slug=given["category"])
+    if "assignee" in given:
+        assignee = given["assignee"]
+        tickets = tickets.filter(assignee__isnull=True) if assignee == "none" else tickets.filter(assignee__user__username=assignee)
+    if "customer_email" in given:
+        tickets = tickets.filter(customer__email__iexact=given["customer_email"])
+    if given.get("needs_triage") is not None:
+        tickets = tickets.filter(needs_triage=given["needs_triage"])
+    if "created_after" in given:
+        tickets = tickets.filter(created_at__gte=given["created_after"])
+    if "created_before" in given:
+        tickets = tickets.filter(created_at__lt=given["created_before"])
+    return tickets
+
+
 class TicketListCreate(APIView):
-    """List the tickets you may see; create a ticket (idempotent with an ``Idempotency-Key`` header)."""
+    """List the tickets you may see (filters, newest first, cursor-paginated); create a ticket (idempotent with an
+    ``Idempotency-Key`` header)."""
 
     permission_classes = [HasPermission]
     required_permissions = {"GET": "tickets.view_ticket", "POST": "tickets.add_ticket"}
 
-    @extend_schema(responses=TicketOutput(many=True))
+    @extend_schema(
+        operation_id="v1_tickets_list",
+        parameters=[*FILTER_PARAMETERS, *api_pagination.PARAMETERS],
+        responses=api_pagination.paginated(TicketOutput(many=True), "The tickets, newest first."),
+    )
     def get(self, request: Request) -> Response:
-        try:
-            limit = strict_int(request.query_params.get("limit", "50"), field="limit", minimum=1, maximum=200)
-        except InputError as error:
-            raise ValidationError({error.field: [error.message]}) from None
-        tickets = visible_tickets(user=request.user).order_by("-created_at", "-id")[:limit]
-        return Response(TicketOutput(tickets, many=True).data)
+        rows, next_url = api_pagination.page(request, filtered_tickets(request), ordering=("-created_at", "-id"), view=self)
+        return api_pagination.respond(TicketOutput(rows, many=True).data, next_url)
 
     @extend_schema(
         request=TicketCreateInput,
@@ -103,6 +186,121 @@ class TicketDetail(APIView):
     @extend_schema(responses=TicketOutput)
     def get(self, request: Request, pk: int) -> Response:
         return Response(TicketOutput(get_object_or_404(visible_tickets(user=request.user), pk=pk)).data)
+
+
+class TicketConversation(APIView):
+    """The ticket's conversation, oldest first: customer messages, replies and (for staff) internal notes."""
+
+    permission_classes = [HasPermission]
+
+    @extend_schema(
+        operation_id="v1_tickets_conversation_list",
+        parameters=api_pagination.PARAMETERS,
+        responses=api_pagination.paginated(InteractionOutput(many=True), "Oldest first."),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        ticket = get_object_or_404(visible_tickets(user=request.user).select_related(None).only("id"), pk=pk)
+        interactions = Interaction.objects.filter(ticket=ticket).select_related("author")
+        rows, next_url = api_pagination.page(request, interactions, ordering=("created_at", "id"), view=self)
+        return api_pagination.respond(InteractionOutput(rows, many=True).data, next_url)
+
+
+class TicketEvents(APIView):
+    """The ticket's audit trail, oldest first: created, triaged, routed, assigned, status and priority changes, …"""
+
+    permission_classes = [HasPermission]
+    required_permissions = {"GET": "tickets.view_ticketevent"}
+
+    @extend_schema(
+        operation_id="v1_tickets_events_list",
+        parameters=api_pagination.PARAMETERS,
+        responses=api_pagination.paginated(TicketEventOutput(many=True), "Oldest first."),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        ticket = get_object_or_404(visible_tickets(user=request.user).select_related(None).only("id"), pk=pk)
+        events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+        rows, next_url = api_pagination.page(request, events, ordering=("created_at", "id"), view=self)
+        return api_pagination.respond(TicketEventOutput(rows, many=True).data, next_url)
+
+
+def _workable(request: Request, pk: int) -> Any:
+    return get_object_or_404(visible_tickets(user=request.user), pk=pk)
+
+
+def _detail(request: Request, pk: int) -> Response:
+    return Response(TicketOutput(visible_tickets(user=request.user).get(pk=pk)).data)
+
+
+class TicketWork(APIView):
+    """Base of the ticket actions: agents of the ticket's team (or anyone seeing all tickets) with change_ticket."""
+
+    permission_classes = [HasPermission]
+    required_permissions = {"POST": "tickets.change_ticket"}
+
+
+class TicketReply(TicketWork):
+    """A public reply (e-mailed through the outbox, stops the response clocks) or an internal note."""
+
+    @extend_schema(request=ReplyInput, responses={201: InteractionOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        payload = ReplyInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ticket = _workable(request, pk)
+        interaction = add_agent_reply(
+            ticket=ticket, body=payload.validated_data["body"], by=request.user, internal=payload.validated_data["internal"]
+        )
+        return Response(InteractionOutput(interaction).data, status=status.HTTP_201_CREATED)
+
+
+class TicketStatusChange(TicketWork):
+    """Move the ticket through its life cycle (pending the customer pauses the SLA; reopening restarts resolution)."""
+
+    @extend_schema(request=StatusInput, responses=TicketOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        payload = StatusInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        change_status(ticket=_workable(request, pk), status=payload.validated_data["status"], by=request.user)
+        return _detail(request, pk)
+
+
+class TicketPriority(TicketWork):
+    """Correct the priority: the SLA clocks follow, and the correction becomes a training label."""
+
+    @extend_schema(request=PriorityInput, responses=TicketOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        payload = PriorityInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        reprioritize_ticket(ticket=_workable(request, pk), priority=payload.validated_data["priority"], by=request.user)
+        return _detail(request, pk)
+
+
+class TicketTags(TicketWork):
+    """Replace the ticket's tags (lower-cased, de-duplicated), audited."""
+
+    @extend_schema(request=TagsInput, responses=TicketOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        payload = TagsInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        set_tags(ticket=_workable(request, pk), tags=payload.validated_data["tags"], by=request.user)
+        return _detail(request, pk)
+
+
+class TicketMerge(TicketWork):
+    """Fold this duplicate into another open ticket of the same customer (messages move, this one closes)."""
+
+    @extend_schema(request=MergeInput, responses=TicketOutput)
+    def post(self, request: Request, pk: int) -> Response:
+        payload = MergeInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        source = _workable(request, pk)
+        target = visible_tickets(user=request.user).filter(pk=payload.validated_data["into"]).first()
+        if target is None:
+            raise ValidationError({"into": ["No such ticket, or not one you may see."]})
+        try:
+            merged = merge_tickets(source=source, target=target, by=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError({"into": exc.messages}) from None
+        return _detail(request, merged.pk)
 
 
 class InboundEmail(APIView):

@@ -52,3 +52,13 @@ note_added = declare(
     "An agent added an internal note (``interaction``, saved, in the adding transaction; ``by`` is the author).",
     args=("ticket", "interaction", "by"),
 )
+ticket_created = declare(
+    "ticket_created",
+    "Intake opened a new ticket (saved, with its first customer message), in the intake transaction.",
+    args=("ticket",),
+)
+ticket_changed = declare(
+    "ticket_changed",
+    "A person changed the ticket's category or tags (saved); ``changes`` maps each field to ``[old, new]``.",
+    args=("ticket", "changes", "at"),
+)

@@ -7,7 +7,9 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.models import Channel, Ticket
+from foundation.api_input import IdField, WholeNumberField
+from foundation.parsing import PRIORITY_RANGE
+from tickets.models import Channel, Interaction, Ticket, TicketEvent, TicketStatus
 
 # Longer than this is refused; between the stored limits and these, intake cuts the text and
 # attaches the whole original (tickets.services.MAX_SUBJECT / MAX_BODY).
@@ -91,3 +93,52 @@ class IntakeOutput(serializers.Serializer):
     created = serializers.BooleanField(help_text="False for a duplicate delivery or a reply threaded onto an existing ticket.")
     threaded = serializers.BooleanField()
     rejected_attachments = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class InteractionOutput(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "author_kind", "author", "channel", "body", "is_internal", "sentiment_score", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.CharField(allow_null=True, help_text="Username of the staff author; null for customers and the system.")
+    )
+    def get_author(self, interaction: Interaction) -> Any:
+        return interaction.author.get_username() if interaction.author else None
+
+
+class TicketEventOutput(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "actor", "detail", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event: TicketEvent) -> Any:
+        return event.actor.get_username() if event.actor else None
+
+
+class ReplyInput(serializers.Serializer):
+    body = serializers.CharField(max_length=INTAKE_BODY_LIMIT, help_text="The answer, e-mailed to the customer unless internal.")
+    internal = serializers.BooleanField(default=False, help_text="An internal note: never shown or sent to the customer.")
+
+
+class StatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TicketStatus.choices)
+
+
+class PriorityInput(serializers.Serializer):
+    priority = WholeNumberField(min_value=PRIORITY_RANGE[0], max_value=PRIORITY_RANGE[1], help_text="0 = P0 (most urgent) … 3 = P3.")
+
+
+class TagsInput(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=20, help_text="The whole new list of tags.")
+
+
+class MergeInput(serializers.Serializer):
+    into = IdField(help_text="The open ticket of the same customer that receives this ticket's messages.")

@@ -409,6 +409,7 @@ def _open_ticket(
     if rejected:
         detail["attachments_rejected"] = rejected
     TicketEvent.objects.create(ticket=ticket, kind="created", detail=detail, created_at=now)
+    events.ticket_created.announce(ticket=ticket)
     return IntakeResult(ticket=ticket, interaction=interaction, created=True, rejected_attachments=rejected)
 
 
@@ -489,6 +490,7 @@ def recategorize_ticket(*, ticket: Ticket, category: Category, by: Any) -> Ticke
             actor=by,
         )
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="recategorized", detail={"from": old, "to": category.slug})
+        events.ticket_changed.announce(ticket=ticket, changes={"category": [old, category.slug]}, at=timezone.now())
     return ticket
 
 
@@ -535,6 +537,41 @@ def add_tags(*, ticket: Ticket, tags: Sequence[str], by: Any) -> Ticket:
         ticket.tags = sorted({*ticket.tags, *added})
         ticket.save(update_fields=["tags", "updated_at"])
         TicketEvent.objects.create(ticket=ticket, actor=by, kind="tags_added", detail={"tags": added})
+        events.ticket_changed.announce(
+            ticket=ticket, changes={"tags": [sorted(set(ticket.tags) - set(added)), ticket.tags]}, at=timezone.now()
+        )
+    return ticket
+
+
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 40
+_TAG = re.compile(r"[a-z0-9][a-z0-9_.:-]*")
+
+
+def set_tags(*, ticket: Ticket, tags: Sequence[str], by: Any) -> Ticket:
+    """Replace the ticket's tags (lower-cased, de-duplicated, sorted), audited as one ``tags_changed`` event."""
+    cleaned = sorted({str(tag).strip().lower() for tag in tags if str(tag).strip()})
+    if len(cleaned) > MAX_TAGS:
+        raise ValidationError({"tags": f"At most {MAX_TAGS} tags."})
+    bad = [tag for tag in cleaned if len(tag) > MAX_TAG_LENGTH or not _TAG.fullmatch(tag)]
+    if bad:
+        raise ValidationError(
+            {"tags": f"Tags are up to {MAX_TAG_LENGTH} letters, digits and _ . : - (starting with a letter or digit): {bad[0]!r}."}
+        )
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        old = sorted(ticket.tags or [])
+        if old == cleaned:
+            return ticket
+        ticket.tags = cleaned
+        ticket.save(update_fields=["tags", "updated_at"])
+        TicketEvent.objects.create(
+            ticket=ticket,
+            actor=by,
+            kind="tags_changed",
+            detail={"added": sorted(set(cleaned) - set(old)), "removed": sorted(set(old) - set(cleaned))},
+        )
+        events.ticket_changed.announce(ticket=ticket, changes={"tags": [old, cleaned]}, at=timezone.now())
     return ticket
 
 

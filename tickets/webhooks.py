@@ -2,18 +2,18 @@
 
 A sender computes ``hex(hmac_sha256(secret, f"{timestamp}.".encode() + body))`` and sends
 it as ``X-Escalation-Signature: sha256=<hex>`` with ``X-Escalation-Timestamp: <unix
-seconds>``. Old timestamps are refused (replay), and each event ``id`` is stored once.
+seconds>`` (``foundation.signing``: outgoing webhooks are signed the same way). Old
+timestamps are refused (replay), and each event ``id`` is stored once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 from foundation.parsing import MAX_DATABASE_ID, parse_int
+from foundation.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
-SIGNATURE_HEADER = "X-Escalation-Signature"
-TIMESTAMP_HEADER = "X-Escalation-Timestamp"
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookRejected", "sign", "verify"]
 
 
 class WebhookRejected(Exception):
@@ -21,11 +21,6 @@ class WebhookRejected(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"sha256={digest}"
 
 
 def verify(*, secret: str, timestamp: str | None, signature: str | None, body: bytes, now: float, max_age_seconds: int) -> None:

@@ -11,7 +11,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from tests.factories import AgentFactory, TicketFactory, UserFactory
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+# Every operation × EXAMPLES_PER_OPERATION runs inside one test: 40-odd operations outlast the default 300 s on two busy cores.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True), pytest.mark.timeout(1500)]
 
 EXAMPLES_PER_OPERATION = 80
 

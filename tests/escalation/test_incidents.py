@@ -159,7 +159,8 @@ def test_reports_that_escalated_on_their_own_hand_their_escalation_to_the_incide
     first, second = escalate(reports[3]), escalate(reports[1])
     parent = detect_burst(ticket_id=reports[0].pk, now=NOW)
     assert parent is not None
-    first.refresh_from_db(), second.refresh_from_db()
+    first.refresh_from_db()
+    second.refresh_from_db()
     assert first.ticket_id == parent.pk and first.status == "open"  # the oldest becomes the incident's, its history kept
     assert second.ticket_id == reports[1].pk and second.status == "deescalated" and f"#{parent.pk}" in second.decision_reason
     assert TicketEvent.objects.filter(ticket=parent, kind="escalation_folded", detail__escalation=first.pk).exists()

@@ -37,7 +37,7 @@ def test_every_notification_listener_is_connected_to_its_event() -> None:
         for name, event in REGISTRY.items()
     }
     assert wired["ticket_assigned"] == ["on_ticket_assigned"] and wired["customer_wrote"] == ["on_customer_wrote"]
-    assert wired["note_added"] == ["on_note_added"] and wired["sla_turned"] == ["on_sla_turned"]
+    assert wired["note_added"] == ["on_note_added"] and "on_sla_status_changed" in wired["sla_status_changed"]
     assert wired["escalation_decided"] == ["on_escalation_decided"]
 
 
