@@ -122,13 +122,6 @@ def beat(*, ticket_id: int, user: Any, state: str, draft: str = "") -> None:
             claim(ticket_id=ticket_id, user=user)  # renewed while they are replying
 
 
-def leave(*, ticket_id: int, user: Any) -> None:
-    key = presence_key(ticket_id)
-    entries = _fresh(cache.get(key), timezone.now())
-    if entries.pop(str(user.pk), None) is not None:
-        cache.set(key, entries, timeout=PRESENCE_SECONDS)
-
-
 def others_on(*, ticket_id: int, user: Any) -> list[Presence]:
     """The other agents with the ticket open now, those replying first."""
     return _presences(cache.get(presence_key(ticket_id)), now=timezone.now(), exclude_user_id=user.pk)
