@@ -24,7 +24,7 @@ from django_htmx.middleware import HtmxDetails
 
 from agents.models import Agent, Availability
 from agents.services import AssignmentError, assign_ticket, route_ticket, set_availability
-from console import selectors
+from console import presence, selectors
 from escalation_engine import services as escalation_services
 from escalation_engine.models import Escalation, EscalationTier
 from foundation import outbox
@@ -32,7 +32,7 @@ from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id,
 from helpcenter import macros as macro_services
 from helpcenter.models import KnowledgeArticle
 from tickets import services as ticket_services
-from tickets.models import Attachment, Category, Channel, CustomerTier, Priority, Ticket, TicketStatus
+from tickets.models import Attachment, AuthorKind, Category, Channel, CustomerTier, Priority, Ticket, TicketStatus
 from tickets.selectors import customer_history, visible_tickets
 
 View = Callable[..., HttpResponseBase]
@@ -103,6 +103,9 @@ def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         raise Http404("Unknown queue.")
     page = selectors.queue_page(user=request.user, queue=slug, filters=request.GET.dict(), cursor=request.GET.get("cursor", ""))
     counts = selectors.queue_counts(user=request.user)
+    marks = presence.for_tickets([t.pk for t in page.tickets], user=request.user)  # one cache round trip, no query
+    for t in page.tickets:
+        t.presence = marks[t.pk]  # type: ignore[attr-defined]
     context = {
         "queues": selectors.QUEUES,
         "queue_list": [(q, counts[q.slug.replace("-", "_")]) for q in selectors.QUEUES],
@@ -146,6 +149,10 @@ def attachment_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
 @require_GET
 def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
+    return render(request, "agents/ticket.html", _workspace_context(request, ticket))
+
+
+def _workspace_context(request: HtmxHttpRequest, ticket: Ticket) -> dict[str, Any]:
     interactions = list(ticket.interactions.select_related("author").prefetch_related("attachments"))
     deliveries = outbox.delivery_of(ref_kind=ticket_services.REPLY_REF, ref_ids=[i.pk for i in interactions if not i.is_internal])
     for interaction in interactions:
@@ -183,7 +190,29 @@ def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     rendered = macro_services.rendered_macros(ticket=ticket, user=request.user)
     context["macros"] = rendered
     context["suggested_macro"] = macro_services.suggest_macro(ticket=ticket, macros=[macro for macro, _ in rendered])
-    return render(request, "agents/ticket.html", context)
+    context["presence"] = presence.others_on(ticket_id=ticket.pk, user=request.user)
+    context["claim"] = presence.current_claim(ticket_id=ticket.pk)
+    context["draft"] = "" if ticket.first_response_at else ticket.auto_reply_draft
+    return context
+
+
+def _collision(request: HtmxHttpRequest, ticket: Ticket, seen: int) -> dict[str, Any] | None:
+    """Another agent's public reply sent after this page was opened, or another agent replying now."""
+    newer = (
+        ticket.interactions.filter(pk__gt=seen, is_internal=False, author_kind=AuthorKind.AGENT)
+        .exclude(author_id=request.user.pk)
+        .select_related("author")
+        .order_by("-pk")
+        .first()
+    )
+    if newer is not None:
+        author = presence.display_name(newer.author) if newer.author else "Another agent"
+        return {"name": author, "sent": True, "preview": newer.body[: presence.DRAFT_PREVIEW_CHARS], "at": newer.created_at}
+    replying = [p for p in presence.others_on(ticket_id=ticket.pk, user=request.user) if p.state == presence.REPLYING]
+    if replying:
+        other = replying[0]
+        return {"name": other.name, "sent": False, "preview": other.draft, "at": other.at}
+    return None
 
 
 @agent_view
@@ -192,6 +221,16 @@ def ticket_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     ticket = _ticket_or_404(request, pk)
     internal = request.POST.get("internal") == "1"
     body = request.POST.get("body", "")
+    if not internal and request.POST.get("confirm") != "1" and request.POST.get("seen"):
+        # Held once: someone else answered since the page was opened, or is answering now.
+        seen = parse_id(request.POST.get("seen"))
+        if seen is None:
+            return _failed(request, ticket, ValidationError("seen: must be the id of the last message shown (a whole number)."))
+        collision = _collision(request, ticket, seen)
+        if collision is not None:
+            context = _workspace_context(request, ticket)
+            context.update(collision=collision, draft=body, held_macro=request.POST.get("macro", ""))
+            return render(request, "agents/ticket.html", context, status=409)
     if request.POST.get("macro"):
         # Chosen in the picker: what the agent edited is sent, and the macro's actions apply with it.
         macro = macro_services.usable_macro(user=request.user, macro_id=parse_id(request.POST.get("macro")))

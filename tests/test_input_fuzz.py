@@ -145,10 +145,13 @@ ROUTES: dict[str, Route] = {
     "console-ticket-live": Route(query=valid(m="1", e="1"), path=TICKET, htmx=True),
     "console-attachment": Route(path={"pk": lambda w: w["attachment"].pk}),
     "console-reply": Route(
-        form={"body": const("Thanks, looking into it."), "internal": const(""), "macro": lambda w: w["macro"].pk},
+        form={"body": const("Thanks, looking into it."), "internal": const(""), "macro": lambda w: w["macro"].pk, "seen": const("0")},
         path=TICKET,
-        alternatives=({"internal": "1", "macro": ""}, {"macro": ""}),  # a note, a plain reply; the first: a reply with a macro
+        # a note, a plain reply, one sent anyway after a collision hold; the first: a reply with a macro
+        alternatives=({"internal": "1", "macro": ""}, {"macro": ""}, {"macro": "", "confirm": "1"}),
     ),
+    "console-presence": Route(form={"state": const("replying"), "body": const("Hi, the refund is on its way.")}, path=TICKET, htmx=True),
+    "console-claim": Route(form={"action": const("claim")}, path=TICKET, alternatives=({"action": "release"},)),
     "console-apply-macro": Route(form={"macro": lambda w: w["macro"].pk}, path=TICKET),
     "console-split": Route(form={"messages": lambda w: w["attachment"].interaction_id, "subject": const("Invoice")}, path=TICKET),
     "console-macros": Route(),

@@ -75,6 +75,8 @@ CONSOLE: list[Case] = [
     ("get", lambda w: f"/console/attachment/{w['attachment'].pk}/", lambda w: {}, (LOGIN, 200, 404, 200, 200, 403)),
     ("get", lambda w: f"/console/ticket/{w['ticket'].pk}/live", lambda w: {"m": "0", "e": "0"}, (LOGIN, 200, 404, 200, 200, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/reply", lambda w: {"body": "hi"}, (LOGIN, 302, 404, 302, 302, 403)),
+    ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/presence", lambda w: {"state": "viewing"}, (LOGIN, 204, 404, 204, 204, 403)),
+    ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/claim", lambda w: {"action": "claim"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/status", lambda w: {"status": "in_progress"}, (LOGIN, 302, 404, 302, 302, 403)),
     ("post", lambda w: f"/console/ticket/{w['ticket'].pk}/assign", lambda w: {"agent": w["agent"].pk}, (LOGIN, 403, 403, 302, 302, 403)),
     (
@@ -220,7 +222,7 @@ def test_every_url_the_project_routes_is_in_the_matrix() -> None:
         "api-macros", "api-ticket-apply-macro",
         "console-notifications", "console-bell",
         "console-notification-open", "console-notifications-read-all", "console-notification-preferences", "console-mentions",
-        "console-ticket-live",
+        "console-ticket-live", "console-presence", "console-claim",
         "api-ticket-conversation", "api-ticket-events", "api-ticket-reply", "api-ticket-status", "api-ticket-priority",
         "api-ticket-tags", "api-ticket-category", "api-ticket-merge", "api-routing-rule",
         "home", "healthz", "login", "logout", "support-new", "support-thanks", "support-suggest", "support-deflected",

@@ -143,6 +143,22 @@
     var row = document.querySelector('tr.ticket-row[data-ticket="' + keep + '"]');
     if (row) row.classList.add("selected");
   });
+  // Presence: the heartbeat form (htmx posts it every 10 s and while the reply box changes) says
+  // "replying" once the agent has typed a reply to the customer, "viewing" otherwise. Capture
+  // phase, so the state is set before htmx reads the form for this very input.
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "reply-body") return;
+    var state = document.getElementById("presence-state"), note = document.getElementById("internal-note");
+    if (state) state.value = event.target.value.trim() && !(note && note.checked) ? "replying" : "viewing";
+  }, true);
+  // A held reply's "Cancel": with JavaScript, drop the warning and keep the draft in the box
+  // (without it, the link reopens the workspace).
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("#collision-cancel")) return;
+    event.preventDefault();
+    document.getElementById("collision").remove();
+    document.getElementById("reply-body").focus();
+  });
   // @-mentions in the reply/note box: "@ana" before the caret asks the suggestions endpoint (the
   // "Mention" field does the asking); a click on a suggestion writes it into the box as an internal note.
   document.addEventListener("input", function (event) {
