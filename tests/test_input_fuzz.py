@@ -241,6 +241,7 @@ ROUTES: dict[str, Route] = {
     "api-ticket-tags": Route(form={"tags": const(["vip", "refund"])}, json=True, path=TICKET),
     "api-ticket-category": Route(form={"category": const("billing")}, json=True, path=TICKET),
     "api-ticket-merge": Route(form={"into": lambda w: w["ticket"].pk}, json=True, path={"pk": lambda w: w["other_ticket"].pk}),
+    "api-ticket-split": Route(form={"messages": const([1, 2]), "subject": const("Second problem")}, json=True, path=TICKET),
     "api-routing-rule": Route(path={"pk": lambda w: w["rule"].pk}, json=True),
     "api-ticket-assign": Route(form={"agent_id": lambda w: w["spare_agent"].pk, "note": const("cover")}, json=True, path=TICKET),
     "api-my-availability": Route(form={"availability": const("away")}, json=True),
@@ -492,7 +493,16 @@ def test_every_form_and_serializer_field_is_fuzzed() -> None:
     from foundation.login_guard import LockoutAuthenticationForm
     from helpcenter.api import ApplyMacroInput
     from tickets.forms import SupportRequestForm
-    from tickets.serializers import MergeInput, PriorityInput, ReplyInput, StatusInput, TagsInput, TicketCreateInput, WebhookInput
+    from tickets.serializers import (
+        MergeInput,
+        PriorityInput,
+        ReplyInput,
+        SplitInput,
+        StatusInput,
+        TagsInput,
+        TicketCreateInput,
+        WebhookInput,
+    )
 
     inputs: dict[str, Any] = {
         "api-tickets": TicketCreateInput,
@@ -503,6 +513,7 @@ def test_every_form_and_serializer_field_is_fuzzed() -> None:
         "api-ticket-tags": TagsInput,
         "api-ticket-category": CategoryInput,
         "api-ticket-merge": MergeInput,
+        "api-ticket-split": SplitInput,
         "api-my-availability": AvailabilityInput,
         "api-routing-rules": RoutingRuleSerializer,
         "api-capacity-profiles": CapacityProfileSerializer,

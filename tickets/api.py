@@ -29,6 +29,8 @@ from tickets.serializers import (
     MergeInput,
     PriorityInput,
     ReplyInput,
+    SplitInput,
+    SplitOutput,
     StatusInput,
     TagsInput,
     TicketCreateInput,
@@ -44,6 +46,7 @@ from tickets.services import (
     receive_contact,
     reprioritize_ticket,
     set_tags,
+    split_ticket,
 )
 
 
@@ -301,6 +304,27 @@ class TicketMerge(TicketWork):
         except DjangoValidationError as exc:
             raise ValidationError({"into": exc.messages}) from None
         return _detail(request, merged.pk)
+
+
+class TicketSplit(TicketWork):
+    """Move chosen messages into a new ticket of the same customer, triaged and routed as new (audited on both)."""
+
+    @extend_schema(request=SplitInput, responses={201: SplitOutput})
+    def post(self, request: Request, pk: int) -> Response:
+        payload = SplitInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        source = _workable(request, pk)
+        try:
+            new = split_ticket(
+                ticket=source,
+                interaction_ids=payload.validated_data["messages"],
+                by=request.user,
+                subject=payload.validated_data["subject"],
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"messages": exc.messages}) from None
+        receipt = {"id": new.pk, "reference": new.reference, "status": new.status}
+        return Response({"ticket": receipt, "split_from": source.pk}, status=status.HTTP_201_CREATED)
 
 
 class InboundEmail(APIView):

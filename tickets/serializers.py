@@ -142,3 +142,15 @@ class TagsInput(serializers.Serializer):
 
 class MergeInput(serializers.Serializer):
     into = IdField(help_text="The open ticket of the same customer that receives this ticket's messages.")
+
+
+class SplitInput(serializers.Serializer):
+    messages = serializers.ListField(
+        child=IdField(), min_length=1, max_length=500, help_text="Ids of this ticket's messages to move (at least one from the customer)."
+    )
+    subject = serializers.CharField(max_length=300, required=False, allow_blank=True, default="", help_text="Default: this ticket's.")
+
+
+class SplitOutput(serializers.Serializer):
+    ticket = TicketReceipt(help_text="The new ticket; it is triaged and routed as new, so it may land in another team.")
+    split_from = serializers.IntegerField()

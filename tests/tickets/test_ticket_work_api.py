@@ -181,3 +181,31 @@ def test_the_ticket_list_filters_and_pages_with_a_cursor(desk: dict[str, Any], d
     for bad in ("priority=9", "status=sleeping", "created_after=yesterday", "customer_email=nobody", "limit=500"):
         answer = client.get(f"/api/v1/tickets/?{bad}")
         assert answer.status_code == 400 and bad.split("=")[0] in answer.json(), (bad, answer.content)
+
+
+def test_split_moves_the_chosen_messages_to_a_new_ticket_of_the_same_customer_and_names_the_field_when_refused(
+    desk: dict[str, Any],
+) -> None:
+    ticket, client = desk["ticket"], as_user(desk["agent"].user)
+    card = InteractionFactory.create(ticket=ticket, body="My card is declined at checkout.", created_at=FRIDAY_4PM)
+    invoice = InteractionFactory.create(
+        ticket=ticket, body="Also: can I get last year's invoices?", created_at=FRIDAY_4PM + timedelta(minutes=1)
+    )
+    split = client.post(f"/api/v1/tickets/{ticket.pk}/split", {"messages": [invoice.pk], "subject": "Invoices"}, format="json")
+    assert split.status_code == 201, split.content
+    new = Ticket.objects.get(pk=split.json()["ticket"]["id"])
+    assert split.json()["split_from"] == ticket.pk and (new.customer_id, new.subject) == (desk["customer"].pk, "Invoices")
+    assert list(Interaction.objects.filter(ticket=new).values_list("pk", flat=True)) == [invoice.pk]
+    assert list(Interaction.objects.filter(ticket=ticket).values_list("pk", flat=True)) == [card.pk]
+    # Every message, nothing, another customer's message: refused with the field named, nothing moved.
+    everything = client.post(f"/api/v1/tickets/{ticket.pk}/split", {"messages": [card.pk]}, format="json")
+    assert everything.status_code == 400 and "messages" in everything.json()
+    assert client.post(f"/api/v1/tickets/{ticket.pk}/split", {"messages": []}, format="json").json().keys() == {"messages"}
+    foreign = InteractionFactory.create(ticket=TicketFactory.create(team=desk["team"], status="triaged"), body="not yours")
+    refused = client.post(f"/api/v1/tickets/{ticket.pk}/split", {"messages": [foreign.pk, card.pk]}, format="json")
+    assert refused.status_code == 400 and "another customer" in refused.json()["messages"][0]
+    assert Interaction.objects.get(pk=foreign.pk).ticket_id != ticket.pk
+    # Another team's ticket is not found, as for every ticket action.
+    assert (
+        as_user(desk["outsider"].user).post(f"/api/v1/tickets/{ticket.pk}/split", {"messages": [card.pk]}, format="json").status_code == 404
+    )
