@@ -1,0 +1,248 @@
+"""Breach forecast: how likely an open ticket's next response target is missed, and why.
+
+Pure Python (no Django), so the live sweep, the benchmark and the tests run the same
+arithmetic. Times are **business seconds** (the SLA clock's unit: nights and weekends do
+not count, and the team's agents work in the same hours).
+
+A queueing estimate, not a trained model, on purpose: the quantities that decide a
+response breach are visible *now* (how many tickets wait ahead of this one in the team's
+order, how many agents are online, how fast they answer this kind of ticket), they change
+minute by minute, and a model trained on history would have to learn them again from
+far fewer examples than a desk has. History enters through the handling times (mean and
+spread per category, from `fit_handling`).
+
+The model. The ticket's team answers with ``c`` agents online, each taking a ticket's first
+(or next) response in a time with mean ``m`` and variance ``v`` (per category). A ticket
+with ``k`` tickets ahead of it in the team's order starts being worked once ``k - c + 1``
+of the tickets in work have been answered (none if an agent is free), then takes its own
+handling time. Tickets that arrive later but sort ahead (higher priority, less slack) take
+part of the team's rate, ``λ_ahead``; what is left is the rate at which the queue ahead
+drains. The wait is the sum of those pieces; its mean and variance give a gamma
+distribution (moment-matched: right-skewed, never negative, exact for exponential
+handling), and the breach probability is the chance that the wait exceeds the business
+time left on the clock. An assigned ticket waits for its agent alone (``c = 1``, ``k`` =
+that agent's unanswered tickets ahead of it). With no agent online the team cannot drain
+its queue: the wait is at least the time until the next agent comes on, handed in as
+``offline_for``.
+
+`forecast` returns the probability, the expected wait and the factors in words, the way
+escalation reasons are shown.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+# Fewer observations than this for a category: the team-wide handling time is used instead.
+MIN_OBSERVATIONS = 20
+# A category or team with no history at all: an agent answers in about 20 business minutes.
+DEFAULT_MEAN = 20 * 60.0
+DEFAULT_CV = 1.0
+
+
+@dataclass(frozen=True)
+class Handling:
+    """Handling time of one response (business seconds): mean and variance."""
+
+    mean: float
+    variance: float
+    observations: int = 0
+
+    @property
+    def cv(self) -> float:
+        return math.sqrt(self.variance) / self.mean if self.mean > 0 else 0.0
+
+
+DEFAULT_HANDLING = Handling(DEFAULT_MEAN, (DEFAULT_CV * DEFAULT_MEAN) ** 2, 0)
+
+
+@dataclass(frozen=True)
+class HandlingTable:
+    """Per-category handling times with a team-wide fallback."""
+
+    by_category: Mapping[str, Handling] = field(default_factory=dict)
+    overall: Handling = DEFAULT_HANDLING
+
+    def for_category(self, category: str) -> Handling:
+        found = self.by_category.get(category)
+        if found is not None and found.observations >= MIN_OBSERVATIONS:
+            return found
+        return self.overall
+
+
+def _moments(samples: list[float]) -> Handling:
+    count = len(samples)
+    mean = sum(samples) / count
+    variance = sum((value - mean) ** 2 for value in samples) / max(count - 1, 1)
+    return Handling(mean=max(mean, 1.0), variance=max(variance, 1.0), observations=count)
+
+
+def fit_handling(observations: Iterable[tuple[str, float]]) -> HandlingTable:
+    """Mean and variance of handling time per category from ``(category, seconds)`` pairs.
+
+    The pairs are what history records: for each answered ticket, the business time an agent
+    spent between taking it (or its turn coming) and answering. Negative or zero durations
+    (clock skew, imports) are ignored.
+    """
+    per_category: dict[str, list[float]] = {}
+    everything: list[float] = []
+    for category, seconds in observations:
+        if seconds is None or seconds <= 0 or not math.isfinite(seconds):
+            continue
+        per_category.setdefault(category, []).append(float(seconds))
+        everything.append(float(seconds))
+    if not everything:
+        return HandlingTable()
+    return HandlingTable(
+        by_category={name: _moments(values) for name, values in per_category.items()},
+        overall=_moments(everything),
+    )
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the forecast needs to know about one ticket, now."""
+
+    remaining: float  # business seconds until the target is due (≤ 0: already due)
+    ahead: int  # tickets ahead of it in the order that will serve it (team queue or its agent's)
+    servers: int  # agents who will serve it: online agents of the team, or 1 for an assigned ticket
+    category: str = ""
+    arrivals_ahead_per_second: float = 0.0  # rate of new tickets that will sort ahead of this one
+    offline_for: float = 0.0  # business seconds until an agent comes online (servers == 0)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    probability: float  # that the target is missed
+    expected_wait: float  # business seconds until the response, mean
+    remaining: float
+    factors: tuple[str, ...]
+
+    def will_breach_within(self, lead_time: float, probability: float) -> bool:
+        """True when the target falls due within ``lead_time`` and is missed with ≥ ``probability``."""
+        return self.remaining <= lead_time and self.probability >= probability
+
+
+def forecast(situation: Situation, handling: HandlingTable) -> Forecast:
+    if situation.remaining <= 0:
+        return Forecast(1.0, 0.0, situation.remaining, ("the target is already due",))
+    work = handling.for_category(situation.category)
+    factors: list[str] = []
+    servers = max(situation.servers, 0)
+    mean = work.mean
+    variance = work.variance
+    if servers == 0:
+        mean += situation.offline_for
+        factors.append("no agent online" + (f" for {_minutes(situation.offline_for)}" if situation.offline_for else ""))
+        servers = 1
+    queued = max(situation.ahead - servers + 1, 0)
+    if queued:
+        service_rate = servers / work.mean  # responses per business second, the whole team
+        drain_rate = service_rate - max(situation.arrivals_ahead_per_second, 0.0)
+        if drain_rate <= service_rate * 0.02:
+            # Tickets that sort ahead arrive as fast as the team answers: this one is not reached.
+            return Forecast(
+                1.0, math.inf, situation.remaining, (*factors, f"{situation.ahead} ahead and the queue is growing", *_speed(work))
+            )
+        # Each of the ``queued`` departures ahead is one handling time spread over the servers;
+        # arrivals that jump the queue stretch every step by service_rate / drain_rate.
+        step_mean = 1.0 / drain_rate
+        # Departures from several agents at once merge into a nearly memoryless stream: the
+        # spread of one step tends from the handling time's own (one agent) to exponential.
+        step_variance = (1.0 + (work.cv**2 - 1.0) / servers) * step_mean**2
+        mean += queued * step_mean
+        variance += queued * step_variance
+        factors.append(f"{situation.ahead} ahead for {situation.servers} agent{'s' if situation.servers != 1 else ''}")
+    elif situation.ahead:
+        factors.append(f"{situation.ahead} ahead, an agent free")
+    factors.extend(_speed(work))
+    probability = gamma_exceedance(situation.remaining, mean, variance)
+    factors.append(f"{_minutes(situation.remaining)} left on the clock")
+    return Forecast(round(probability, 4), mean, situation.remaining, tuple(factors))
+
+
+def _speed(work: Handling) -> tuple[str, ...]:
+    return (f"answers take {_minutes(work.mean)} on average",)
+
+
+def _minutes(seconds: float) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{max(1, round(seconds / 60))} min"
+
+
+def gamma_exceedance(x: float, mean: float, variance: float) -> float:
+    """P(W > x) for a gamma-distributed W with the given mean and variance."""
+    if x <= 0:
+        return 1.0
+    if mean <= 0:
+        return 0.0
+    variance = max(variance, 1e-9)
+    shape = mean * mean / variance
+    scale = variance / mean
+    return regularized_upper_gamma(shape, x / scale)
+
+
+def regularized_upper_gamma(a: float, x: float) -> float:
+    """Q(a, x) = Γ(a, x) / Γ(a): series below a + 1, Lentz's continued fraction above."""
+    if x <= 0:
+        return 1.0
+    if a <= 0:
+        return 0.0
+    log_prefix = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        denominator = a
+        for _ in range(10_000):
+            denominator += 1
+            term *= x / denominator
+            total += term
+            if abs(term) < abs(total) * 1e-14:
+                break
+        return min(1.0, max(0.0, 1.0 - total * math.exp(log_prefix)))
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for step in range(1, 10_000):
+        an = -step * (step - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-14:
+            break
+    return min(1.0, max(0.0, math.exp(log_prefix) * h))
+
+
+def brier(pairs: Iterable[tuple[float, bool]]) -> float:
+    """Mean squared error of predicted probabilities against what happened."""
+    values = [(probability - (1.0 if happened else 0.0)) ** 2 for probability, happened in pairs]
+    return sum(values) / len(values) if values else 0.0
+
+
+def reliability(pairs: Iterable[tuple[float, bool]], bins: int = 10) -> list[dict[str, float]]:
+    """Predicted vs observed breach rate per probability decile (bins with no forecast are left out)."""
+    grouped: dict[int, list[tuple[float, bool]]] = {}
+    for probability, happened in pairs:
+        grouped.setdefault(min(int(probability * bins), bins - 1), []).append((probability, happened))
+    table = []
+    for index in sorted(grouped):
+        rows = grouped[index]
+        table.append(
+            {
+                "from": index / bins,
+                "to": (index + 1) / bins,
+                "count": len(rows),
+                "predicted": round(sum(p for p, _ in rows) / len(rows), 4),
+                "observed": round(sum(1 for _, happened in rows if happened) / len(rows), 4),
+            }
+        )
+    return table
