@@ -135,6 +135,7 @@ def forecast(situation: Situation, handling: HandlingTable) -> Forecast:
     variance = work.variance
     if servers == 0:
         mean += situation.offline_for
+        variance += situation.offline_for**2  # when someone comes back is itself uncertain (memoryless)
         factors.append("no agent online" + (f" for {_minutes(situation.offline_for)}" if situation.offline_for else ""))
         servers = 1
     queued = max(situation.ahead - servers + 1, 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -150,6 +151,19 @@ class EscalationSettings(models.Model):
     at_risk_escalates = models.BooleanField(
         default=True, help_text="A ticket at risk of breaching (75 % of a target) is escalated at least to priority, for every tier."
     )
+    forecast_escalates = models.BooleanField(
+        default=True,
+        help_text="Escalate (at least to priority) when the breach forecast says the next response target is missed "
+        "within the lead time below with at least the probability below, before the 75 % rule would.",
+    )
+    forecast_lead_minutes = models.PositiveIntegerField(
+        default=60, help_text="How long before the target's due time the forecast may escalate (business minutes)."
+    )
+    forecast_probability = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0.05), MaxValueValidator(1.0)],
+        help_text="The breach probability (0.05–1) at which the forecast escalates.",
+    )
 
     class Meta:
         verbose_name = verbose_name_plural = "escalation settings"
@@ -201,3 +215,26 @@ class SatisfactionModel(models.Model):
 
     def __str__(self) -> str:
         return f"Satisfaction model of {self.trained_at:%Y-%m-%d %H:%M} ({self.trained_on} answers)"
+
+
+class BreachForecast(models.Model):
+    """The latest breach forecast of one open ticket's next response target (``escalation_engine.forecasting``).
+
+    One row per ticket, replaced on every run of the forecast task; a ticket whose response
+    clock stopped (answered, paused, closed) loses its row.
+    """
+
+    ticket = models.OneToOneField("tickets.Ticket", primary_key=True, on_delete=models.CASCADE, related_name="breach_forecast")
+    target = models.CharField(max_length=16, help_text="first_response / next_response")
+    due_at = models.DateTimeField()
+    probability = models.FloatField(help_text="Chance (0–1) the target is missed.")
+    expected_wait_seconds = models.FloatField(null=True, blank=True, help_text="Business seconds until the response, mean.")
+    factors = models.JSONField(default=list, blank=True)
+    fires = models.BooleanField(default=False, help_text="Breach within the lead time with at least the set probability.")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["computed_at"], name="breachforecast_computed_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.probability:.0%} by {self.due_at:%Y-%m-%d %H:%M}"

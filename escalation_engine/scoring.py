@@ -26,6 +26,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "incident": 0.9,  # part of a multi-customer burst
     "requested": 0.7,  # a routing rule or an agent asked for escalation
     "p0": 0.7,  # triage (or a person) set P0: an outage, data loss or breach is escalated before its clock runs out
+    "forecast": 0.75,  # the breach forecast (at most priority on its own, as the 75 % rule): the next response target is missed within the lead time, probably
 }
 IMMEDIATE = 0.8
 PRIORITY = 0.6
@@ -166,6 +167,10 @@ def worse_than_decided(
         if value <= 0 or current.contributions.get(name, 0.0) <= 0 or name in decision.quiet_signals or name == "sla":
             continue  # the SLA signal is judged by its state above
         before = float(decision.signals.get(name, 0.0))
+        if name == "forecast":  # a state like the SLA's: firing is new, a firing forecast growing surer is not
+            if before <= 0:
+                reasons.append("new signal forecast")
+            continue
         if band(value) > band(before):  # a trace of a new signal (a few minutes of silence) is not worse
             reasons.append(f"new signal {name}" if before <= 0 else f"{name} rose {before:.2f} → {value:.2f}")
     reasons.extend(new_evidence)

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agents import services as routing
-from escalation_engine import events, notifications, satisfaction, scoring, sla
+from escalation_engine import events, forecasting, notifications, satisfaction, scoring, sla
 from escalation_engine.models import Escalation, EscalationRule, EscalationSettings
 from foundation import config_cache
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Priority, Ticket, TicketEvent, TicketStatus, lock_ticket
@@ -62,10 +62,15 @@ def messages_by_ticket(ticket_ids: list[int]) -> dict[int, list[Message]]:
     return grouped
 
 
-def ticket_signals(ticket: Ticket, *, now: datetime, messages: list[Message] | None = None) -> dict[str, float]:
-    """Every signal of one ticket in [0, 1]; pass ``messages`` to avoid a query per ticket."""
+def ticket_signals(
+    ticket: Ticket, *, now: datetime, messages: list[Message] | None = None, forecast: float | None = None
+) -> dict[str, float]:
+    """Every signal of one ticket in [0, 1]; pass ``messages`` and ``forecast`` (the firing
+    forecast's probability, 0 when it does not fire) to avoid queries per ticket."""
     if messages is None:
         messages = messages_by_ticket([ticket.pk])[ticket.pk]
+    if forecast is None:
+        forecast = forecasting.firing([ticket.pk], now=now).get(ticket.pk, 0.0) if ticket.pk else 0.0
     compounds = [score for kind, score, _ in messages if kind == AuthorKind.CUSTOMER and score is not None][-10:]
     agent_replies = [at for kind, _, at in messages if kind == AuthorKind.AGENT]
     silence = (now - agent_replies[-1]).total_seconds() / 3600 if agent_replies else None
@@ -83,14 +88,24 @@ def ticket_signals(ticket: Ticket, *, now: datetime, messages: list[Message] | N
         "incident": 1.0 if ticket.is_incident else 0.0,
         "requested": 1.0 if ticket.escalation_requested else 0.0,
         "p0": 1.0 if ticket.priority == 0 and ticket.incident_id is None else 0.0,  # an incident child: the parent escalates
+        # The breach forecast says the next response target is missed soon (escalation_engine.forecasting).
+        "forecast": forecast,
     }
 
 
-def assess(ticket: Ticket, *, now: datetime, config: EscalationSettings, messages: list[Message] | None = None) -> scoring.Assessment:
-    """The weighted score and recommendation; a ticket at risk of breaching is at least *priority* (escalate before the breach)."""
-    assessment = scoring.combine(ticket_signals(ticket, now=now, messages=messages), config.weights or None)
+def assess(
+    ticket: Ticket, *, now: datetime, config: EscalationSettings, messages: list[Message] | None = None, forecast: float | None = None
+) -> scoring.Assessment:
+    """The weighted score and recommendation; a ticket at risk of breaching (the 75 % rule) or
+    forecast to breach soon is at least *priority* (escalate before the breach)."""
+    if not config.forecast_escalates:
+        forecast = 0.0
+    signals = ticket_signals(ticket, now=now, messages=messages, forecast=forecast)
+    assessment = scoring.combine(signals, config.weights or None)
     recommendation = scoring.recommend(assessment.score, immediate=config.immediate_threshold, priority=config.priority_threshold)
     if recommendation == "monitor" and config.at_risk_escalates and ticket.sla_status in ("at_risk", "breached"):
+        recommendation = "priority"
+    if recommendation == "monitor" and signals["forecast"] > 0:
         recommendation = "priority"
     return scoring.Assessment(assessment.score, recommendation, assessment.signals, assessment.contributions)
 
@@ -310,7 +325,13 @@ def _next_check(ticket: Ticket, *, now: datetime, config: EscalationSettings) ->
 
 
 def assess_and_escalate(
-    ticket: Ticket, *, now: datetime, config: EscalationSettings, rules: list[EscalationRule], messages: list[Message] | None = None
+    ticket: Ticket,
+    *,
+    now: datetime,
+    config: EscalationSettings,
+    rules: list[EscalationRule],
+    messages: list[Message] | None = None,
+    forecast: float | None = None,
 ) -> Escalation | None:
     """Score one locked ticket, escalate if warranted, schedule its next check (caller saves).
 
@@ -320,7 +341,7 @@ def assess_and_escalate(
     sla.refresh_status(ticket, now=now)
     if ticket.sla_status != before and ticket.sla_status in ("at_risk", "breached"):
         TicketEvent.objects.create(ticket=ticket, kind=f"sla_{ticket.sla_status}", detail={"from": before}, created_at=now)
-    assessment = assess(ticket, now=now, config=config, messages=messages)
+    assessment = assess(ticket, now=now, config=config, messages=messages, forecast=forecast)
     if ticket.status in OPEN_STATUSES:
         predicted = satisfaction.predict(assessment.signals, ticket.reopen_count)
         ticket.predicted_satisfaction, ticket.satisfaction_factors = round(predicted.probability, 4), predicted.factors
@@ -387,12 +408,15 @@ def sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: in
             tickets = list(locked.select_related("customer", "category", "sla_policy")[:batch_size])
             result.batches += 1
             messages = messages_by_ticket([t.pk for t in tickets])
+            forecasts = forecasting.firing([t.pk for t in tickets], now=now)
             checked: list[Ticket] = []
             for ticket in tickets:
                 result.read += 1
                 try:
                     # No savepoint per ticket: scoring reads only; _escalate takes its own savepoint.
-                    escalation = assess_and_escalate(ticket, now=now, config=config, rules=rules, messages=messages[ticket.pk])
+                    escalation = assess_and_escalate(
+                        ticket, now=now, config=config, rules=rules, messages=messages[ticket.pk], forecast=forecasts.get(ticket.pk, 0.0)
+                    )
                 except Exception:
                     logger.exception("escalation check failed for ticket %s; retrying in 5 minutes", ticket.pk)
                     result.failed += 1

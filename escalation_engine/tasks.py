@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from escalation_engine.forecasting import refresh_forecasts
 from escalation_engine.sweep import recheck_now, sweep
 from foundation import outbox
 from foundation.retry import retrying_task
@@ -11,6 +12,12 @@ from foundation.retry import retrying_task
 def sweep_escalations() -> int:
     """Every minute: check the tickets whose next check is due (locked rows are skipped, so runs may overlap)."""
     return sweep().escalated
+
+
+@retrying_task("escalation.forecast_breaches", max_retries=2, backoff_max=30)
+def forecast_breaches() -> int:
+    """Every minute: replace every open ticket's breach forecast; a newly firing one is checked by the next sweep."""
+    return refresh_forecasts().tickets
 
 
 @retrying_task("escalation.check_ticket", max_retries=10)

@@ -1,0 +1,277 @@
+"""Breach forecasts of open tickets, stored for the queues, the workspace and the escalation check.
+
+``refresh_forecasts`` (the beat task ``escalation.forecast_breaches``, every minute) reads
+every open ticket whose first or next response clock runs, team by team, builds what the
+pure core (``escalation_engine.forecast``) needs — tickets ahead in the team's queue order
+(or in its assignee's own list), agents online and on shift, the arrival rate of tickets
+that will sort ahead, handling times fitted on the team's recent replies — and replaces the
+ticket's ``BreachForecast`` row. A forecast that *fires* (due within the lead time, missed
+with at least the set probability; ``EscalationSettings``) moves the ticket's next check to
+now, so the sweep scores it within a minute with the ``forecast`` signal.
+
+Handling time: the gap between an agent's consecutive public replies on the team's
+tickets (a busy agent's gap is the time a reply takes), within two hours, over the last
+three days, per category; cached ten minutes per team.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import pairwise
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from agents import routing_core
+from agents.models import Agent, Availability, Team
+from agents.services import on_shift
+from escalation_engine import forecast as core
+from escalation_engine import sla
+from escalation_engine.models import BreachForecast, EscalationSettings
+from foundation import config_cache
+from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Ticket
+
+HISTORY = timedelta(days=3)
+MAX_GAP = timedelta(hours=2)
+HISTORY_ROWS = 20_000
+ARRIVAL_WINDOW = timedelta(hours=2)
+NOBODY_ONLINE_SECONDS = 30 * 60  # inside business hours with nobody online: someone is expected back in about this long
+HANDLING_CACHE_SECONDS = 600
+
+
+@dataclass
+class ForecastRun:
+    tickets: int = 0
+    teams: int = 0
+    firing: int = 0
+    newly_firing: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+    stopped_early: bool = False
+
+
+def settings_now() -> EscalationSettings:
+    return config_cache.cached("escalation", "settings", EscalationSettings.current)
+
+
+def response_due(ticket: Ticket) -> tuple[str, datetime] | None:
+    """The running response target (first response before next response), or None."""
+    if ticket.sla_paused_at is not None or ticket.status not in OPEN_STATUSES:
+        return None
+    if ticket.first_response_at is None and ticket.sla_first_response_due_at is not None:
+        return "first_response", ticket.sla_first_response_due_at
+    if ticket.sla_next_response_due_at is not None:
+        return "next_response", ticket.sla_next_response_due_at
+    return None
+
+
+def handling_table(team_id: int | None, *, now: datetime) -> core.HandlingTable:
+    key = f"forecast:handling:{team_id}"
+    found = cache.get(key)
+    if isinstance(found, core.HandlingTable):
+        return found
+    rows = (
+        Interaction.objects.filter(author_kind=AuthorKind.AGENT, is_internal=False, created_at__gte=now - HISTORY, author__isnull=False)
+        .filter(Q(ticket__team__isnull=True) if team_id is None else Q(ticket__team_id=team_id))
+        .order_by("-created_at")
+        .values_list("author_id", "ticket__category__slug", "created_at")[:HISTORY_ROWS]
+    )
+    by_author: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for author_id, category, at in rows:
+        by_author[author_id].append((at, category or ""))
+    observations: list[tuple[str, float]] = []
+    for replies in by_author.values():
+        replies.sort()
+        for (earlier, _), (later, category) in pairwise(replies):
+            gap = later - earlier
+            if timedelta(0) < gap <= MAX_GAP:
+                observations.append((category, gap.total_seconds()))
+    table = core.fit_handling(observations)
+    cache.set(key, table, HANDLING_CACHE_SECONDS)
+    return table
+
+
+def _remaining(ticket: Ticket, due: datetime, now: datetime) -> float:
+    calendar = sla.calendar_for(ticket.sla_policy) if ticket.sla_policy else None
+    if calendar is None:
+        return (due - now).total_seconds()
+    return calendar.elapsed(now, due) if due > now else -calendar.elapsed(due, now)
+
+
+def _open_tickets(team_ids: list[int] | None) -> list[Ticket]:
+    running = Q(first_response_at__isnull=True, sla_first_response_due_at__isnull=False) | Q(sla_next_response_due_at__isnull=False)
+    qs = Ticket.objects.filter(running, status__in=OPEN_STATUSES, sla_paused_at__isnull=True, team__isnull=False)
+    if team_ids is not None:
+        qs = qs.filter(team_id__in=team_ids)
+    return list(
+        qs.select_related("sla_policy", "category").only(
+            "id", "team_id", "assignee_id", "priority", "status", "created_at", "first_response_at", "sla_policy__calendar",
+            "sla_first_response_due_at", "sla_next_response_due_at", "sla_paused_at", "category__slug",
+        )
+    )  # fmt: skip
+
+
+def _agents_online(team_ids: list[int], now: datetime) -> tuple[dict[int, list[int]], dict[int, int], set[int]]:
+    """Per team: online agents on shift; per team: every agent; the set of online agent ids."""
+    online: dict[int, list[int]] = defaultdict(list)
+    everyone: dict[int, int] = defaultdict(int)
+    online_ids: set[int] = set()
+    agents = Agent.objects.filter(teams__in=team_ids).prefetch_related("shifts").only("id", "availability", "time_zone")
+    memberships = Agent.teams.through.objects.filter(team_id__in=team_ids).values_list("agent_id", "team_id")
+    teams_of: dict[int, list[int]] = defaultdict(list)
+    for agent_id, team_id in memberships:
+        teams_of[agent_id].append(team_id)
+    for agent in agents.distinct():
+        is_on = agent.availability == Availability.ONLINE and on_shift(agent, now, list(agent.shifts.all()))
+        if is_on:
+            online_ids.add(agent.pk)
+        for team_id in teams_of[agent.pk]:
+            everyone[team_id] += 1
+            if is_on:
+                online[team_id].append(agent.pk)
+    return online, everyone, online_ids
+
+
+def _arrivals_by_priority(team_ids: list[int], now: datetime) -> dict[int, dict[int, int]]:
+    rows = (
+        Ticket.objects.filter(team_id__in=team_ids, created_at__gte=now - ARRIVAL_WINDOW)
+        .values_list("team_id", "priority")
+        .annotate(count=Count("id"))
+    )
+    found: dict[int, dict[int, int]] = defaultdict(dict)
+    for team_id, priority, count in rows:
+        found[team_id][priority] = count
+    return found
+
+
+def situations(*, now: datetime, team_ids: list[int] | None = None) -> dict[int, tuple[Ticket, str, datetime, core.Situation]]:
+    """What the core needs for each open ticket with a running response target, by ticket id."""
+    tickets = _open_tickets(team_ids)
+    teams = sorted({t.team_id for t in tickets if t.team_id is not None})
+    orders = dict(Team.objects.filter(pk__in=teams).values_list("pk", "queue_order"))
+    online, everyone, online_ids = _agents_online(teams, now)
+    arrivals = _arrivals_by_priority(teams, now)
+    found: dict[int, tuple[Ticket, str, datetime, core.Situation]] = {}
+    by_team: dict[int, list[tuple[tuple[float, ...], Ticket, str, datetime, float]]] = defaultdict(list)
+    for ticket in tickets:
+        running = response_due(ticket)
+        if running is None or ticket.team_id is None:
+            continue
+        target, due = running
+        remaining = _remaining(ticket, due, now)
+        order = orders.get(ticket.team_id, routing_core.QueueOrder.PRIORITY)
+        key = routing_core.queue_key(order, priority=ticket.priority, arrived_at=ticket.created_at.timestamp(), slack_seconds=remaining)
+        by_team[ticket.team_id].append((key, ticket, target, due, remaining))
+    for team_id, rows in by_team.items():
+        rows.sort(key=lambda row: row[0])
+        order = orders.get(team_id, routing_core.QueueOrder.PRIORITY)
+        servers = len(online.get(team_id, []))
+        open_now = any(row[1].sla_policy is None or sla.calendar_for(row[1].sla_policy).is_open(now) for row in rows[:1])
+        offline_for = 0.0
+        if servers == 0:
+            if open_now:
+                offline_for = NOBODY_ONLINE_SECONDS
+            else:  # outside business hours the clock stands still too: the team is back when it starts again
+                servers = everyone.get(team_id, 0)
+        per_agent: dict[int, int] = defaultdict(int)
+        window = ARRIVAL_WINDOW.total_seconds()
+        team_arrivals = arrivals.get(team_id, {})
+        for position, (_, ticket, target, due, remaining) in enumerate(rows):
+            ahead_rate = 0.0
+            if order != routing_core.QueueOrder.FIFO:
+                ahead_rate = sum(count for priority, count in team_arrivals.items() if priority < ticket.priority) / window
+            if ticket.assignee_id is not None:
+                agent_on = ticket.assignee_id in online_ids or not open_now
+                situation = core.Situation(
+                    remaining=remaining,
+                    ahead=per_agent[ticket.assignee_id],
+                    servers=1 if agent_on else 0,
+                    category=ticket.category.slug if ticket.category else "",
+                    offline_for=0.0 if agent_on else NOBODY_ONLINE_SECONDS,
+                )
+                per_agent[ticket.assignee_id] += 1
+            else:
+                situation = core.Situation(
+                    remaining=remaining,
+                    ahead=position,
+                    servers=servers,
+                    category=ticket.category.slug if ticket.category else "",
+                    arrivals_ahead_per_second=ahead_rate,
+                    offline_for=offline_for,
+                )
+            found[ticket.pk] = (ticket, target, due, situation)
+    return found
+
+
+def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20.0) -> ForecastRun:
+    """Replace every open ticket's forecast (the beat task); returns what it did."""
+    started = time.perf_counter()
+    now = now or timezone.now()
+    config = settings_now()
+    lead = config.forecast_lead_minutes * 60
+    run = ForecastRun()
+    found = situations(now=now)
+    tables: dict[int | None, core.HandlingTable] = {}
+    rows: list[BreachForecast] = []
+    for ticket_id, (ticket, target, due, situation) in found.items():
+        if time.perf_counter() - started > budget_seconds:
+            run.stopped_early = True
+            break
+        if ticket.team_id not in tables:
+            tables[ticket.team_id] = handling_table(ticket.team_id, now=now)
+        result = core.forecast(situation, tables[ticket.team_id])
+        fires = result.will_breach_within(lead, config.forecast_probability)
+        rows.append(
+            BreachForecast(
+                ticket_id=ticket_id,
+                target=target,
+                due_at=due,
+                probability=result.probability,
+                expected_wait_seconds=None if result.expected_wait == float("inf") else round(result.expected_wait, 1),
+                factors=list(result.factors),
+                fires=fires,
+                computed_at=now,
+            )
+        )
+    run.tickets, run.teams = len(rows), len(tables)
+    with transaction.atomic():
+        was_firing = set(BreachForecast.objects.filter(fires=True).values_list("ticket_id", flat=True))
+        BreachForecast.objects.bulk_create(
+            rows,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["ticket"],
+            update_fields=["target", "due_at", "probability", "expected_wait_seconds", "factors", "fires", "computed_at"],
+        )
+        if not run.stopped_early:
+            run.removed, _ = BreachForecast.objects.filter(computed_at__lt=now).delete()
+        firing = {row.ticket_id for row in rows if row.fires}
+        newly = firing - was_firing
+        if newly and config.forecast_escalates:
+            Ticket.objects.filter(pk__in=newly).filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now)).update(next_check_at=now)
+    run.firing, run.newly_firing = len(firing), len(newly)
+    run.seconds = round(time.perf_counter() - started, 3)
+    return run
+
+
+def firing(ticket_ids: list[int], *, now: datetime) -> dict[int, float]:
+    """Ticket id → breach probability, for the given tickets whose fresh forecast fires (one query)."""
+    fresh = now - timedelta(minutes=5)
+    rows = BreachForecast.objects.filter(ticket_id__in=ticket_ids, fires=True, computed_at__gte=fresh, due_at__gt=now)
+    return dict(rows.values_list("ticket_id", "probability"))
+
+
+def live_forecast(ticket: Ticket, *, now: datetime | None = None) -> core.Forecast | None:
+    """The forecast of one ticket computed now (the workspace), or None without a running response target."""
+    now = now or timezone.now()
+    if ticket.team_id is None or response_due(ticket) is None:
+        return None
+    entry = situations(now=now, team_ids=[ticket.team_id]).get(ticket.pk)
+    if entry is None:
+        return None
+    return core.forecast(entry[3], handling_table(ticket.team_id, now=now))

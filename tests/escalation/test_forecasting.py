@@ -1,0 +1,172 @@
+"""Breach forecasts on the desk: stored per ticket, firing moves the check forward, the sweep escalates on them.
+
+A team of two online agents whose recent replies come ten minutes apart, and a queue of
+unassigned tickets all due in 50 minutes: the front of the queue will be answered in time,
+the back will not. On a frozen clock.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from agents.models import Agent, Availability
+from escalation_engine import forecasting
+from escalation_engine.models import BreachForecast, Escalation, EscalationSettings, SlaPolicy
+from escalation_engine.services import dismiss_escalation
+from escalation_engine.sweep import sweep
+from tests.factories import AgentFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tickets.models import AuthorKind, Ticket
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # a Monday noon
+pytestmark = [pytest.mark.travel(NOW), pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    cache.clear()
+
+
+def _desk(*, queue: int = 14, agents: int = 2) -> tuple[Any, list[Agent], list[Ticket]]:
+    team = TeamFactory.create(slug="billing-desk", name="Billing desk")
+    crew = []
+    for _ in range(agents):
+        agent = AgentFactory.create()
+        agent.teams.add(team)
+        crew.append(agent)
+    # History: each agent answered a ticket every ten minutes this morning.
+    done = TicketFactory.create(team=team, status="resolved", created_at=NOW - timedelta(hours=5))
+    for agent in crew:
+        for step in range(30):
+            InteractionFactory.create(
+                ticket=done, author_kind=AuthorKind.AGENT, author=agent.user,
+                created_at=NOW - timedelta(hours=4) + timedelta(minutes=10 * step + (3 if step % 2 else -3)),
+            )  # fmt: skip
+    policy = SlaPolicy.objects.create(name="Test P2", priority=2, first_response_minutes=60, next_response_minutes=60, resolution_minutes=600)
+    tickets = [
+        TicketFactory.create(
+            team=team, status="triaged", priority=2, sla_policy=policy, created_at=NOW - timedelta(minutes=10, seconds=queue - index),
+            sla_first_response_due_at=NOW + timedelta(minutes=50), next_check_at=NOW + timedelta(minutes=30), triaged_at=NOW,
+        )
+        for index in range(queue)
+    ]  # fmt: skip
+    return team, crew, tickets
+
+
+def _by_ticket() -> dict[int, BreachForecast]:
+    return {row.ticket_id: row for row in BreachForecast.objects.all()}
+
+
+def test_the_back_of_the_queue_is_forecast_to_breach_and_the_front_is_not() -> None:
+    _, _, tickets = _desk()
+    run = forecasting.refresh_forecasts(now=NOW)
+    assert run.tickets == 14 and run.teams == 1 and not run.stopped_early
+    rows = _by_ticket()
+    probabilities = [rows[t.pk].probability for t in tickets]
+    assert probabilities == sorted(probabilities)  # each one further back is more at risk
+    assert probabilities[0] < 0.2 and probabilities[-1] > 0.8
+    last = rows[tickets[-1].pk]
+    assert last.fires and last.target == "first_response" and last.due_at == NOW + timedelta(minutes=50)
+    assert "13 ahead for 2 agents" in last.factors and "answers take 10 min on average" in last.factors
+    assert not rows[tickets[0].pk].fires
+
+
+def test_a_newly_firing_forecast_is_checked_now_and_escalates_with_its_reason() -> None:
+    _, _, tickets = _desk()
+    run = forecasting.refresh_forecasts(now=NOW)
+    assert run.newly_firing == run.firing > 0
+    firing = set(BreachForecast.objects.filter(fires=True).values_list("ticket_id", flat=True))
+    assert set(Ticket.objects.filter(next_check_at=NOW).values_list("pk", flat=True)) == firing
+    result = sweep(now=NOW)
+    escalated = set(Escalation.objects.values_list("ticket_id", flat=True))
+    assert escalated == firing and result.escalated == len(firing)
+    escalation = Escalation.objects.get(ticket=tickets[-1])
+    assert escalation.recommendation == "priority" and escalation.contributions["forecast"] >= 0.75 * 0.8
+    assert escalation.signals["sla"] == 0.0  # the 75 % rule has not fired: 50 of 60 minutes are left
+    # The next run finds them still firing: nothing is "newly" firing, nothing moves.
+    Ticket.objects.update(next_check_at=NOW + timedelta(minutes=30))
+    assert forecasting.refresh_forecasts(now=NOW).newly_firing == 0
+    assert not Ticket.objects.filter(next_check_at=NOW).exists()
+
+
+def test_one_more_agent_online_lowers_the_risk_and_an_answered_ticket_loses_its_forecast() -> None:
+    team, _, tickets = _desk()
+    forecasting.refresh_forecasts(now=NOW)
+    before = _by_ticket()[tickets[-1].pk].probability
+    extra = AgentFactory.create()
+    extra.teams.add(team)
+    forecasting.refresh_forecasts(now=NOW + timedelta(seconds=30))
+    assert _by_ticket()[tickets[-1].pk].probability < before
+    Ticket.objects.filter(pk=tickets[0].pk).update(first_response_at=NOW + timedelta(seconds=40))
+    run = forecasting.refresh_forecasts(now=NOW + timedelta(seconds=60))
+    assert tickets[0].pk not in _by_ticket() and run.removed == 1
+
+
+def test_nobody_online_in_business_hours_is_a_factor() -> None:
+    _, crew, tickets = _desk(queue=1)
+    forecasting.refresh_forecasts(now=NOW)
+    online = _by_ticket()[tickets[0].pk].probability
+    Agent.objects.filter(pk__in=[a.pk for a in crew]).update(availability=Availability.OFFLINE)
+    forecasting.refresh_forecasts(now=NOW)
+    row = _by_ticket()[tickets[0].pk]
+    assert row.factors[0] == "no agent online for 30 min" and row.probability > online + 0.2
+
+
+def test_an_assigned_ticket_waits_for_its_own_agent() -> None:
+    _, crew, tickets = _desk(queue=6)
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(assignee=crew[0], status="in_progress")
+    forecasting.refresh_forecasts(now=NOW)
+    rows = _by_ticket()
+    assert "5 ahead for 1 agent" in rows[tickets[-1].pk].factors
+    assert rows[tickets[-1].pk].probability > rows[tickets[1].pk].probability
+
+
+def test_switched_off_the_forecast_does_not_escalate() -> None:
+    EscalationSettings.objects.update_or_create(pk=1, defaults={"forecast_escalates": False})
+    _desk()
+    forecasting.refresh_forecasts(now=NOW)
+    Ticket.objects.update(next_check_at=NOW)
+    sweep(now=NOW)
+    assert not Escalation.objects.exists()
+
+
+def test_a_dismissed_forecast_escalation_stays_quiet_while_the_forecast_keeps_firing() -> None:
+    _, _, tickets = _desk()
+    forecasting.refresh_forecasts(now=NOW)
+    sweep(now=NOW)
+    escalation = Escalation.objects.get(ticket=tickets[-1])
+    supervisor = UserFactory.create(role="supervisor")
+    dismiss_escalation(escalation_id=escalation.pk, by=supervisor, reason="Two more agents start at 12:05.")
+    later = NOW + timedelta(minutes=2)
+    forecasting.refresh_forecasts(now=later)
+    Ticket.objects.filter(pk=tickets[-1].pk).update(next_check_at=later)
+    sweep(now=later)
+    assert Escalation.objects.filter(ticket=tickets[-1]).count() == 1
+
+
+def test_refresh_reads_a_constant_number_of_queries() -> None:
+    team, _, tickets = _desk(queue=10)
+    forecasting.refresh_forecasts(now=NOW)  # warms the calendar and handling caches
+    with CaptureQueriesContext(connection) as ten:
+        assert forecasting.refresh_forecasts(now=NOW).tickets == 10
+    for index in range(50):
+        TicketFactory.create(
+            team=team, status="triaged", priority=index % 4, sla_policy=tickets[0].sla_policy, created_at=NOW - timedelta(minutes=5),
+            sla_first_response_due_at=NOW + timedelta(minutes=50), triaged_at=NOW,
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as sixty:
+        assert forecasting.refresh_forecasts(now=NOW).tickets == 60
+    assert len(sixty) == len(ten) <= 12
+
+
+def test_live_forecast_for_the_workspace_matches_the_stored_one() -> None:
+    _, _, tickets = _desk()
+    forecasting.refresh_forecasts(now=NOW)
+    live = forecasting.live_forecast(Ticket.objects.get(pk=tickets[-1].pk), now=NOW)
+    assert live is not None and live.probability == _by_ticket()[tickets[-1].pk].probability
+    assert forecasting.live_forecast(TicketFactory.create(), now=NOW) is None  # no team, no clock
