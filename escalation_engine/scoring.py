@@ -26,7 +26,9 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "incident": 0.9,  # part of a multi-customer burst
     "requested": 0.7,  # a routing rule or an agent asked for escalation
     "p0": 0.7,  # triage (or a person) set P0: an outage, data loss or breach is escalated before its clock runs out
-    "forecast": 0.75,  # the breach forecast (at most priority on its own, as the 75 % rule): the next response target is missed within the lead time, probably
+    # The breach forecast: the next response target is probably missed within the lead time
+    # (at most priority on its own, as the 75 % rule).
+    "forecast": 0.75,
 }
 IMMEDIATE = 0.8
 PRIORITY = 0.6

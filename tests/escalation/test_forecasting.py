@@ -47,7 +47,9 @@ def _desk(*, queue: int = 14, agents: int = 2) -> tuple[Any, list[Agent], list[T
                 ticket=done, author_kind=AuthorKind.AGENT, author=agent.user,
                 created_at=NOW - timedelta(hours=4) + timedelta(minutes=10 * step + (3 if step % 2 else -3)),
             )  # fmt: skip
-    policy = SlaPolicy.objects.create(name="Test P2", priority=2, first_response_minutes=60, next_response_minutes=60, resolution_minutes=600)
+    policy = SlaPolicy.objects.create(
+        name="Test P2", priority=2, first_response_minutes=60, next_response_minutes=60, resolution_minutes=600
+    )
     tickets = [
         TicketFactory.create(
             team=team, status="triaged", priority=2, sla_policy=policy, created_at=NOW - timedelta(minutes=10, seconds=queue - index),
