@@ -16,7 +16,7 @@ from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from agents.models import Agent, Availability
-from escalation_engine.models import Escalation
+from escalation_engine.models import BreachForecast, Escalation
 from foundation.parsing import PRIORITY_RANGE, clean_text, loads_json, parse_id, parse_int
 from tickets.models import OPEN_STATUSES, Ticket, TicketStatus
 from tickets.selectors import visible_tickets
@@ -67,6 +67,7 @@ SORTS = {
     "oldest": ("created_at", "id"),
     "newest": ("-created_at", "-id"),
     "due": ("sla_resolution_due_at", "id"),
+    "risk": ("-breach_forecast__probability", "id"),  # the breach forecast, most likely first; none last
 }
 
 
@@ -123,6 +124,16 @@ def _after(sort: str, values: list[Any]) -> Q | None:
             if due is None:
                 return Q(sla_resolution_due_at__isnull=True, id__gt=pk)
             return Q(sla_resolution_due_at__gt=due) | Q(sla_resolution_due_at=due, id__gt=pk) | Q(sla_resolution_due_at__isnull=True)
+        if sort == "risk":
+            pk = _key_id(values[1])
+            if values[0] is None:
+                return Q(breach_forecast__isnull=True, id__gt=pk)
+            risk = float(values[0])
+            if not 0.0 <= risk <= 1.0:
+                return None
+            return (
+                Q(breach_forecast__probability__lt=risk) | Q(breach_forecast__probability=risk, id__gt=pk) | Q(breach_forecast__isnull=True)
+            )
     except (IndexError, TypeError, ValueError):
         return None
     return None
@@ -133,6 +144,8 @@ def _cursor_for(sort: str, ticket: Ticket) -> str:
         return _encode([ticket.priority, ticket.created_at.isoformat(), ticket.pk])
     if sort == "due":
         return _encode([ticket.sla_resolution_due_at.isoformat() if ticket.sla_resolution_due_at else None, ticket.pk])
+    if sort == "risk":
+        return _encode([getattr(ticket, "breach_risk", None), ticket.pk])
     return _encode([ticket.created_at.isoformat(), ticket.pk])
 
 
@@ -168,16 +181,22 @@ def queue_page(*, user: Any, queue: str, filters: dict[str, str], cursor: str = 
             qs = qs.filter(condition)
     order = list(SORTS[sort])
     if sort == "due":
-        from django.db.models import F
-
         rows = list(qs.order_by(F("sla_resolution_due_at").asc(nulls_last=True), "id")[: page_size + 1])
+    elif sort == "risk":
+        by_risk = qs.annotate(breach_risk=F("breach_forecast__probability"))
+        rows = list(by_risk.order_by(F("breach_risk").desc(nulls_last=True), "id")[: page_size + 1])
     else:
         rows = list(qs.order_by(*order)[: page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
-    open_escalations = set(Escalation.objects.filter(ticket_id__in=[t.pk for t in rows], status="open").values_list("ticket_id", flat=True))
+    ids = [t.pk for t in rows]
+    open_escalations = set(Escalation.objects.filter(ticket_id__in=ids, status="open").values_list("ticket_id", flat=True))
+    forecasts = {row[0]: row for row in BreachForecast.objects.filter(ticket_id__in=ids).values_list("ticket_id", "probability", "factors")}
     for ticket in rows:
         ticket.has_open_escalation = ticket.pk in open_escalations  # type: ignore[attr-defined]
+        forecast = forecasts.get(ticket.pk)
+        ticket.breach_risk = forecast[1] if forecast else None  # type: ignore[attr-defined]
+        ticket.breach_factors = "; ".join(forecast[2]) if forecast else ""  # type: ignore[attr-defined]
     return QueuePage(tickets=rows, next_cursor=_cursor_for(sort, rows[-1]) if has_more and rows else None, filters=applied)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,7 @@ from agents.models import Agent, Availability
 from agents.services import AssignmentError, assign_ticket, route_ticket, set_availability
 from console import presence, selectors
 from escalation_engine import services as escalation_services
-from escalation_engine.models import Escalation, EscalationTier
+from escalation_engine.models import BreachForecast, Escalation, EscalationTier
 from foundation import outbox
 from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
 from helpcenter import macros as macro_services
@@ -116,7 +117,8 @@ def queue(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "categories": Category.objects.filter(is_active=True).only("slug", "name"),
         "channels": Channel.choices,
         "tiers": CustomerTier.choices,
-        "filter_query": "&".join(f"{k}={v}" for k, v in page.filters.items()),
+        "filter_query": urlencode(page.filters),
+        "risk_sort_query": urlencode({**page.filters, "sort": "risk"}),
     }
     fragment = request.GET.get("fragment")
     if request.htmx and fragment in ("rows", "counts"):
@@ -175,6 +177,7 @@ def _workspace_context(request: HtmxHttpRequest, ticket: Ticket) -> dict[str, An
             (articles[i], item.get("score")) for i, item in zip(article_ids, ticket.suggested_articles, strict=False) if i in articles
         ],
         "escalations": list(ticket.escalations.order_by("-created_at")[:5]),
+        "forecast": BreachForecast.objects.filter(ticket=ticket).first(),
         "categories": Category.objects.filter(is_active=True).only("slug", "name"),
         "priorities": Priority.choices,
         "statuses": TicketStatus.choices,

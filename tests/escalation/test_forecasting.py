@@ -172,3 +172,42 @@ def test_live_forecast_for_the_workspace_matches_the_stored_one() -> None:
     live = forecasting.live_forecast(Ticket.objects.get(pk=tickets[-1].pk), now=NOW)
     assert live is not None and live.probability == _by_ticket()[tickets[-1].pk].probability
     assert forecasting.live_forecast(TicketFactory.create(), now=NOW) is None  # no team, no clock
+
+
+def test_the_queue_sorts_by_breach_risk_page_by_page_with_a_flat_query_count(client: Any) -> None:
+    team, crew, _ = _desk(queue=30)
+    forecasting.refresh_forecasts(now=NOW)
+    unforecast = TicketFactory.create(team=team, status="triaged")  # no clock: no forecast, listed last
+    client.force_login(crew[0].user)
+    seen: list[int] = []
+    risks: list[float | None] = []
+    url = "/console/queue/team/?sort=risk"
+    counts = []
+    while url:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(queries))
+        page = response.context["page"]
+        seen += [t.pk for t in page.tickets]
+        risks += [t.breach_risk for t in page.tickets]
+        url = f"/console/queue/team/?sort=risk&cursor={page.next_cursor}" if page.next_cursor else ""
+    open_in_team = set(Ticket.objects.filter(team=team).exclude(status="resolved").values_list("pk", flat=True))
+    assert len(seen) == len(set(seen)) and set(seen) == open_in_team  # every open ticket once
+    known = [risk for risk in risks if risk is not None]
+    assert known == sorted(known, reverse=True) and risks.index(None) == len(known)  # every forecast first, riskiest first
+    assert seen[-1] == unforecast.pk
+    assert counts[1] <= counts[0]  # the second page costs no more than the first (first loads permissions)
+    html = client.get("/console/queue/team/?sort=risk").content.decode()
+    assert "breach risk" in html and 'class="risk high"' in html
+
+
+def test_the_workspace_shows_the_forecast_with_its_factors(client: Any) -> None:
+    _, crew, tickets = _desk()
+    forecasting.refresh_forecasts(now=NOW)
+    client.force_login(crew[0].user)
+    html = client.get(f"/console/ticket/{tickets[-1].pk}/").content.decode()
+    assert 'id="breach-forecast"' in html and "likely to miss the first response target" in html
+    assert "13 ahead for 2 agents" in html and "forecast escalates" in html
+    calm = client.get(f"/console/ticket/{tickets[0].pk}/").content.decode()
+    assert 'id="breach-forecast"' in calm and "forecast escalates" not in calm
