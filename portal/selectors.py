@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from analytics.models import SatisfactionSurvey
+from portal.models import Organization
 from tickets.models import Customer, Interaction, Ticket
 
 PAGE_SIZE = 25
@@ -48,3 +49,30 @@ def survey_of(*, ticket: Ticket) -> SatisfactionSurvey | None:
     if ticket.status not in ("resolved", "closed"):
         return None
     return SatisfactionSurvey.objects.filter(ticket=ticket).first()
+
+
+def administered_organization(*, customer: Customer) -> Organization | None:
+    """The organization this customer is a customer admin of, if their own address is at one of its verified domains."""
+    domain = customer.email.rsplit("@", 1)[-1]
+    return (
+        Organization.objects.filter(admins__customer=customer, domains__domain=domain, domains__verified_at__isnull=False)
+        .distinct()
+        .first()
+    )
+
+
+def organization_tickets(*, organization: Organization) -> QuerySet[Ticket]:
+    """The tickets of every customer at the organization's verified domains (never by the free-text organization)."""
+    domains = list(organization.domains.filter(verified_at__isnull=False).values_list("domain", flat=True))
+    if not domains:
+        return Ticket.objects.none()
+    at_domains = Q()
+    for domain in domains:
+        at_domains |= Q(customer__email__endswith=f"@{domain}")
+    return (
+        Ticket.objects.filter(at_domains)
+        .select_related("customer")
+        .only("id", "subject", "status", "created_at", "customer__email", "customer__name")
+        .annotate(last_message_body=_last_public("body"), last_message_at=_last_public("created_at"))
+        .order_by("-created_at", "-id")
+    )

@@ -125,7 +125,8 @@ def home(request: HttpRequest) -> HttpResponse:
     page_number = parse_int(request.GET.get("page"), minimum=1, maximum=100_000) or 1
     paginator = Paginator(selectors.customer_tickets(customer=customer), selectors.PAGE_SIZE)
     page = paginator.get_page(page_number)
-    return render(request, "portal/home.html", {"customer": customer, "page": page})
+    organization = selectors.administered_organization(customer=customer)
+    return render(request, "portal/home.html", {"customer": customer, "page": page, "organization": organization})
 
 
 def _ticket_or_404(request: HttpRequest, pk: Any) -> Any:
@@ -231,3 +232,17 @@ def new(request: HttpRequest) -> HttpResponse:
         else:
             return redirect(reverse("portal-ticket", args=[result.ticket.pk]) + "?created=1")
     return render(request, "tickets/support_new.html", context, status=400)
+
+
+@customer_required
+@require_http_methods(["GET"])
+def organization(request: HttpRequest) -> HttpResponse:
+    """A customer admin of a verified organization: the tickets of everyone at its verified domains."""
+    customer = request.portal.customer  # type: ignore[attr-defined]
+    found = selectors.administered_organization(customer=customer)
+    if found is None:
+        message = "This page is for the customer admins of an organization whose e-mail domain we have verified."
+        return _problem(request, message, 403, title="No organization view")
+    page_number = parse_int(request.GET.get("page"), minimum=1, maximum=100_000) or 1
+    page = Paginator(selectors.organization_tickets(organization=found), selectors.PAGE_SIZE).get_page(page_number)
+    return render(request, "portal/organization.html", {"customer": customer, "organization": found, "page": page})

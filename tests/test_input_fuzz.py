@@ -217,6 +217,7 @@ ROUTES: dict[str, Route] = {
     ),
     # Customer portal (tests/portal/test_portal_fuzz.py sends the same as a signed-in customer)
     "portal-home": Route(query=valid(page="2")),
+    "portal-organization": Route(query=valid(page="2")),
     "portal-sign-in": Route(form=valid(email="ada@example.test")),
     "portal-sign-in-link": Route(path={"token": const("not-a-token")}),
     "portal-sign-out": Route(),

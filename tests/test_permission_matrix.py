@@ -195,6 +195,7 @@ PORTAL: list[Case] = [
     ("post", lambda w: f"/portal/tickets/{w['ticket'].pk}/rate", lambda w: {"rating": "5"}, (SIGN_IN, 409, 404, SIGN_IN)),  # open
     ("get", lambda w: "/portal/new", lambda w: {}, (SIGN_IN, 200, 200, SIGN_IN)),
     ("post", lambda w: "/portal/new", lambda w: {"subject": ""}, (SIGN_IN, 400, 400, SIGN_IN)),
+    ("get", lambda w: "/portal/organization", lambda w: {}, (SIGN_IN, 403, 403, SIGN_IN)),  # no verified organization here
 ]
 
 
@@ -278,7 +279,7 @@ def test_every_url_the_project_routes_is_in_the_matrix() -> None:
         "home", "healthz", "login", "logout", "support-new", "support-thanks", "support-suggest", "support-deflected",
         "help-home", "help-search", "help-category", "help-article", "help-vote", "ticket-status", "auto-reply-answer", "csat-survey",
         "portal-home", "portal-sign-in", "portal-sign-in-link", "portal-sign-out", "portal-new", "portal-ticket", "portal-reply",
-        "portal-rate",
+        "portal-rate", "portal-organization",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
