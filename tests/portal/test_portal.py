@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from django.core import signing
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from analytics.models import SatisfactionSurvey
 from foundation.models import OutboxMessage
-from portal import services
+from portal import services, views
 from portal.models import CustomerSession, SignInLink
 from portal.views import COOKIE
 from tests.factories import AgentFactory, CustomerFactory, InteractionFactory, TeamFactory, TicketFactory
@@ -51,6 +53,20 @@ def test_the_answer_is_the_same_whether_or_not_the_address_is_known() -> None:
     message = OutboxMessage.objects.get()
     assert message.kind == "portal_link" and message.recipient == "known@example.test"
     assert message.dedupe_key == f"portal_link:{SignInLink.objects.get().pk}"
+
+
+def test_the_request_does_the_same_work_for_a_known_and_an_unknown_address(monkeypatch: Any) -> None:
+    """The look-up is the task's: the page's queries (and so its timing) cannot tell a customer from a stranger."""
+    CustomerFactory.create(email="known@example.test")
+    enqueued: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(views, "enqueue", lambda *args: enqueued.append(args))
+    with CaptureQueriesContext(connection) as known:
+        ask(Client(), "known@example.test")
+    with CaptureQueriesContext(connection) as unknown:
+        ask(Client(), "nobody@example.test")
+    assert len(known.captured_queries) == len(unknown.captured_queries) == 0
+    assert enqueued == [("portal.send_sign_in_link", "known@example.test"), ("portal.send_sign_in_link", "nobody@example.test")]
+    assert not OutboxMessage.objects.exists()
 
 
 @pytest.mark.parametrize("value", ["", "not an address", "a@" + "b" * 300 + ".test", "\x00@example.test"])
