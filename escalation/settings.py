@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "pipeline",  # a new ticket's steps; every event's listeners
     "console",  # the staff console
     "demo",  # demo data
+    "portal",  # the customer portal: sign-in by e-mailed link, the customer's own tickets
 ]
 
 MIDDLEWARE = [
@@ -226,6 +227,14 @@ AUTO_REPLY_ANSWER_HOURS = config.env_int(ENV, "AUTO_REPLY_ANSWER_HOURS", 72, min
 # CSAT: survey links expire after this many days; a rating at or below the threshold is followed up.
 CSAT_LINK_MAX_AGE_DAYS = config.env_int(ENV, "CSAT_LINK_MAX_AGE_DAYS", 14, minimum=1)
 CSAT_FOLLOW_UP_AT_OR_BELOW = config.env_int(ENV, "CSAT_FOLLOW_UP_AT_OR_BELOW", 2, minimum=0)
+# Customer portal: sign-in links by e-mail (single use) expire after this many minutes; a portal
+# session lasts this many hours; link requests per address and per client address per hour;
+# portal replies per customer per hour.
+PORTAL_LINK_MAX_AGE_MINUTES = config.env_int(ENV, "PORTAL_LINK_MAX_AGE_MINUTES", 30, minimum=1)
+PORTAL_SESSION_HOURS = config.env_int(ENV, "PORTAL_SESSION_HOURS", 12, minimum=1)
+PORTAL_LINK_RATE_PER_ADDRESS = config.env_int(ENV, "PORTAL_LINK_RATE_PER_ADDRESS", 3, minimum=1)
+PORTAL_LINK_RATE_PER_CLIENT = config.env_int(ENV, "PORTAL_LINK_RATE_PER_CLIENT", 20, minimum=1)
+PORTAL_REPLIES_PER_HOUR = config.env_int(ENV, "PORTAL_REPLIES_PER_HOUR", 20, minimum=1)
 # Satisfaction prediction switches from the documented rule to a trained model at this many answers.
 CSAT_MODEL_MIN_ANSWERS = config.env_int(ENV, "CSAT_MODEL_MIN_ANSWERS", 200, minimum=10)
 

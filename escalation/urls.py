@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("escalation.api_urls")),
     path("", include("analytics.urls")),
     path("", include("helpcenter.urls")),
+    path("", include("portal.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

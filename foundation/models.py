@@ -131,6 +131,7 @@ class OutboxMessage(models.Model):
         SURVEY = "survey", "Satisfaction survey"
         AUTO_REPLY = "auto_reply", "Auto-reply"
         WEBHOOK = "webhook", "Outgoing webhook"
+        PORTAL_LINK = "portal_link", "Portal sign-in link"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"

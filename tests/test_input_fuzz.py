@@ -130,6 +130,8 @@ MACRO_FORM = {
     "for_article": lambda w: w["article"].pk,
 }
 
+SUPPORT_FORM = {"name": "Ada", "email": "ada@example.test", "subject": "Cannot sign in", "description": "The reset mail never arrives."}
+
 ROUTES: dict[str, Route] = {
     # Console
     "home": Route(),
@@ -213,6 +215,16 @@ ROUTES: dict[str, Route] = {
         form={"rating": const("4"), "comment": const("Quick, thanks")},
         path={"token": lambda w: w["survey_token"]},
     ),
+    # Customer portal (tests/portal/test_portal_fuzz.py sends the same as a signed-in customer)
+    "portal-home": Route(query=valid(page="2")),
+    "portal-organization": Route(query=valid(page="2")),
+    "portal-sign-in": Route(form=valid(email="ada@example.test")),
+    "portal-sign-in-link": Route(path={"token": const("not-a-token")}),
+    "portal-sign-out": Route(),
+    "portal-new": Route(form={**{name: const(value) for name, value in SUPPORT_FORM.items()}, "shown": lambda w: w["article"].pk}),
+    "portal-ticket": Route(query=valid(sent="1", created="1", rated="1"), path=TICKET),
+    "portal-reply": Route(form=valid(body="Any news?"), path=TICKET),
+    "portal-rate": Route(form=valid(rating="4", comment="Quick, thanks"), path=TICKET),
     # API
     "api-schema": Route(),
     "api-docs": Route(),
@@ -466,7 +478,7 @@ def requests_for(
 def refusal(response: Any) -> bool:
     if response.status_code in (401, 403):
         return True
-    return response.status_code == 302 and response["Location"].startswith(("/accounts/login/", "/admin/login/"))
+    return response.status_code == 302 and response["Location"].startswith(("/accounts/login/", "/admin/login/", "/portal/sign-in/"))
 
 
 def test_every_url_is_fuzzed() -> None:
@@ -478,7 +490,7 @@ def test_every_parameter_the_code_reads_is_fuzzed() -> None:
     """Each name read from a query string or form in the views, APIs and selectors is in ROUTES."""
     reads = re.compile(r"""(?:GET|POST|query_params|filters|params)\.(?:get|getlist)\(\s*["'](\w+)["']""")
     found = set()
-    for folder in ("agents", "analytics", "escalation", "helpcenter", "tickets"):
+    for folder in ("agents", "analytics", "escalation", "helpcenter", "portal", "tickets"):
         for path in (ROOT / folder).glob("*.py"):
             found |= set(reads.findall(path.read_text()))
     fuzzed = {name for spec in ROUTES.values() for name in (*spec.query, *spec.form)}
@@ -529,6 +541,7 @@ def test_every_form_and_serializer_field_is_fuzzed() -> None:
         writable = {field_name for field_name, field in serializer().fields.items() if not field.read_only}
         assert set(ROUTES[name].form) == writable, name
     assert set(SupportRequestForm.base_fields) <= set(ROUTES["support-new"].form)
+    assert set(SupportRequestForm.base_fields) - {"website"} <= set(ROUTES["portal-new"].form)
     assert set(MacroForm.base_fields) == set(ROUTES["console-macro-new"].form) == set(ROUTES["console-macro-edit"].form)
     assert set(LockoutAuthenticationForm.base_fields) <= set(ROUTES["login"].form)
 

@@ -13,7 +13,8 @@ from agents.models import RoutingRule
 from escalation_engine.models import Escalation
 from helpcenter.models import Macro
 from notifications.models import AgentNotification
-from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
+from tests.portal.conftest import portal_client
 from tickets.links import status_token
 from tickets.models import Attachment
 
@@ -176,10 +177,43 @@ PUBLIC: list[Case] = [
     ("get", lambda w: f"/t/{w['status_token']}/", lambda w: {}, (200,) * ANYONE),
     ("post", lambda w: f"/auto-reply/{w['status_token']}/yes/", lambda w: {}, (400,) * ANYONE),  # a status link is no auto-reply link
     ("get", lambda w: f"/survey/{w['status_token']}/", lambda w: {}, (400,) * ANYONE),  # nor a survey link
+    ("get", lambda w: "/portal/sign-in/", lambda w: {}, (200,) * ANYONE),  # a staff session is no customer session
+    ("post", lambda w: "/portal/sign-in/", lambda w: {"email": "not an address"}, (400,) * ANYONE),
+    ("get", lambda w: f"/portal/sign-in/{w['status_token']}/", lambda w: {}, (400,) * ANYONE),  # a status link is no sign-in link
+    ("post", lambda w: "/portal/sign-out", lambda w: {}, (302,) * ANYONE),
 ]
 
 
+# The customer portal is its own role: a customer session (portal/), never a staff one. Roles here:
+# nobody, the ticket's customer, another customer, and the ticket's own agent signed in to the console.
+PORTAL_ROLES = ("anonymous", "customer", "other customer", "agent")
+SIGN_IN = "portal sign-in"  # a redirect to the portal's sign-in page
+PORTAL: list[Case] = [
+    ("get", lambda w: "/portal/", lambda w: {}, (SIGN_IN, 200, 200, SIGN_IN)),
+    ("get", lambda w: f"/portal/tickets/{w['ticket'].pk}", lambda w: {}, (SIGN_IN, 200, 404, SIGN_IN)),
+    ("post", lambda w: f"/portal/tickets/{w['ticket'].pk}/reply", lambda w: {"body": "hi"}, (SIGN_IN, 302, 404, SIGN_IN)),
+    ("post", lambda w: f"/portal/tickets/{w['ticket'].pk}/rate", lambda w: {"rating": "5"}, (SIGN_IN, 409, 404, SIGN_IN)),  # open
+    ("get", lambda w: "/portal/new", lambda w: {}, (SIGN_IN, 200, 200, SIGN_IN)),
+    ("post", lambda w: "/portal/new", lambda w: {"subject": ""}, (SIGN_IN, 400, 400, SIGN_IN)),
+    ("get", lambda w: "/portal/organization", lambda w: {}, (SIGN_IN, 403, 403, SIGN_IN)),  # no verified organization here
+]
+
+
+def portal_client_for(role: str, world: dict[str, Any]) -> Client:
+    if role == "customer":
+        return portal_client(world["ticket"].customer)
+    if role == "other customer":
+        return portal_client(CustomerFactory.create())
+    client = Client()
+    if role == "agent":
+        client.force_login(world["users"]["agent"])
+    return client
+
+
 def check(response: Any, expected: Any) -> None:
+    if expected == SIGN_IN:
+        assert response.status_code == 302 and response["Location"] == "/portal/sign-in/", (response.status_code, response.get("Location"))
+        return
     if expected == LOGIN:
         assert response.status_code == 302 and "login" in response["Location"], (response.status_code, response.get("Location"))
     else:
@@ -211,6 +245,23 @@ def test_api_matrix(world: dict[str, Any], case: Case) -> None:
         check(response, want)
 
 
+@pytest.mark.parametrize("case", PORTAL, ids=[f"{c[0]}-{i}" for i, c in enumerate(PORTAL)])
+def test_portal_matrix(world: dict[str, Any], case: Case) -> None:
+    method, path, data, expected = case
+    for role, want in zip(PORTAL_ROLES, expected, strict=True):
+        response = getattr(portal_client_for(role, world), method)(path(world), data(world))
+        check(response, want)
+
+
+def test_a_portal_customer_gets_what_anonymous_gets_from_every_staff_page_and_endpoint(world: dict[str, Any]) -> None:
+    """A customer session opens no console page and no API endpoint: the anonymous answer everywhere."""
+    customer = portal_client_for("customer", world)
+    for method, path, data, expected in CONSOLE:
+        check(getattr(customer, method)(path(world), data(world)), expected[0])
+    for method, path, data, expected in API:
+        check(getattr(customer, method)(path(world), data(world), content_type="application/json"), expected[0])
+
+
 def test_every_url_the_project_routes_is_in_the_matrix() -> None:
     """A new URL (any name, any namespace) must be added above, with who may use it."""
     covered = {
@@ -227,6 +278,8 @@ def test_every_url_the_project_routes_is_in_the_matrix() -> None:
         "api-ticket-tags", "api-ticket-category", "api-ticket-merge", "api-routing-rule",
         "home", "healthz", "login", "logout", "support-new", "support-thanks", "support-suggest", "support-deflected",
         "help-home", "help-search", "help-category", "help-article", "help-vote", "ticket-status", "auto-reply-answer", "csat-survey",
+        "portal-home", "portal-sign-in", "portal-sign-in-link", "portal-sign-out", "portal-new", "portal-ticket", "portal-reply",
+        "portal-rate", "portal-organization",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
