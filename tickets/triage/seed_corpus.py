@@ -3097,7 +3097,9 @@ LANGUAGES: tuple[str, ...] = ("de", "es", "fr", "pt")
 BODIES: dict[tuple[str, str], tuple[str, ...]] = {
     **{("en", spec.slug): spec.bodies + seed_voices.ENGLISH[spec.slug] + seed_voices.BOUNDARY_ENGLISH[spec.slug] for spec in CATEGORIES},
     **{
-        (language, spec.slug): LOCALIZED[language][spec.slug].bodies + seed_voices.LOCALIZED[language][spec.slug]
+        (language, spec.slug): LOCALIZED[language][spec.slug].bodies
+        + seed_voices.LOCALIZED[language][spec.slug]
+        + seed_voices.LOCALIZED_MORE[language][spec.slug]
         for language in LANGUAGES
         for spec in CATEGORIES
     },
