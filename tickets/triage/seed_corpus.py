@@ -66,7 +66,7 @@ beside this file) are reproducible. ``SeedTicket.core`` names the phrasing a tic
 built from, so an evaluation can split by phrasing and measure generalisation rather than
 memorisation. Pure Python: no Django imports.
 
-    python -m tickets.triage.seed_corpus --out tickets/triage/seed_corpus.csv --per-category 600
+    python -m tickets.triage.seed_corpus --out tickets/triage/seed_corpus.csv --per-category 700
 """
 
 from __future__ import annotations
@@ -3302,7 +3302,7 @@ def generate(count: int, *, seed: int = 7, frustrated_share: float = 0.15) -> It
         yield _ticket(CATEGORIES[index % len(CATEGORIES)], rng, frustrated_share, decks)
 
 
-def write_csv(path: Path, *, per_category: int = 600, seed: int = 7) -> int:
+def write_csv(path: Path, *, per_category: int = 700, seed: int = 7) -> int:
     """Write ``text,label`` rows (text = subject + newline + body); return the number of rows."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -3319,7 +3319,7 @@ def write_csv(path: Path, *, per_category: int = 600, seed: int = 7) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write the seed corpus as a text,label CSV.")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("seed_corpus.csv"))
-    parser.add_argument("--per-category", type=int, default=600)
+    parser.add_argument("--per-category", type=int, default=700)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     rows = write_csv(args.out, per_category=args.per_category, seed=args.seed)
