@@ -97,7 +97,7 @@ def test_beat_promotes_a_version_that_learned_from_people_and_triage_uses_it(des
     metrics = version.metrics
     held_out = sum(learning.is_held_out(ticket.pk) for ticket, _ in desk.tickets)
     assert metrics["labels"]["category_holdout"] == held_out and metrics["labels"]["category_train"] == len(desk.tickets) - held_out
-    assert version.training_size == 4800 + len(desk.tickets) - held_out  # the seed corpus and the training split only
+    assert version.training_size == 5600 + len(desk.tickets) - held_out  # the seed corpus and the training split only
     candidate, active = metrics["holdout"]["candidate"], metrics["holdout"]["active"]
     assert active["name"] == desk.seed.name
     assert candidate["category"]["accuracy"] >= active["category"]["accuracy"] + 0.2, (candidate["category"], active["category"])

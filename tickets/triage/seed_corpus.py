@@ -13,13 +13,60 @@ numbers and confidentiality disclaimers, quoted earlier threads ("On … wrote:"
 blocks holding older, unrelated text, typos, lower-case mail, and lengths from three
 words to several paragraphs. About a sixth of the tickets are not in English.
 
+The core phrasings come from several authors: the first set here, and in ``seed_voices``
+the same categories written again by people with other habits (long rambling mail, terse
+one-liners, non-native English, business jargon, angry and very polite customers, calm
+reports of severe problems, mail that mentions another category in passing), phrasings
+written on purpose at the edges between two categories, and context lines every category
+gets ("I'm using Chrome on Windows 11.", "Screenshot attached.") so that such words carry no
+label on their own.
+
+Boundary rules (what a ticket is labelled when its words point two ways; the label is the
+customer's main ask, never a word in passing):
+
+- refund_request vs billing: money back (refund, reimbursement, chargeback, reverse a
+  charge, return a payment, money-back guarantee) is refund_request even when the mail
+  cites an invoice, a double charge or a wrong amount; a question about or a correction of
+  an invoice, a charge, a price, tax, a payment method or the billing cycle, without asking
+  for the money back, is billing ("don't refund, correct the next invoice" is billing).
+  Stopping a renewal without asking for money back is billing.
+- technical_support vs product_complaint: something that does not work and the customer
+  wants it working (an error, a crash, an outage, lost data, a sync, an integration or a
+  setting to configure) is technical_support, however angry the mail ("this is
+  unacceptable, fix the export"). Dissatisfaction with quality, reliability in general,
+  design, policy, pricing, communication, staff or delivered goods, with no specific
+  malfunction to fix ("every release breaks something, quality control seems
+  non-existent"), is product_complaint.
+- account_access vs technical_support: a failure on the way into the account (login,
+  password, reset link, 2FA codes, SSO, invitations, seats, sessions, roles, ownership),
+  even with an error code or a blank page, is account_access; a failure after signing in
+  is technical_support.
+- account_access vs security: the customer locked out by their own change (new phone, lost
+  codes, forgotten email) is account_access; someone else acting in the account (a
+  password, email or 2FA phone changed by a stranger, unknown logins or users), fraud,
+  phishing, vulnerabilities, leaked keys, GDPR/LGPD access or erasure requests, and
+  security or compliance questions (DPA, SOC 2, ISO 27001, encryption, pen tests) are
+  security.
+- feature_request vs security / technical_support: asking for a capability the product does
+  not have, even a security one (SSO with Okta, hardware keys, IP allowlists, session
+  timeouts) or with technical words ("import Excel, not only CSV"), is feature_request.
+- feature_request vs general_inquiry: wanting the product to change or grow ("please add",
+  "any plans to add", "it would be great if") is feature_request; asking what the product,
+  plans or company offer today ("does your API support webhooks?", "is there a Linux
+  version?"), trials, prices before buying, documentation, partners, events, contacts and
+  hours is general_inquiry. How to set up or configure a feature of one's own account is
+  technical_support; where to start and which plan fits is general_inquiry.
+- billing vs general_inquiry: a question about one's own subscription, invoices, charges
+  and payments is billing; the same topic asked before buying ("which payment methods do
+  you accept for new customers?") is general_inquiry.
+
 Everything is deterministic for a seed (one ``random.Random``; no set iteration or string
 hashing), so demo data and the default triage model's training set (``seed_corpus.csv``
 beside this file) are reproducible. ``SeedTicket.core`` names the phrasing a ticket was
 built from, so an evaluation can split by phrasing and measure generalisation rather than
 memorisation. Pure Python: no Django imports.
 
-    python -m tickets.triage.seed_corpus --out tickets/triage/seed_corpus.csv --per-category 600
+    python -m tickets.triage.seed_corpus --out tickets/triage/seed_corpus.csv --per-category 700
 """
 
 from __future__ import annotations
@@ -31,6 +78,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from tickets.triage import seed_voices
 
 
 @dataclass(frozen=True)
@@ -3043,6 +3092,18 @@ LOCALIZED: dict[str, dict[str, LocalizedCategory]] = {
 }
 
 LANGUAGES: tuple[str, ...] = ("de", "es", "fr", "pt")
+# Every core phrasing per (language, category): this module's first author, then the other
+# authors of ``seed_voices``.
+BODIES: dict[tuple[str, str], tuple[str, ...]] = {
+    **{("en", spec.slug): spec.bodies + seed_voices.ENGLISH[spec.slug] + seed_voices.BOUNDARY_ENGLISH[spec.slug] for spec in CATEGORIES},
+    **{
+        (language, spec.slug): LOCALIZED[language][spec.slug].bodies
+        + seed_voices.LOCALIZED[language][spec.slug]
+        + seed_voices.LOCALIZED_MORE[language][spec.slug]
+        for language in LANGUAGES
+        for spec in CATEGORIES
+    },
+}
 # Share of tickets written in one of LANGUAGES (about 5 % each); the rest are English.
 NON_ENGLISH_SHARE = 0.19
 
@@ -3160,10 +3221,10 @@ def _ticket(spec: CategorySpec, rng: random.Random, frustrated_share: float, dec
     language = rng.choice(LANGUAGES) if rng.random() < NON_ENGLISH_SHARE else "en"
     kit = KITS[language]
     if language == "en":
-        subjects, bodies, details = spec.subjects, spec.bodies, spec.details
+        subjects, details = spec.subjects, spec.details
     else:
-        localized = LOCALIZED[language][spec.slug]
-        subjects, bodies, details = localized.subjects, localized.bodies, ()
+        subjects, details = LOCALIZED[language][spec.slug].subjects, ()
+    bodies = BODIES[(language, spec.slug)]
     template = decks.draw((language, spec.slug), bodies)
     core = _fill(template, rng)
     frustrated = rng.random() < frustrated_share
@@ -3186,6 +3247,8 @@ def _ticket(spec: CategorySpec, rng: random.Random, frustrated_share: float, dec
             own.append(_fill(rng.choice(details), rng))
         if rng.random() < (0.45 if style == "long" else 0.2):
             own.append(_fill(rng.choice(NEUTRAL_FACTS), rng))
+        if rng.random() < (0.4 if style == "long" else 0.2):
+            own.append(_fill(rng.choice(seed_voices.CONTEXT[language]), rng))
         if rng.random() < (0.3 if style == "long" else 0.12):
             own.append(_aside(spec, language, rng))
         if frustrated:
@@ -3239,7 +3302,7 @@ def generate(count: int, *, seed: int = 7, frustrated_share: float = 0.15) -> It
         yield _ticket(CATEGORIES[index % len(CATEGORIES)], rng, frustrated_share, decks)
 
 
-def write_csv(path: Path, *, per_category: int = 600, seed: int = 7) -> int:
+def write_csv(path: Path, *, per_category: int = 700, seed: int = 7) -> int:
     """Write ``text,label`` rows (text = subject + newline + body); return the number of rows."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -3256,7 +3319,7 @@ def write_csv(path: Path, *, per_category: int = 600, seed: int = 7) -> int:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write the seed corpus as a text,label CSV.")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("seed_corpus.csv"))
-    parser.add_argument("--per-category", type=int, default=600)
+    parser.add_argument("--per-category", type=int, default=700)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     rows = write_csv(args.out, per_category=args.per_category, seed=args.seed)

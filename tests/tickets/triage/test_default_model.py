@@ -33,8 +33,8 @@ def test_generate_is_reproducible_and_covers_every_category() -> None:
 
 def test_seed_csv_in_the_tree_matches_the_generator(tmp_path: Path) -> None:
     out = tmp_path / "seed.csv"
-    rows = seed_corpus.write_csv(out, per_category=600)
-    assert rows == 4800
+    rows = seed_corpus.write_csv(out, per_category=700)
+    assert rows == 5600
     assert out.read_bytes() == SEED_CORPUS_CSV.read_bytes()
     with SEED_CORPUS_CSV.open(newline="") as handle:
         reader = csv.DictReader(handle)
