@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "analytics",  # satisfaction, rollups, dashboards
     "notifications",  # agents' notifications (the bell) and e-mail preferences
     "pipeline",  # a new ticket's steps; every event's listeners
+    "privacy",  # customers' data exports and erasures (reaches every table below)
     "console",  # the staff console
     "demo",  # demo data
 ]

@@ -15,6 +15,7 @@ from analytics.models import SatisfactionSurvey
 from foundation.customer_mail import mail_language, render_mail
 from foundation.models import OutboxMessage
 from helpcenter.models import KnowledgeArticle
+from pipeline.new_ticket import triage_ticket
 from tests.factories import CategoryFactory, CustomerFactory, TicketFactory
 from tickets.models import Ticket
 from tickets.selectors import customer_language
@@ -117,8 +118,6 @@ def test_a_spanish_web_form_ticket_is_acknowledged_once_in_spanish(django_captur
     assert message.body.startswith("Hola, Lucía:") and "Un cordial saludo," in message.body
     assert message.headers["Content-Language"] == "es" and message.headers["Auto-Submitted"] == "auto-replied"
     assert message.headers["Reply-To"] and message.status == "sent" and len(mail.outbox) == 1
-    from pipeline.new_ticket import triage_ticket
-
     triage_ticket(ticket_id=ticket.pk, force=True)  # triaged again: nothing new is sent
     assert OutboxMessage.objects.filter(kind="acknowledgement").count() == 1
 
