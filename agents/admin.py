@@ -13,8 +13,19 @@ from tickets.models import Category, Channel, CustomerTier, Priority
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "queue_order")
+    list_display = ("name", "slug", "queue_order", "remind_pending_after_business_days", "close_resolved_after_days")
     list_filter = ("queue_order",)
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "description", "queue_order")}),
+        (
+            "Auto-close",
+            {
+                "fields": ("remind_pending_after_business_days", "resolve_pending_after_business_days", "close_resolved_after_days"),
+                "description": "Pending the customer: one reminder, then resolved with a note; resolved: closed later. "
+                "Tickets with an open escalation are left alone.",
+            },
+        ),
+    )
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
 

@@ -46,6 +46,24 @@ class Team(models.Model):
         default=QueueOrder.PRIORITY,
         help_text="The order in which waiting tickets are offered to agents who free capacity.",
     )
+    # Auto-close (escalation_engine/auto_close.py): business days in the default business calendar.
+    remind_pending_after_business_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A ticket pending the customer this many business days gets one reminder mail. Empty: never (no auto-close).",
+    )
+    resolve_pending_after_business_days = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="Business days after the reminder without an answer before the ticket is resolved with a note.",
+    )
+    close_resolved_after_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="A resolved ticket is closed this many days after its resolution. Empty: never.",
+    )
 
     class Meta:
         ordering = ["name"]

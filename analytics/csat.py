@@ -24,6 +24,7 @@ from analytics.models import SatisfactionSurvey
 from escalation_engine.services import request_escalation
 from escalation_engine.sweep import ticket_signals
 from foundation import outbox
+from foundation.customer_mail import render_mail
 from foundation.models import OutboxMessage
 from foundation.parsing import clean_text, parse_int
 from tickets import links
@@ -89,23 +90,25 @@ SURVEY_REF = "analytics.satisfactionsurvey"  # the outbox's pointer to the surve
 
 def survey_message(*, survey: Any, ticket: Any, customer: Any) -> dict[str, Any]:
     """The finished survey e-mail, as ``foundation.outbox.queue`` arguments (also used by the migration that filled the outbox)."""
-    lines = [
-        f"Hello {customer.name or customer.email},",
-        "",
-        f"your request #{ticket.pk} “{ticket.subject}” has been resolved. How did we do?",
-        "",
-        *(f"  {n} {'★' * n}{'☆' * (5 - n)}  {survey_url(survey, n)}" for n in range(5, 0, -1)),
-        "",
-        f"The link works for {settings.CSAT_LINK_MAX_AGE_DAYS} days. Thank you!",
-        "",
-        f"Your request: {status_url(ticket)}",
-    ]
+    mail = render_mail(
+        "survey",
+        language=getattr(ticket, "language", ""),
+        context={
+            "ticket_id": ticket.pk,
+            "subject": ticket.subject,
+            "name": customer.name or customer.email,
+            "ratings": [{"number": n, "stars": "★" * n + "☆" * (5 - n), "url": survey_url(survey, n)} for n in range(5, 0, -1)],
+            "max_age_days": settings.CSAT_LINK_MAX_AGE_DAYS,
+            "status_url": status_url(ticket),
+        },
+    )
     return {
         "kind": "survey",
         "dedupe_key": f"survey:{survey.pk}",
         "recipient": customer.email,
-        "subject": clean_header_text(f"[#{ticket.pk}] How did we do?", limit=998),
-        "body": "\n".join(lines),
+        "subject": clean_header_text(mail.subject, limit=998),
+        "body": mail.body,
+        "headers": mail.headers,
         "ref_kind": SURVEY_REF,
         "ref_id": survey.pk,
     }

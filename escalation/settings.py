@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "analytics",  # satisfaction, rollups, dashboards
     "notifications",  # agents' notifications (the bell) and e-mail preferences
     "pipeline",  # a new ticket's steps; every event's listeners
+    "privacy",  # customers' data exports and erasures (reaches every table below)
     "console",  # the staff console
     "demo",  # demo data
     "portal",  # the customer portal: sign-in by e-mailed link, the customer's own tickets
@@ -113,6 +114,10 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
+# The languages automatic mail to customers is written in (foundation/customer_mail.py); the
+# staff console stays in English. Translations: locale/<code>/LC_MESSAGES/django.po (+ .mo).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español"), ("fr", "Français"), ("pt", "Português")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = config.env_str(ENV, "TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -184,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-rollups": {"task": "analytics.refresh_rollups", "schedule": timedelta(minutes=5)},
     "analytics-churn": {"task": "analytics.score_churn", "schedule": timedelta(hours=1)},
     "analytics-satisfaction-model": {"task": "analytics.train_satisfaction_model", "schedule": timedelta(hours=1)},
+    "auto-close": {"task": "escalation.auto_close", "schedule": timedelta(minutes=15)},
 }
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).
@@ -224,6 +230,8 @@ PUBLIC_BASE_URL = config.env_str(ENV, "PUBLIC_BASE_URL", "http://127.0.0.1:8000"
 # Self-service: the ticket status link in every e-mail, and how long an auto-reply can be answered.
 STATUS_LINK_MAX_AGE_DAYS = config.env_int(ENV, "STATUS_LINK_MAX_AGE_DAYS", 30, minimum=1)
 AUTO_REPLY_ANSWER_HOURS = config.env_int(ENV, "AUTO_REPLY_ANSWER_HOURS", 72, minimum=1)
+# New tickets from these channels get an acknowledgement in the customer's language (empty: none).
+ACKNOWLEDGE_CHANNELS = config.env_list(ENV, "ACKNOWLEDGE_CHANNELS", ["email", "web_form"])
 # CSAT: survey links expire after this many days; a rating at or below the threshold is followed up.
 CSAT_LINK_MAX_AGE_DAYS = config.env_int(ENV, "CSAT_LINK_MAX_AGE_DAYS", 14, minimum=1)
 CSAT_FOLLOW_UP_AT_OR_BELOW = config.env_int(ENV, "CSAT_FOLLOW_UP_AT_OR_BELOW", 2, minimum=0)

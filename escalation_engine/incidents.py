@@ -186,3 +186,10 @@ def _fold_escalations(parent: Ticket, children: list[int], *, now: datetime) -> 
         TicketEvent.objects.bulk_create(
             [TicketEvent(ticket_id=source, kind="escalation_folded", detail={**detail, "escalation": pk}) for pk, source in rest]
         )
+
+
+def forget(ticket_ids: list[int]) -> None:
+    """Drop these tickets' cached term counts (their text was erased); other processes drop theirs as the cache turns over."""
+    with _vectors_lock:
+        for pk in ticket_ids:
+            _vectors.pop(pk, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from escalation_engine.auto_close import run as auto_close_run
 from escalation_engine.forecasting import refresh_forecasts
 from escalation_engine.sweep import recheck_now, sweep
 from foundation import outbox
@@ -37,3 +38,10 @@ def send_notification(notification_id: int) -> None:
 def resend_pending_notifications() -> int:
     """Deprecated (kept one release for old beat schedules): the outbox's one sweep, ``foundation.resend_outbox``."""
     return outbox.resend_overdue()
+
+
+@retrying_task("escalation.auto_close", max_retries=3, backoff_max=60)
+def auto_close() -> dict[str, int]:
+    """Every 15 minutes: remind, then resolve, tickets pending the customer; close resolved ones (teams that opted in)."""
+    result = auto_close_run()
+    return {"reminded": result.reminded, "resolved": result.resolved, "closed": result.closed}

@@ -104,6 +104,24 @@ class Calendar:
                 total += overlap
         return total
 
+    def is_business_day(self, day: date) -> bool:
+        """The calendar opens on ``day`` (every day for 24×7; not on holidays or days without hours)."""
+        return self.always_open or bool(self.intervals_on(day))
+
+    def add_business_days(self, start: datetime, days: int) -> datetime:
+        """The same local time of day on the ``days``-th business day after ``start``'s day (auto-close waits so)."""
+        _aware(start)
+        local = start.astimezone(self.zone)
+        day, counted = local.date(), 0
+        for _ in range(MAX_DAYS):
+            if counted >= days:
+                break
+            day += timedelta(days=1)
+            counted += self.is_business_day(day)
+        else:
+            raise CalendarError("no business days within three years")
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=self.zone).astimezone(UTC)
+
     def is_open(self, instant: datetime) -> bool:
         if self.always_open:
             return True

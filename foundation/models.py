@@ -130,6 +130,8 @@ class OutboxMessage(models.Model):
         NOTIFICATION = "notification", "Escalation notification"
         SURVEY = "survey", "Satisfaction survey"
         AUTO_REPLY = "auto_reply", "Auto-reply"
+        ACKNOWLEDGEMENT = "acknowledgement", "Acknowledgement of a new ticket"
+        REMINDER = "reminder", "Reminder to a customer who has not answered"
         WEBHOOK = "webhook", "Outgoing webhook"
         PORTAL_LINK = "portal_link", "Portal sign-in link"
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from foundation import outbox
+from foundation.customer_mail import render_mail
 from foundation.models import OutboxMessage
 from foundation.parsing import clean_text, parse_id
 from helpcenter.models import ArticleVote, Deflection, KnowledgeArticle
@@ -64,26 +65,67 @@ def queue_auto_reply(ticket: Ticket) -> OutboxMessage | None:
     if ticket.status not in OPEN_STATUSES:
         return None
     article_id = ticket.auto_reply_article_id
-    body = "\n".join(
-        [
-            ticket.auto_reply_draft,
-            "",
-            "Did this solve your problem?",
-            f"  Yes, it is solved: {links.auto_reply_url(ticket, article_id, 'yes')}",
-            f"  No, I still need help: {links.auto_reply_url(ticket, article_id, 'no')}",
-            "",
-            f"Your request and our conversation: {links.status_url(ticket)}",
-        ]
+    mail = render_mail(
+        "auto_reply",
+        language=ticket.language,
+        context={
+            "ticket_id": ticket.pk,
+            "subject": ticket.subject,
+            "draft": ticket.auto_reply_draft,
+            "yes_url": links.auto_reply_url(ticket, article_id, "yes"),
+            "no_url": links.auto_reply_url(ticket, article_id, "no"),
+            "status_url": links.status_url(ticket),
+        },
     )
     message_id = make_msgid(idstring=f"ticket{ticket.pk}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
     return outbox.queue(
         kind=outbox.Kind.AUTO_REPLY,
         dedupe_key=f"auto_reply:{ticket.pk}",
         recipient=ticket.customer.email,
-        subject=clean_header_text(f"Re: [#{ticket.pk}] {ticket.subject}", limit=998),
-        body=body,
-        headers={"Message-ID": message_id, "Reply-To": reply_address(ticket.pk), "Auto-Submitted": "auto-replied"},
+        subject=clean_header_text(mail.subject, limit=998),
+        body=mail.body,
+        headers={"Message-ID": message_id, "Reply-To": reply_address(ticket.pk), **mail.headers},
         ref_kind=AUTO_REPLY_REF,
+        ref_id=ticket.pk,
+    )
+
+
+ACKNOWLEDGEMENT_REF = "tickets.ticket"  # the outbox's pointer: the ticket acknowledged
+
+
+def queue_acknowledgement(ticket: Ticket) -> OutboxMessage | None:
+    """Inside the triage transaction: tell the customer their request arrived, in their language (once per ticket).
+
+    Only for the channels in ``ACKNOWLEDGE_CHANNELS`` (a customer who wrote in expects an
+    answer; a ticket an agent logged from a phone call does not need one), not for incident
+    parents, and not when triage queued an auto-reply: that answer acknowledges too. The
+    language is the one triage detected (``Ticket.language``), English when untranslated.
+    ``None`` when nothing is sent.
+    """
+    if ticket.channel not in settings.ACKNOWLEDGE_CHANNELS or ticket.is_incident or ticket.status not in OPEN_STATUSES:
+        return None
+    if OutboxMessage.objects.filter(dedupe_key=f"auto_reply:{ticket.pk}").exists():
+        return None
+    customer = ticket.customer
+    mail = render_mail(
+        "acknowledgement",
+        language=ticket.language,
+        context={
+            "ticket_id": ticket.pk,
+            "subject": ticket.subject,
+            "name": customer.name or customer.email,
+            "status_url": links.status_url(ticket),
+        },
+    )
+    message_id = make_msgid(idstring=f"ticket{ticket.pk}", domain=settings.DEFAULT_FROM_EMAIL.split("@")[-1])
+    return outbox.queue(
+        kind=outbox.Kind.ACKNOWLEDGEMENT,
+        dedupe_key=f"acknowledgement:{ticket.pk}",
+        recipient=customer.email,
+        subject=clean_header_text(mail.subject, limit=998),
+        body=mail.body,
+        headers={"Message-ID": message_id, "Reply-To": reply_address(ticket.pk), **mail.headers},
+        ref_kind=ACKNOWLEDGEMENT_REF,
         ref_id=ticket.pk,
     )
 
@@ -162,3 +204,8 @@ def public_conversation(ticket: Ticket) -> list[Interaction]:
 def queue_auto_reply_after_triage(*, ticket: Ticket) -> None:
     """Listener of ``ticket_triaged`` (inside the triage transaction): a drafted answer goes into the outbox with it."""
     queue_auto_reply(ticket)
+
+
+def acknowledge_after_triage(*, ticket: Ticket) -> None:
+    """Listener of ``ticket_triaged`` (inside, after the auto-reply's): the acknowledgement, in the language triage found."""
+    queue_acknowledgement(ticket)

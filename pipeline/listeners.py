@@ -33,6 +33,7 @@ def connect() -> None:
     ticket_events.ticket_split.listen(sla.follow_split, when=INSIDE)
     ticket_events.ticket_resolved.listen(csat.on_ticket_resolved, when=INSIDE)
     ticket_events.ticket_triaged.listen(helpcenter.queue_auto_reply_after_triage, when=INSIDE)
+    ticket_events.ticket_triaged.listen(helpcenter.acknowledge_after_triage, when=INSIDE)  # after the auto-reply: one or the other
     # agents → the SLA clock, rollups
     agent_events.team_changed.listen(sla.follow_team, when=INSIDE)
     agent_events.ticket_reassigned.listen(rollup.on_reassigned, when=INSIDE)

@@ -46,3 +46,16 @@ def ticket_changes(
     if ticket_id is not None:
         events = events.filter(ticket_id=ticket_id)
     return keyset_page(events, before=before, page_size=page_size)
+
+
+def customer_language(customer_id: int) -> str:
+    """The language of a customer's latest ticket with a detected one ("" when none): mail about the customer,
+    not one ticket (a portal sign-in link), is written in it (``foundation.customer_mail.render_mail``)."""
+    return (
+        Ticket.objects.filter(customer_id=customer_id)
+        .exclude(language="")
+        .order_by("-created_at")
+        .values_list("language", flat=True)
+        .first()
+        or ""
+    )

@@ -610,6 +610,20 @@ def add_agent_reply(*, ticket: Ticket, body: str, by: Any, internal: bool = Fals
     return interaction
 
 
+def add_system_note(*, ticket: Ticket, body: str, kind: str, detail: dict[str, Any] | None = None) -> Interaction:
+    """The desk itself notes something on a ticket (auto-close): an internal note by the system, and its audit event ``kind``.
+
+    Internal, so the customer never sees it and no clock moves; the caller's transaction holds the ticket.
+    """
+    with transaction.atomic():
+        interaction = Interaction.objects.create(
+            ticket=ticket, author_kind=AuthorKind.SYSTEM, channel=ticket.channel, body=_clean_text(body, limit=MAX_BODY, name="body"),
+            is_internal=True,
+        )  # fmt: skip
+        TicketEvent.objects.create(ticket=ticket, kind=kind, detail={"interaction_id": interaction.pk, **(detail or {})})
+    return interaction
+
+
 def _claim(ticket: Ticket, *, by: Any, at: Any, why: str) -> bool:
     """An agent who answers or starts an unassigned ticket takes it (the first responder owns it); False for anyone else.
 
