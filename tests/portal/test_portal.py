@@ -55,6 +55,20 @@ def test_the_answer_is_the_same_whether_or_not_the_address_is_known() -> None:
     assert message.dedupe_key == f"portal_link:{SignInLink.objects.get().pk}"
 
 
+def test_the_sign_in_mail_is_in_the_language_of_the_customers_latest_ticket() -> None:
+    german = CustomerFactory.create(email="kunde@example.test", name="Frau Weber")
+    TicketFactory.create(customer=german, language="de")
+    CustomerFactory.create(email="nolang@example.test")
+    ask(Client(), "kunde@example.test")
+    ask(Client(), "nolang@example.test")
+    mail = OutboxMessage.objects.get(recipient="kunde@example.test")
+    assert mail.subject == "Ihr Anmeldelink" and "Mit diesem Link melden Sie sich an" in mail.body
+    assert mail.headers["Content-Language"] == "de" and mail.headers["Auto-Submitted"] == "auto-replied"
+    assert link_from_mail(mail)
+    english = OutboxMessage.objects.get(recipient="nolang@example.test")
+    assert english.subject == "Your sign-in link" and english.headers["Content-Language"] == "en"
+
+
 def test_the_request_does_the_same_work_for_a_known_and_an_unknown_address(monkeypatch: Any) -> None:
     """The look-up is the task's: the page's queries (and so its timing) cannot tell a customer from a stranger."""
     CustomerFactory.create(email="known@example.test")
