@@ -12,7 +12,8 @@ The truth (returned as ``History.truth`` beside the records)
 -------------------------------------------------------------
 - **Teams and skills**: billing (billing, refund_request), accounts (account_access, security
   at level ≥ 3), technical (technical_support at level ≥ 2), general (general_inquiry); routing
-  rules send each category to its team. ``scale`` multiplies the 24-agent roster.
+  rules send each category to its team. ``scale`` multiplies the 24-agent roster; each team's first
+  agent is its lead (seniority 4).
 - **Agents**: a name, levels 2–5 in their team's skills, a seniority 1–4, a performance score,
   the languages they write (German, French beside English), a capacity of 4 units (juniors 3;
   chat 2, e-mail 1), a speed (lognormal, sigma ``AGENT_SPEED_SIGMA``), a shift pattern
@@ -53,7 +54,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agents.routing_core import CapacityProfile, RuleSpec
-from escalation_engine import clock_core
+from escalation_engine import clock_core, replay_core
 from escalation_engine.desk_core import Desk, DeskAgent, DeskTicket, TicketRecord, Work, simulate
 from foundation.business_time import Calendar
 
@@ -164,9 +165,9 @@ def make_roster(*, scale: int, seed: int, days: int) -> tuple[list[DeskAgent], d
             if rng.random() < 0.25:  # a cross-skill from another team
                 other = rng.choice([c for t, cs in TEAMS.items() if t != team for c in cs])
                 skills[other] = rng.choice((1, 2, 3))
-            seniority = rng.choice((1, 1, 2, 2, 3, 4))
+            seniority = 4 if index == 0 else rng.choice((1, 1, 2, 2, 3, 4))  # every team has a lead
             languages = {"en"} | {lang for lang, share in (("de", 0.35), ("fr", 0.2)) if rng.random() < share}
-            pattern = SHIFT_ROTATION[(agent_id + index) % len(SHIFT_ROTATION)]
+            pattern = SHIFT_ROTATION[index % len(SHIFT_ROTATION)]
             weekdays = [d for d in range(days) if (START.date() + timedelta(days=d)).weekday() in SHIFTS[pattern]]
             leave = frozenset(START.date() + timedelta(days=d) for d in rng.sample(weekdays, min(LEAVE_DAYS, len(weekdays))))
             speed = math.exp(rng.gauss(0.0, AGENT_SPEED_SIGMA))
@@ -310,7 +311,7 @@ def true_handling(draws: dict[int, tuple[float, float]], speeds: dict[int, float
     return handling
 
 
-def generate(*, days: int = 42, scale: int = 1, seed: int = 7, utilization: float = 0.6) -> History:
+def generate(*, days: int = 42, scale: int = 1, seed: int = 7, utilization: float = 0.9) -> History:
     """The whole history: roster, arrivals, the simulated desk's records and the truth behind them."""
     agents, agent_truth = make_roster(scale=scale, seed=seed, days=days)
     desk = make_desk(agents)
@@ -371,19 +372,37 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=42)
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--utilization", type=float, default=0.6)
+    parser.add_argument("--utilization", type=float, default=0.9)
     parser.add_argument("--records", help="write every ticket record to this file as JSON lines")
+    parser.add_argument("--backtest", action="store_true", help="fit on days 0-28, replay days 28-42 and compare (needs --days 42 or more)")
     args = parser.parse_args(argv)
-    began = timer.perf_counter()
+    began, cpu = timer.perf_counter(), timer.process_time()
     history = generate(days=args.days, scale=args.scale, seed=args.seed, utilization=args.utilization)
-    seconds = timer.perf_counter() - began
+    seconds, cpu_seconds = timer.perf_counter() - began, timer.process_time() - cpu
     if args.records:
         with open(args.records, "w", encoding="utf-8") as out:
             for record in history.records:
                 out.write(json.dumps(asdict(record)) + "\n")
-    summary = {"seconds": round(seconds, 2), "agents": len(history.desk.agents), "tickets_per_day": history.truth["tickets_per_day"]}
-    print(json.dumps({**summary, "summary": summarize(history.records)}, indent=2))
-    print(f"{len(history.records)} tickets in {seconds:.1f} s", file=sys.stderr)
+    summary: dict[str, Any] = {
+        "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "agents": len(history.desk.agents),
+        "tickets_per_day": history.truth["tickets_per_day"],
+        "summary": summarize(history.records),
+    }
+    if args.backtest:
+        began = timer.process_time()
+        result = replay_core.backtest(history.desk, history.records, fit_days=(0, 28), replay_days=(28, 42))
+        summary["backtest"] = {
+            "verdict": result["verdict"],
+            "by_priority": {
+                p: {"recorded": result["recorded"]["by_priority"][p], "replayed": result["replayed"]["by_priority"][p]}
+                for p in result["recorded"]["by_priority"]
+            },
+            "cpu_seconds": round(timer.process_time() - began, 2),
+        }
+    print(json.dumps(summary, indent=2))
+    print(f"{len(history.records)} tickets in {seconds:.1f} s ({cpu_seconds:.1f} s CPU)", file=sys.stderr)
 
 
 if __name__ == "__main__":

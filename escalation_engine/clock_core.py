@@ -9,7 +9,7 @@ and the desk simulator cannot drift apart:
 
 * **first response** — from creation until the first agent reply;
 * **next response** — from each customer message after the first reply until the agent
-  answers (stopped, not judged, when the ticket goes pending);
+  answers (it stops when the ticket goes pending);
 * **resolution** — from creation (or reopening) until resolved; it **pauses** while pending
   the customer: the business seconds left are kept and the due time is recomputed from the
   moment the customer answers;

@@ -195,8 +195,8 @@ class _Simulation:
         self.handling = handling
         self.agents = {a.agent_id: _Agent(a) for a in desk.agents}
         self.team_agents: dict[str, list[int]] = {}
-        for agent in desk.agents:
-            self.team_agents.setdefault(agent.team, [])
+        for team in [desk.default_team, *(team for _, team in desk.rules), *(agent.team for agent in desk.agents)]:
+            self.team_agents.setdefault(team, [])  # a team without agents keeps its tickets waiting
         self.queues: dict[str, dict[tuple[object, ...], list[_Entry]]] = {}
         self.waiting: dict[int, _Waiting] = {}
         self.progress: dict[int, _Progress] = {}
