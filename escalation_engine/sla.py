@@ -12,6 +12,10 @@ and saves), so a status change and its clock change land in one transaction. Clo
 ``refresh_status`` derives ``sla_status`` (ok / at_risk / breached / paused / met) and
 ``next_check_at``: the instant the next clock turns at-risk or breaches, so the escalation
 sweep reads a ticket exactly when something can have changed.
+
+The rules themselves are in the pure ``clock_core`` (shared with the desk simulation and the
+what-if replay): each function here loads the ticket into a ``clock_core.Clocks``, applies the
+core's transition, stores the fields back and announces a status change.
 """
 
 from __future__ import annotations
@@ -85,11 +89,11 @@ _STATE_FIELDS = (
 )
 
 
-def clocks_of(ticket: Ticket, *, policy: SlaPolicy | None = None, use_policy: bool = False) -> clock_core.Clocks:
-    """The ticket's SLA state as a ``clock_core.Clocks`` (with its own policy, or ``policy`` when ``use_policy``)."""
+def clocks_of(ticket: Ticket) -> clock_core.Clocks:
+    """The ticket's SLA state as a ``clock_core.Clocks`` under its policy."""
     clocks = clock_core.Clocks(
         created_at=ticket.created_at,
-        policy=core_policy(policy if use_policy else ticket.sla_policy),
+        policy=core_policy(ticket.sla_policy),
         is_open=ticket.status in OPEN_STATUSES,
         resolved_at=ticket.resolved_at,
     )
