@@ -12,6 +12,10 @@ and saves), so a status change and its clock change land in one transaction. Clo
 ``refresh_status`` derives ``sla_status`` (ok / at_risk / breached / paused / met) and
 ``next_check_at``: the instant the next clock turns at-risk or breaches, so the escalation
 sweep reads a ticket exactly when something can have changed.
+
+The rules themselves are in the pure ``clock_core`` (shared with the desk simulation and the
+what-if replay): each function here loads the ticket into a ``clock_core.Clocks``, applies the
+core's transition, stores the fields back and announces a status change.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from escalation_engine import events
+from escalation_engine import clock_core, events
 from escalation_engine.models import SlaPolicy
 from foundation import config_cache
 from foundation.business_time import Calendar
@@ -52,22 +56,73 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
     return best[0] if best else None
 
 
+def core_policy(policy: SlaPolicy | None) -> clock_core.Policy | None:
+    """The policy as the pure clock core sees it (targets in seconds, its calendar)."""
+    if policy is None:
+        return None
+    return clock_core.Policy(
+        key=policy.pk,
+        first_response_seconds=policy.first_response_minutes * 60,
+        next_response_seconds=policy.next_response_minutes * 60,
+        resolution_seconds=policy.resolution_minutes * 60,
+        at_risk_ratio=policy.at_risk_ratio,
+        calendar=calendar_for(policy),
+    )
+
+
+# Ticket field ↔ ``clock_core.Clocks`` field, for the fields the core changes.
+_STATE_FIELDS = (
+    ("first_response_at", "first_response_at"),
+    ("first_response_seconds", "first_response_seconds"),
+    ("first_response_met", "first_response_met"),
+    ("sla_first_response_due_at", "first_response_due_at"),
+    ("sla_next_response_due_at", "next_response_due_at"),
+    ("sla_resolution_due_at", "resolution_due_at"),
+    ("sla_paused_at", "paused_at"),
+    ("sla_resolution_remaining_seconds", "resolution_remaining_seconds"),
+    ("sla_paused_seconds", "paused_seconds"),
+    ("resolution_seconds", "resolution_seconds"),
+    ("resolution_met", "resolution_met"),
+    ("reopen_count", "reopen_count"),
+    ("sla_status", "sla_status"),
+    ("next_check_at", "next_check_at"),
+)
+
+
+def clocks_of(ticket: Ticket) -> clock_core.Clocks:
+    """The ticket's SLA state as a ``clock_core.Clocks`` under its policy."""
+    clocks = clock_core.Clocks(
+        created_at=ticket.created_at,
+        policy=core_policy(ticket.sla_policy),
+        is_open=ticket.status in OPEN_STATUSES,
+        resolved_at=ticket.resolved_at,
+    )
+    for ticket_field, clock_field in _STATE_FIELDS:
+        setattr(clocks, clock_field, getattr(ticket, ticket_field))
+    return clocks
+
+
+def _store(ticket: Ticket, clocks: clock_core.Clocks) -> None:
+    for ticket_field, clock_field in _STATE_FIELDS:
+        setattr(ticket, ticket_field, getattr(clocks, clock_field))
+
+
+def _run(ticket: Ticket, change: Any, **kwargs: Any) -> Any:
+    """Apply one core transition to the ticket's clocks (without announcing: ``refresh_status`` does)."""
+    clocks = clocks_of(ticket)
+    result = change(clocks, **kwargs)
+    _store(ticket, clocks)
+    return result
+
+
 def apply_start(ticket: Ticket, *, now: datetime) -> None:
     """(Re)compute every clock from the ticket's creation with the policy for its current priority."""
     policy = policy_for(ticket)
     ticket.sla_policy = policy
-    if policy is None:
-        ticket.sla_first_response_due_at = ticket.sla_next_response_due_at = ticket.sla_resolution_due_at = None
-        ticket.sla_status, ticket.next_check_at = "none", None
-        return
-    calendar = calendar_for(policy)
-    ticket.sla_first_response_due_at = (
-        None if ticket.first_response_at else calendar.add(ticket.created_at, policy.first_response_minutes * 60)
-    )
-    ticket.sla_resolution_due_at = calendar.add(ticket.created_at, policy.resolution_minutes * 60)
-    if ticket.sla_paused_at is not None:
-        ticket.sla_resolution_remaining_seconds = calendar.elapsed(ticket.sla_paused_at, ticket.sla_resolution_due_at)
-    refresh_status(ticket, now=now)
+    old = ticket.sla_status
+    _run(ticket, clock_core.start, policy=core_policy(policy), now=now)
+    if policy is not None:  # no policy: the status becomes "none" quietly
+        _announce(ticket, old=old, now=now)
 
 
 _CLOCKS = (
@@ -88,37 +143,18 @@ def apply_retarget(ticket: Ticket, *, now: datetime) -> dict[str, Any] | None:
     next-response restarts survive): its new due time is the new target minus what was spent,
     counted from now on the new policy's calendar; a clock already past the new target is due
     now (breached). A paused resolution clock keeps its remaining seconds, moved by the
-    difference of the targets. Returns the change (policy and due times, old → new), or None
-    when the same policy still applies. The caller holds the row lock and saves ``SLA_FIELDS``.
+    difference of the targets (``clock_core.retarget``). Returns the change (policy and due
+    times, old → new), or None when the same policy still applies. The caller holds the row
+    lock and saves ``SLA_FIELDS``.
     """
     old_policy, new_policy = ticket.sla_policy, policy_for(ticket)
-    if new_policy is not None and old_policy is not None and new_policy.pk == old_policy.pk:
+    before, old_status = _due_times(ticket), ticket.sla_status
+    if not _run(ticket, clock_core.retarget, policy=core_policy(new_policy), now=now):
         return None
-    if old_policy is None or new_policy is None:
-        if old_policy is None and new_policy is None:
-            return None
-        before = _due_times(ticket)
-        apply_start(ticket, now=now)  # no clock ran (or none may run now): start from creation
-        return {"policy": [getattr(old_policy, "pk", None), getattr(new_policy, "pk", None)], "from": before, "to": _due_times(ticket)}
-    before = _due_times(ticket)
-    old_calendar, new_calendar = calendar_for(old_policy), calendar_for(new_policy)
-    paused = ticket.sla_paused_at is not None
-    for field, minutes in _CLOCKS:
-        due = getattr(ticket, field)
-        if due is None or (paused and field == "sla_resolution_due_at"):
-            continue
-        old_target, new_target = getattr(old_policy, minutes) * 60, getattr(new_policy, minutes) * 60
-        spent = old_target - old_calendar.elapsed(now, due) if now < due else old_target + old_calendar.elapsed(due, now)
-        remaining = new_target - spent
-        setattr(ticket, field, new_calendar.add(now, remaining) if remaining > 0 else now)
-    if paused and ticket.sla_resolution_remaining_seconds is not None:
-        difference = (new_policy.resolution_minutes - old_policy.resolution_minutes) * 60
-        ticket.sla_resolution_remaining_seconds = max(0.0, ticket.sla_resolution_remaining_seconds + difference)
-        assert ticket.sla_paused_at is not None
-        ticket.sla_resolution_due_at = new_calendar.add(ticket.sla_paused_at, ticket.sla_resolution_remaining_seconds)
     ticket.sla_policy = new_policy
-    refresh_status(ticket, now=now)
-    return {"policy": [old_policy.pk, new_policy.pk], "from": before, "to": _due_times(ticket)}
+    if new_policy is not None:
+        _announce(ticket, old=old_status, now=now)
+    return {"policy": [getattr(old_policy, "pk", None), getattr(new_policy, "pk", None)], "from": before, "to": _due_times(ticket)}
 
 
 def apply_priority_change(ticket: Ticket, *, priority: int, now: datetime, by: Any = None, source: str) -> bool:
@@ -200,139 +236,58 @@ def business_seconds(ticket: Ticket, start: datetime, end: datetime) -> float:
     return calendar_for(ticket.sla_policy).elapsed(start, end)
 
 
+def _apply(ticket: Ticket, change: Any, *, at: datetime, **kwargs: Any) -> None:
+    old = ticket.sla_status
+    _run(ticket, change, at=at, **kwargs)
+    _announce(ticket, old=old, now=at)
+
+
 def apply_agent_reply(ticket: Ticket, *, at: datetime) -> None:
     """An agent answered: the first-response and next-response clocks stop."""
-    if ticket.first_response_at is None:
-        ticket.first_response_at = at
-        ticket.first_response_seconds = business_seconds(ticket, ticket.created_at, at)
-        due = ticket.sla_first_response_due_at
-        ticket.first_response_met = None if due is None else at <= due
-    ticket.sla_first_response_due_at = None
-    ticket.sla_next_response_due_at = None
-    refresh_status(ticket, now=at)
+    _apply(ticket, clock_core.agent_reply, at=at)
 
 
 def apply_customer_message(ticket: Ticket, *, at: datetime) -> None:
     """The customer wrote: resume a paused clock and start the next-response clock."""
     if ticket.sla_paused_at is not None:
         apply_resume(ticket, at=at)
-    policy = ticket.sla_policy
-    if policy is not None and ticket.first_response_at is not None and ticket.sla_next_response_due_at is None:
-        ticket.sla_next_response_due_at = calendar_for(policy).add(at, policy.next_response_minutes * 60)
-    refresh_status(ticket, now=at)
+    _apply(ticket, clock_core.start_next_response, at=at)
 
 
 def apply_pause(ticket: Ticket, *, at: datetime) -> None:
     """Pending the customer: keep the business seconds left; the clocks stand still."""
-    if ticket.sla_paused_at is not None:
-        return
-    ticket.sla_paused_at = at
-    if ticket.sla_policy is not None and ticket.sla_resolution_due_at is not None:
-        ticket.sla_resolution_remaining_seconds = calendar_for(ticket.sla_policy).elapsed(at, ticket.sla_resolution_due_at)
-    ticket.sla_next_response_due_at = None
-    refresh_status(ticket, now=at)
+    _apply(ticket, clock_core.pause, at=at)
 
 
 def apply_resume(ticket: Ticket, *, at: datetime) -> None:
-    if ticket.sla_paused_at is None:
-        return
-    ticket.sla_paused_seconds += business_seconds(ticket, ticket.sla_paused_at, at)
-    if ticket.sla_policy is not None and ticket.sla_resolution_remaining_seconds is not None:
-        ticket.sla_resolution_due_at = calendar_for(ticket.sla_policy).add(at, ticket.sla_resolution_remaining_seconds)
-    ticket.sla_paused_at = None
-    ticket.sla_resolution_remaining_seconds = None
-    refresh_status(ticket, now=at)
+    _apply(ticket, clock_core.resume, at=at)
 
 
 def apply_resolve(ticket: Ticket, *, at: datetime) -> None:
     """Resolved: record the resolution time (business, minus pauses) and whether it met its target."""
-    paused = ticket.sla_paused_seconds + (business_seconds(ticket, ticket.sla_paused_at, at) if ticket.sla_paused_at else 0.0)
-    ticket.resolution_seconds = max(0.0, business_seconds(ticket, ticket.created_at, at) - paused)
-    if ticket.sla_paused_at is not None:
-        remaining = ticket.sla_resolution_remaining_seconds
-        ticket.resolution_met = None if remaining is None else remaining > 0
-    else:
-        due = ticket.sla_resolution_due_at
-        ticket.resolution_met = None if due is None else at <= due
+    _run(ticket, clock_core.resolve, at=at)
 
 
 def apply_reopen(ticket: Ticket, *, at: datetime, resolved_at: datetime | None = None) -> None:
     """Reopening restarts the resolution clock from now; the time spent resolved counts as paused."""
-    ticket.reopen_count += 1
-    if resolved_at is not None:
-        ticket.sla_paused_seconds += business_seconds(ticket, resolved_at, at)
-    ticket.resolution_seconds = ticket.resolution_met = None
-    ticket.sla_paused_at = None
-    ticket.sla_resolution_remaining_seconds = None
-    if ticket.sla_policy is not None:
-        ticket.sla_resolution_due_at = calendar_for(ticket.sla_policy).add(at, ticket.sla_policy.resolution_minutes * 60)
-    refresh_status(ticket, now=at)
-
-
-def _clocks(ticket: Ticket) -> list[tuple[str, datetime, int]]:
-    """Running clocks as (name, due, target seconds)."""
-    policy = ticket.sla_policy
-    if policy is None:
-        return []
-    clocks = []
-    if ticket.sla_first_response_due_at and ticket.first_response_at is None:
-        clocks.append(("first_response", ticket.sla_first_response_due_at, policy.first_response_minutes * 60))
-    if ticket.sla_next_response_due_at:
-        clocks.append(("next_response", ticket.sla_next_response_due_at, policy.next_response_minutes * 60))
-    if ticket.sla_resolution_due_at:
-        clocks.append(("resolution", ticket.sla_resolution_due_at, policy.resolution_minutes * 60))
-    return clocks
+    _apply(ticket, clock_core.reopen, at=at, resolved_at=resolved_at)
 
 
 def pressing_target(ticket: Ticket, *, now: datetime) -> str:
     """Which running clock is breached or at risk now (first_response / next_response / resolution), or ""."""
-    policy = ticket.sla_policy
-    if policy is None or ticket.status not in OPEN_STATUSES or ticket.sla_paused_at is not None:
-        return ""
-    calendar = calendar_for(policy)
-    for name, due, target in _clocks(ticket):
-        if now >= due or calendar.elapsed(now, due) <= (1 - policy.at_risk_ratio) * target:
-            return name
-    return ""
+    return clock_core.pressing(clocks_of(ticket), now=now)
 
 
 def refresh_status(ticket: Ticket, *, now: datetime) -> None:
     """Set ``sla_status`` and ``next_check_at`` from the running clocks; a change is announced (``sla_status_changed``)."""
     old = ticket.sla_status
-    _refresh_status(ticket, now=now)
+    _run(ticket, clock_core.refresh, now=now)
+    _announce(ticket, old=old, now=now)
+
+
+def _announce(ticket: Ticket, *, old: str, now: datetime) -> None:
     if ticket.sla_status != old:
         events.sla_status_changed.announce(ticket=ticket, old=old, at=now)
-
-
-def _refresh_status(ticket: Ticket, *, now: datetime) -> None:
-    policy = ticket.sla_policy
-    if policy is None:
-        ticket.sla_status, ticket.next_check_at = "none", None
-        return
-    if ticket.status not in OPEN_STATUSES:
-        resolved = ticket.resolved_at or now
-        due = ticket.sla_resolution_due_at
-        ticket.sla_status = "breached" if due is not None and resolved > due else "met"
-        ticket.next_check_at = None
-        return
-    if ticket.sla_paused_at is not None:
-        ticket.sla_status, ticket.next_check_at = "paused", None
-        return
-    calendar = calendar_for(policy)
-    status, upcoming = "ok", []
-    for _, due, target in _clocks(ticket):
-        if now >= due:
-            status = "breached"
-            continue
-        margin = (1 - policy.at_risk_ratio) * target
-        remaining = calendar.elapsed(now, due)
-        if remaining <= margin:
-            status = "at_risk" if status != "breached" else status
-            upcoming.append(due)
-        else:
-            upcoming.append(calendar.add(now, remaining - margin))
-    ticket.sla_status = status
-    ticket.next_check_at = min(upcoming) if upcoming else None
 
 
 def follow_team(*, ticket: Ticket, at: datetime) -> None:
