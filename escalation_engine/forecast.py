@@ -125,14 +125,19 @@ class Forecast:
         return self.remaining <= lead_time and self.probability >= probability
 
 
-def forecast(situation: Situation, handling: HandlingTable) -> Forecast:
+def forecast(situation: Situation, handling: HandlingTable, *, own: HandlingTable | None = None) -> Forecast:
+    """``handling``: the time one server is taken per ticket (the queue drains at ``servers / mean``);
+    ``own``: the ticket's own work until the response once its turn comes (``handling`` when not given —
+    one agent answering one ticket at a time; a desk whose agents hold several tickets at once passes
+    the slot time as ``handling`` and the first-response work as ``own``)."""
     if situation.remaining <= 0:
         return Forecast(1.0, 0.0, situation.remaining, ("the target is already due",))
     work = handling.for_category(situation.category)
+    mine = (own or handling).for_category(situation.category)
     factors: list[str] = []
     servers = max(situation.servers, 0)
-    mean = work.mean
-    variance = work.variance
+    mean = mine.mean
+    variance = mine.variance
     if servers == 0:
         mean += situation.offline_for
         variance += situation.offline_for**2  # when someone comes back is itself uncertain (memoryless)
