@@ -11,6 +11,7 @@ from tickets.models import (
     Customer,
     IntakeKey,
     Interaction,
+    Mailbox,
     ModelVersion,
     Ticket,
     TicketEvent,
@@ -226,3 +227,26 @@ class TriageSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    """Polled IMAP mailboxes: what to read, and how the last poll went (its error stays until a poll succeeds)."""
+
+    list_display = ("name", "username", "host", "folder", "is_active", "from_environment", "last_polled_at", "stored_count", "error")
+    list_filter = ("is_active", "from_environment")
+    search_fields = ("name", "username", "host")
+    readonly_fields = (
+        "from_environment",
+        "last_polled_at",
+        "last_success_at",
+        "last_error_at",
+        "last_error",
+        "stored_count",
+        "lease_until",
+    )
+    fields = ("name", "host", "port", "security", "username", "password_env", "folder", "is_active", *readonly_fields)
+
+    @admin.display(description="Last error")
+    def error(self, obj: Mailbox) -> str:
+        return (obj.last_error.splitlines() or [""])[0][:120]
