@@ -219,11 +219,12 @@ IMAP_POLL_SECONDS = config.env_float(ENV, "IMAP_POLL_SECONDS", 60.0)
 IMAP_LEASE_SECONDS = config.env_int(ENV, "IMAP_LEASE_SECONDS", 90, minimum=1)
 IMAP_TIMEOUT_SECONDS = config.env_int(ENV, "IMAP_TIMEOUT_SECONDS", 30, minimum=1)
 IMAP_BATCH = config.env_int(ENV, "IMAP_BATCH", 200, minimum=1)
-# Beat polls every mailbox; a poll still waiting when the next is due expires (each mailbox has one poller at a time).
+# Beat polls every mailbox; polls stuck behind a busy queue expire instead of piling up (and each
+# mailbox has one poller at a time anyway, see tickets/mailboxes.py).
 CELERY_BEAT_SCHEDULE["mail-poll"] = {
     "task": "tickets.poll_mailboxes",
     "schedule": timedelta(seconds=IMAP_POLL_SECONDS),
-    "options": {"expires": max(1.0, IMAP_POLL_SECONDS - 5)},
+    "options": {"expires": max(60.0, 5 * IMAP_POLL_SECONDS)},
 }
 # Public web form: submissions per client address.
 WEB_FORM_RATE_PER_MINUTE = config.env_int(ENV, "WEB_FORM_RATE_PER_MINUTE", 5, minimum=1)
