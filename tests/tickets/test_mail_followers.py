@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from tests.conftest import send_from_outbox
@@ -137,3 +139,33 @@ def test_agents_add_and_remove_followers_in_the_workspace_and_the_api(smtp: Inbo
     assert stranger.get(url).status_code == 404 and stranger.post(url, {"email": BOB}, format="json").status_code == 404
     assert Client().post(f"/console/ticket/{ticket.pk}/followers", {"action": "add", "email": BOB}).status_code == 302  # to sign-in
     assert followers(ticket) == []
+
+
+def test_the_workspace_shows_followers_and_their_messages_with_flat_queries() -> None:
+    team = TeamFactory.create()
+    agent = AgentFactory.create()
+    agent.teams.add(team)
+    ticket = mail.receive_email(make_mail(sender=ANN, message_id="<w@x>", cc=BOB)).ticket
+    Ticket.objects.filter(pk=ticket.pk).update(team=team)
+    ours = services.add_agent_reply(ticket=ticket, body="Looking.", by=agent.user)
+    ours.refresh_from_db()
+    console = Client()
+    console.force_login(agent.user)
+
+    def page() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = console.get(f"/console/ticket/{ticket.pk}/").content.decode()
+        return len(queries), html
+
+    mail.receive_email(make_mail(sender=BOB, message_id="<b0@x>", in_reply_to=ours.external_message_id))
+    page()  # warm: the role's permissions are cached after the first request
+    few, html = page()
+    assert BOB in html and "(in Cc)" in html
+    for n in range(6):
+        colleague = f"colleague{n}@customer.example"
+        services.keep_cc_followers(ticket=ticket, addresses=[colleague])
+        threaded = mail.receive_email(make_mail(sender=colleague, message_id=f"<c{n}@x>", in_reply_to=ours.external_message_id))
+        assert threaded.threaded
+    many, html = page()
+    assert "colleague5@customer.example" in html
+    assert many == few  # one query for the followers, the messages' authors joined
