@@ -15,6 +15,7 @@ from tickets.models import (
     ModelVersion,
     Ticket,
     TicketEvent,
+    TicketFollower,
     TrainingLabel,
     TriageSettings,
 )
@@ -44,6 +45,14 @@ class InteractionInline(admin.TabularInline):
     readonly_fields = ("created_at",)
 
 
+class FollowerInline(admin.TabularInline):
+    model = TicketFollower
+    extra = 0
+    fields = ("customer", "added_at", "added_by")
+    readonly_fields = ("added_at", "added_by")
+    raw_id_fields = ("customer",)
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = (
@@ -65,7 +74,7 @@ class TicketAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer", "assignee", "repeat_of")
     date_hierarchy = "created_at"
     show_full_result_count = False  # an exact count of millions of rows costs more than the page
-    inlines = [InteractionInline]
+    inlines = [FollowerInline, InteractionInline]
 
 
 @admin.register(Interaction)
