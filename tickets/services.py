@@ -349,11 +349,11 @@ def receive_contact(
                         customer, channel, subject, body, external_message_id, attachments, max_attachment_bytes, now,
                         possible_repeat_of=possible_repeat_of, automatic_reason=automatic_reason,
                     )  # fmt: skip
-                if cc and not automatic_reason:
-                    keep_cc_followers(ticket=result.ticket, addresses=cc)
                     if shown_articles:
                         result.ticket.shown_articles = [int(pk) for pk in shown_articles][:10]
                         Ticket.objects.filter(pk=result.ticket.pk).update(shown_articles=result.ticket.shown_articles)
+                if cc and not automatic_reason:
+                    keep_cc_followers(ticket=result.ticket, addresses=cc)
                 if idempotency_key:
                     IntakeKey.objects.create(source=idempotency_source, key=idempotency_key, ticket=result.ticket, fingerprint=fingerprint)
         except IntegrityError:
