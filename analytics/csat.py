@@ -68,6 +68,8 @@ def survey_for_token(token: str) -> SatisfactionSurvey:
 
 def on_resolved(ticket: Ticket) -> None:
     """Inside the resolving transaction: create the survey (once per ticket) and send it after commit."""
+    if ticket.automatic_mail_blocked:
+        return  # opened by a robot's mail (an out-of-office, a bounce): nobody to ask, and no loop to start
 
     survey, created = SatisfactionSurvey.objects.get_or_create(
         ticket=ticket,

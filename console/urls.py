@@ -17,6 +17,7 @@ urlpatterns = [
     path("console/ticket/<id:pk>/escalate", views.ticket_escalate, name="console-escalate"),
     path("console/ticket/<id:pk>/merge", views.ticket_merge, name="console-merge"),
     path("console/ticket/<id:pk>/split", views.ticket_split, name="console-split"),
+    path("console/ticket/<id:pk>/followers", views.ticket_followers, name="console-followers"),
     path("console/ticket/<id:pk>/assign", views.ticket_assign, name="console-assign"),
     path("console/ticket/<id:pk>/macro", macros.ticket_apply_macro, name="console-apply-macro"),
     path("console/macros/", macros.macro_list, name="console-macros"),

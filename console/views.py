@@ -32,6 +32,7 @@ from foundation import outbox
 from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
 from helpcenter import macros as macro_services
 from helpcenter.models import KnowledgeArticle
+from tickets import followers as follower_services
 from tickets import services as ticket_services
 from tickets.models import Attachment, AuthorKind, Category, Channel, CustomerTier, Priority, Ticket, TicketStatus
 from tickets.selectors import customer_history, visible_tickets
@@ -155,7 +156,7 @@ def ticket_workspace(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _workspace_context(request: HtmxHttpRequest, ticket: Ticket) -> dict[str, Any]:
-    interactions = list(ticket.interactions.select_related("author").prefetch_related("attachments"))
+    interactions = list(ticket.interactions.select_related("author", "follower").prefetch_related("attachments"))
     deliveries = outbox.delivery_of(ref_kind=ticket_services.REPLY_REF, ref_ids=[i.pk for i in interactions if not i.is_internal])
     for interaction in interactions:
         interaction.delivery = deliveries.get(interaction.pk)  # type: ignore[attr-defined]  # the reply e-mail's state, one query
@@ -169,6 +170,7 @@ def _workspace_context(request: HtmxHttpRequest, ticket: Ticket) -> dict[str, An
     articles = {a.pk: a for a in KnowledgeArticle.objects.filter(pk__in=article_ids)}
     context = {
         "ticket": ticket,
+        "followers": follower_services.followers_of(ticket=ticket),
         "timeline": timeline,
         "history": history,
         "history_elsewhere": history_elsewhere,
@@ -318,6 +320,25 @@ def ticket_merge(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         return _failed(request, ticket, exc)
     return _done(request, target, f"Ticket #{ticket.pk} merged into #{target.pk}.")
+
+
+@agent_view
+@require_POST
+def ticket_followers(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """``action=add``: copy ``email`` on the ticket's replies; ``action=remove``: stop copying follower ``customer`` (an id)."""
+    ticket = _ticket_or_404(request, pk)
+    if request.POST.get("action") == "remove":
+        customer_id = parse_id(request.POST.get("customer"))
+        if customer_id is None or not follower_services.remove_follower(ticket=ticket, customer_id=customer_id, by=request.user):
+            return _failed(request, ticket, ValidationError("This person does not follow the ticket."))
+        return _done(request, ticket, "Follower removed: later replies no longer copy them.")
+    try:
+        customer = follower_services.add_follower(
+            ticket=ticket, email=clean_text(request.POST.get("email", ""), max_length=254), by=request.user
+        )
+    except ValidationError as exc:
+        return _failed(request, ticket, exc)
+    return _done(request, ticket, f"{customer.email} follows the ticket: replies copy them.")
 
 
 @agent_view

@@ -215,6 +215,25 @@ WEBHOOK_MAX_AGE_SECONDS = config.env_int(ENV, "WEBHOOK_MAX_AGE_SECONDS", 300, mi
 # (e.g. "mx.example.com"). A "Re: [#123]" subject alone threads onto #123 only when one of
 # them reports dmarc=pass for the sender's domain; empty trusts no such header.
 MAIL_TRUSTED_AUTHSERV_IDS = frozenset(item.lower() for item in config.env_list(ENV, "MAIL_TRUSTED_AUTHSERV_IDS", []))
+# The desk's other addresses (aliases, the polled mailboxes' addresses): never kept as a ticket's followers.
+MAIL_DESK_ADDRESSES = frozenset(item.lower() for item in config.env_list(ENV, "MAIL_DESK_ADDRESSES", []))
+# Loop protection: more inbound mails than this from one sender in a minute are stored but get no automatic mail.
+MAIL_SENDER_RATE_PER_MINUTE = config.env_int(ENV, "MAIL_SENDER_RATE_PER_MINUTE", 5, minimum=1)
+# Polled IMAP mailboxes from the environment (besides those in admin): IMAP_URL, and IMAP_URLS separated by spaces,
+# each imaps://user:password@host[:port]/FOLDER (imap:// plain, imap+starttls:// upgraded); password URL-encoded.
+IMAP_URLS = tuple(([ENV["IMAP_URL"].strip()] if ENV.get("IMAP_URL", "").strip() else []) + ENV.get("IMAP_URLS", "").split())
+IMAP_POLL_SECONDS = config.env_float(ENV, "IMAP_POLL_SECONDS", 60.0)
+# A poller holds a mailbox this long past its last message; a killed worker's lease runs out by then.
+IMAP_LEASE_SECONDS = config.env_int(ENV, "IMAP_LEASE_SECONDS", 90, minimum=1)
+IMAP_TIMEOUT_SECONDS = config.env_int(ENV, "IMAP_TIMEOUT_SECONDS", 30, minimum=1)
+IMAP_BATCH = config.env_int(ENV, "IMAP_BATCH", 200, minimum=1)
+# Beat polls every mailbox; polls stuck behind a busy queue expire instead of piling up (and each
+# mailbox has one poller at a time anyway, see tickets/mailboxes.py).
+CELERY_BEAT_SCHEDULE["mail-poll"] = {
+    "task": "tickets.poll_mailboxes",
+    "schedule": timedelta(seconds=IMAP_POLL_SECONDS),
+    "options": {"expires": max(60.0, 5 * IMAP_POLL_SECONDS)},
+}
 # Public web form: submissions per client address.
 WEB_FORM_RATE_PER_MINUTE = config.env_int(ENV, "WEB_FORM_RATE_PER_MINUTE", 5, minimum=1)
 WEB_FORM_RATE_PER_HOUR = config.env_int(ENV, "WEB_FORM_RATE_PER_HOUR", 30, minimum=1)

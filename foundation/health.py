@@ -1,7 +1,8 @@
-"""Liveness checks behind ``/healthz``: database, broker, worker and scheduler."""
+"""Liveness checks behind ``/healthz``: database, broker, worker and scheduler (and informing checks of higher layers)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +66,15 @@ def _check_heartbeat(component: str, stale_after_seconds: float) -> dict[str, An
     return result
 
 
+# Checks of higher layers (inbound mailboxes …), registered in their AppConfig.ready: they inform, never decide.
+_INFORMING: dict[str, Callable[[], dict[str, Any]]] = {}
+
+
+def register_check(name: str, check: Callable[[], dict[str, Any]]) -> None:
+    """Add an informing check to ``/healthz`` (``{"ok": bool, …}``); it never makes the desk unhealthy."""
+    _INFORMING[name] = check
+
+
 def health_report() -> tuple[bool, dict[str, Any]]:
     """All checks; healthy when database, broker and worker are up.
 
@@ -79,4 +89,9 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         "scheduler": _check_heartbeat(Component.SCHEDULER, max(stale, timedelta(seconds=60).total_seconds())),
     }
     healthy = all(checks[name]["ok"] for name in ("database", "broker", "worker"))
+    for name, check in _INFORMING.items():
+        try:
+            checks[name] = check()
+        except Exception as exc:  # noqa: BLE001 - database down: already reported above
+            checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     return healthy, checks

@@ -7,7 +7,8 @@
    commit (``foundation.send_outbox_message``).
 2. ``deliver()`` locks the row (``SKIP LOCKED``: parallel workers never double-send), sends
    it by e-mail, to a chat webhook or (signed, after the SSRF guard) to a subscribed URL, and
-   records the attempt. Sent: ``sent_at`` is set and
+   records the attempt (an e-mail's ``Cc`` header is also its copy recipients; every kind but an
+   agent's reply carries ``Auto-Submitted: auto-replied``). Sent: ``sent_at`` is set and
    ``outbox_message_sent`` is announced inside the same transaction, so domain rows that
    dashboards read (a survey's or auto-reply's sent time) follow. A message that can never
    be built fails at once; any other error is recorded with the attempt and retried with
@@ -202,12 +203,19 @@ def _send(message: OutboxMessage) -> None:
             raise DeliveryError(f"no chat webhook configured for {message.recipient!r}")
         _post_webhook(url, message.payload or {"text": f"*{message.subject}*\n{message.body}"})
         return
+    headers = dict(message.headers or {})
+    cc = [address.strip() for address in headers.pop("Cc", "").split(",") if address.strip()]
+    if message.kind != Kind.REPLY:
+        # Every mail the desk writes by itself says so (RFC 3834), so other desks' robots do not answer it.
+        headers.setdefault("Auto-Submitted", "auto-replied")
+        headers.setdefault("X-Auto-Response-Suppress", "All")
     EmailMessage(
         subject=message.subject,
         body=message.body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
-        headers=message.headers or None,
+        cc=cc,
+        headers=headers or None,
     ).send()
 
 

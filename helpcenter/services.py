@@ -62,8 +62,8 @@ def queue_auto_reply(ticket: Ticket) -> OutboxMessage | None:
     """
     if not ticket.auto_reply_draft or ticket.auto_reply_article_id is None or ticket.auto_reply_sent_at is not None:
         return None
-    if ticket.status not in OPEN_STATUSES:
-        return None
+    if ticket.status not in OPEN_STATUSES or ticket.automatic_mail_blocked:
+        return None  # closed, or opened by a robot's mail (loop protection)
     article_id = ticket.auto_reply_article_id
     mail = render_mail(
         "auto_reply",

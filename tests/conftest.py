@@ -124,7 +124,7 @@ def stop_process(process: subprocess.Popen[bytes], *, sig: int = signal.SIGTERM,
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     """Start a real Celery worker (its own process group) on the real broker and test database."""
     if not os.environ.get("REDIS_URL"):
         pytest.fail("Integration tests need Redis: run them with `make test` (or set REDIS_URL).")
@@ -133,7 +133,8 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Ca
     redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(**env: str) -> subprocess.Popen[bytes]:
+    def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
+        """``args`` are extra worker options, e.g. ``"--beat"`` to run the scheduler inside it."""
         log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - lives as long as the process
         process = subprocess.Popen(
             [
@@ -149,6 +150,7 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[Ca
                 "INFO",
                 "--hostname",
                 f"test{len(started)}@%h",
+                *args,
             ],
             cwd=ROOT,
             env=subprocess_env(WORKER_HEARTBEAT_SECONDS="1", VAR_DIR=str(tmp_path / "var"), **env),

@@ -15,10 +15,12 @@ from tests.servers import free_port
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[Any] = []
+        self.envelope_recipients: list[list[str]] = []  # RCPT TO of each message, in the same order
         self.port = 0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content))
+        self.envelope_recipients.append(list(envelope.rcpt_tos))
         return "250 OK"
 
 

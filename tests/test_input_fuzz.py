@@ -164,6 +164,11 @@ ROUTES: dict[str, Route] = {
     "console-priority": Route(form={"priority": const("1")}, path=TICKET),
     "console-escalate": Route(form={"reason": const("customer threatens to leave")}, path=TICKET),
     "console-merge": Route(form={"into": lambda w: f"#{w['other_ticket'].pk}"}, path=TICKET),
+    "console-followers": Route(
+        form={"action": const("add"), "email": const("colleague@example.com"), "customer": lambda w: w["ticket"].customer_id},
+        path=TICKET,
+        alternatives=({"action": "remove"},),
+    ),
     "console-assign": Route(form={"agent": lambda w: w["spare_agent"].pk}, path=TICKET),
     "console-availability": Route(form={"availability": const("away"), "next": const("/console/queue/mine/")}),
     "console-inbox": Route(query={"fragment": const("rows")}, htmx=True),
@@ -253,6 +258,8 @@ ROUTES: dict[str, Route] = {
     "api-ticket-tags": Route(form={"tags": const(["vip", "refund"])}, json=True, path=TICKET),
     "api-ticket-category": Route(form={"category": const("billing")}, json=True, path=TICKET),
     "api-ticket-merge": Route(form={"into": lambda w: w["ticket"].pk}, json=True, path={"pk": lambda w: w["other_ticket"].pk}),
+    "api-ticket-followers": Route(form={"email": const("colleague@example.com")}, json=True, path=TICKET),
+    "api-ticket-follower": Route(json=True, path={"pk": lambda w: w["ticket"].pk, "customer_id": lambda w: w["ticket"].customer_id}),
     "api-ticket-split": Route(form={"messages": const([1, 2]), "subject": const("Second problem")}, json=True, path=TICKET),
     "api-routing-rule": Route(path={"pk": lambda w: w["rule"].pk}, json=True),
     "api-ticket-assign": Route(form={"agent_id": lambda w: w["spare_agent"].pk, "note": const("cover")}, json=True, path=TICKET),
@@ -506,6 +513,7 @@ def test_every_form_and_serializer_field_is_fuzzed() -> None:
     from helpcenter.api import ApplyMacroInput
     from tickets.forms import SupportRequestForm
     from tickets.serializers import (
+        FollowerInput,
         MergeInput,
         PriorityInput,
         ReplyInput,
@@ -526,6 +534,7 @@ def test_every_form_and_serializer_field_is_fuzzed() -> None:
         "api-ticket-category": CategoryInput,
         "api-ticket-merge": MergeInput,
         "api-ticket-split": SplitInput,
+        "api-ticket-followers": FollowerInput,
         "api-my-availability": AvailabilityInput,
         "api-routing-rules": RoutingRuleSerializer,
         "api-capacity-profiles": CapacityProfileSerializer,

@@ -287,7 +287,7 @@ def test_every_url_the_project_routes_is_in_the_matrix() -> None:
         "console-team-reassign", "api-escalation-dismiss", "api-escalation-deescalate", "api-escalation-override",
         "api-inbound-email", "api-inbound-webhook", "api-docs", "console-dashboards", "api-team-queue-order",
         "api-analytics-escalations", "api-analytics-satisfaction", "api-analytics-volume", "api-analytics-selfservice",
-        "console-macro-new", "api-ticket-split",
+        "console-macro-new", "api-ticket-split", "console-followers", "api-ticket-followers", "api-ticket-follower",
         "console-notification-read",
     }  # fmt: skip
     resolver = get_resolver()

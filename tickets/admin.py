@@ -11,9 +11,11 @@ from tickets.models import (
     Customer,
     IntakeKey,
     Interaction,
+    Mailbox,
     ModelVersion,
     Ticket,
     TicketEvent,
+    TicketFollower,
     TrainingLabel,
     TriageSettings,
 )
@@ -43,6 +45,14 @@ class InteractionInline(admin.TabularInline):
     readonly_fields = ("created_at",)
 
 
+class FollowerInline(admin.TabularInline):
+    model = TicketFollower
+    extra = 0
+    fields = ("customer", "added_at", "added_by")
+    readonly_fields = ("added_at", "added_by")
+    raw_id_fields = ("customer",)
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = (
@@ -64,7 +74,7 @@ class TicketAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer", "assignee", "repeat_of")
     date_hierarchy = "created_at"
     show_full_result_count = False  # an exact count of millions of rows costs more than the page
-    inlines = [InteractionInline]
+    inlines = [FollowerInline, InteractionInline]
 
 
 @admin.register(Interaction)
@@ -226,3 +236,26 @@ class TriageSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    """Polled IMAP mailboxes: what to read, and how the last poll went (its error stays until a poll succeeds)."""
+
+    list_display = ("name", "username", "host", "folder", "is_active", "from_environment", "last_polled_at", "stored_count", "error")
+    list_filter = ("is_active", "from_environment")
+    search_fields = ("name", "username", "host")
+    readonly_fields = (
+        "from_environment",
+        "last_polled_at",
+        "last_success_at",
+        "last_error_at",
+        "last_error",
+        "stored_count",
+        "lease_until",
+    )
+    fields = ("name", "host", "port", "security", "username", "password_env", "folder", "is_active", *readonly_fields)
+
+    @admin.display(description="Last error")
+    def error(self, obj: Mailbox) -> str:
+        return (obj.last_error.splitlines() or [""])[0][:120]

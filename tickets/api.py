@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.parsers import BaseParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,10 +20,12 @@ from rest_framework.views import APIView
 from foundation import api_pagination
 from foundation.api_input import WholeNumberField
 from foundation.parsing import PRIORITY_RANGE, InputError, loads_json
-from tickets import mail, webhooks
+from tickets import followers, mail, webhooks
 from tickets.models import Interaction, TicketEvent, TicketStatus
 from tickets.selectors import visible_tickets
 from tickets.serializers import (
+    FollowerInput,
+    FollowerOutput,
     IntakeOutput,
     InteractionOutput,
     MergeInput,
@@ -325,6 +327,40 @@ class TicketSplit(TicketWork):
             raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"messages": exc.messages}) from None
         receipt = {"id": new.pk, "reference": new.reference, "status": new.status}
         return Response({"ticket": receipt, "split_from": source.pk}, status=status.HTTP_201_CREATED)
+
+
+class TicketFollowers(TicketWork):
+    """People in Cc of the ticket: they may write into it and get every public reply in Cc."""
+
+    required_permissions = {"POST": "tickets.change_ticket"}
+
+    @extend_schema(operation_id="v1_tickets_followers_list", responses=FollowerOutput(many=True))
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(FollowerOutput(followers.followers_of(ticket=_workable(request, pk)), many=True).data)
+
+    @extend_schema(request=FollowerInput, responses={201: FollowerOutput(many=True)})
+    def post(self, request: Request, pk: int) -> Response:
+        payload = FollowerInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        ticket = _workable(request, pk)
+        try:
+            followers.add_follower(ticket=ticket, email=payload.validated_data["email"], by=request.user)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else {"email": exc.messages}) from None
+        return Response(FollowerOutput(followers.followers_of(ticket=ticket), many=True).data, status=status.HTTP_201_CREATED)
+
+
+class TicketFollowerRemove(TicketWork):
+    """Stop copying one follower (their later mail no longer threads onto the ticket)."""
+
+    required_permissions = {"DELETE": "tickets.change_ticket"}
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int, customer_id: int) -> Response:
+        ticket = _workable(request, pk)
+        if not followers.remove_follower(ticket=ticket, customer_id=customer_id, by=request.user):
+            raise NotFound("This customer does not follow the ticket.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InboundEmail(APIView):

@@ -16,18 +16,22 @@ import imaplib
 import logging
 import mailbox
 import re
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import Message
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
 
 from tickets import reply_address
-from tickets.models import Channel
-from tickets.services import IncomingAttachment, IntakeResult, receive_contact
+from tickets.models import AuthorKind, Channel, Customer, Interaction
+from tickets.services import RATE_LIMITED, IncomingAttachment, IntakeResult, receive_contact
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +51,8 @@ class ParsedMail:
     attachments: list[IncomingAttachment] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)  # To, Cc and the relay's delivery headers
     sender_verified: bool = False  # the From domain passed DMARC at a relay we trust
+    cc: list[str] = field(default_factory=list)  # the Cc header only: the ticket's followers
+    automatic_reason: str = ""  # why this is a robot's mail (``automatic_reason``), or ""
 
 
 class _TextExtractor(HTMLParser):
@@ -151,7 +157,35 @@ def parse_message(raw: bytes) -> ParsedMail:
         attachments=attachments,
         recipients=_recipients(message),
         sender_verified=dmarc_passed(message, from_email.rpartition("@")[2], settings.MAIL_TRUSTED_AUTHSERV_IDS),
+        cc=[address.lower() for _, address in email.utils.getaddresses(_all_headers(message, "Cc")) if "@" in address][:50],
+        automatic_reason=automatic_reason(message, from_email),
     )
+
+
+_ROBOT_SENDERS = frozenset({"mailer-daemon", "postmaster"})
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
+
+
+def automatic_reason(message: Message, from_email: str) -> str:
+    """Why this mail was sent by a machine, or "" for a person's mail (RFC 3834 and common practice).
+
+    ``Auto-Submitted`` other than ``no`` (out-of-office, vacation, our own kind of mail), a
+    ``Precedence`` of bulk/junk/list, ``X-Autoreply`` / ``X-Autorespond``, a mailer-daemon or
+    postmaster sender, or an empty ``Return-Path`` (a bounce). Such mail is stored but never
+    answered automatically: two robots answering each other never stop.
+    """
+    submitted = _header(message, "Auto-Submitted").split(";", 1)[0].strip().lower()
+    if submitted and submitted != "no":
+        return "auto-submitted"
+    if _header(message, "Precedence").lower() in _BULK_PRECEDENCE:
+        return "precedence"
+    if _header(message, "X-Autoreply") or _header(message, "X-Autorespond"):
+        return "x-autoreply"
+    if from_email.partition("@")[0] in _ROBOT_SENDERS:
+        return "mailer-daemon"
+    if message.get("Return-Path") is not None and _header(message, "Return-Path") in ("<>", ""):
+        return "bounce"
+    return ""
 
 
 def _all_headers(message: Message, name: str) -> list[str]:
@@ -217,26 +251,54 @@ def read_mbox(path: Path) -> Iterator[tuple[bytes, object]]:
 
 @dataclass
 class ImapSource:
-    """``imap://user:password@host[:port]/FOLDER`` (or ``imaps://``): unseen messages, marked seen after storing."""
+    """``imap://user:password@host[:port]/FOLDER`` (``imaps://``, ``imap+starttls://``): unseen messages, marked seen after storing."""
 
-    url: str
+    url: str = ""
+    host: str = ""
+    port: int = 0
+    security: str = "imaps"  # imaps / starttls / imap
+    user: str = ""
+    password: str = field(default="", repr=False)
+    folder: str = "INBOX"
+    timeout: float = 30.0
 
     def __post_init__(self) -> None:
-        parts = urlparse(self.url)
-        if parts.scheme not in ("imap", "imaps") or not parts.hostname:
-            raise MailError("IMAP source must look like imaps://user:password@host/INBOX")
-        self.secure = parts.scheme == "imaps"
-        self.host = parts.hostname
-        self.port = parts.port or (993 if self.secure else 143)
-        self.user = unquote(parts.username or "")
-        self.password = unquote(parts.password or "")
-        self.folder = unquote(parts.path.lstrip("/")) or "INBOX"
+        if self.url:
+            parts = urlparse(self.url)
+            schemes = {"imaps": "imaps", "imap": "imap", "imap+starttls": "starttls"}
+            if parts.scheme not in schemes or not parts.hostname:
+                raise MailError("IMAP source must look like imaps://user:password@host/INBOX")
+            self.security = schemes[parts.scheme]
+            self.host = parts.hostname
+            self.port = parts.port or 0
+            self.user = unquote(parts.username or "")
+            self.password = unquote(parts.password or "")
+            self.folder = unquote(parts.path.lstrip("/")) or "INBOX"
+        self.secure = self.security == "imaps"
+        self.port = self.port or (993 if self.secure else 143)
         self.client: imaplib.IMAP4 | None = None
+        self.uid_validity = 0
+
+    @property
+    def redacted_url(self) -> str:
+        """The source without its password, fit for logs and names."""
+        scheme = {"imaps": "imaps", "imap": "imap", "starttls": "imap+starttls"}[self.security]
+        return f"{scheme}://{quote(self.user, safe='@')}@{self.host}:{self.port}/{quote(self.folder)}"
 
     def __enter__(self) -> ImapSource:
-        self.client = imaplib.IMAP4_SSL(self.host, self.port) if self.secure else imaplib.IMAP4(self.host, self.port)
+        if self.secure:
+            self.client = imaplib.IMAP4_SSL(self.host, self.port, timeout=self.timeout)
+        else:
+            self.client = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
+            if self.security == "starttls":
+                self.client.starttls(ssl.create_default_context())
         self.client.login(self.user, self.password)
-        self.client.select(self.folder)
+        status, _ = self.client.select(_quoted_folder(self.folder))
+        if status != "OK":
+            raise MailError(f"IMAP folder {self.folder!r} cannot be opened: {status}")
+        _, validity = self.client.response("UIDVALIDITY")
+        with contextlib.suppress(TypeError, ValueError, IndexError):
+            self.uid_validity = int(validity[0] or 0)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -244,24 +306,66 @@ class ImapSource:
             with contextlib.suppress(Exception):  # the session is over either way
                 self.client.logout()
 
-    def messages(self) -> Iterator[tuple[bytes, object]]:
+    def unseen_uids(self) -> list[bytes]:
         assert self.client is not None
         status, data = self.client.uid("search", None, "UNSEEN")  # type: ignore[arg-type]
         if status != "OK":
             raise MailError(f"IMAP search failed: {status}")
-        for uid in (data[0] or b"").split():
-            status, fetched = self.client.uid("fetch", uid, "(BODY.PEEK[])")  # type: ignore[arg-type]
-            if status == "OK" and fetched and isinstance(fetched[0], tuple):
-                yield fetched[0][1], uid
+        return (data[0] or b"").split()
+
+    def fetch(self, uid: bytes) -> bytes | None:
+        """The message's bytes without marking it seen (``BODY.PEEK``); None when it is gone."""
+        assert self.client is not None
+        status, fetched = self.client.uid("fetch", uid, "(BODY.PEEK[])")  # type: ignore[arg-type]
+        if status == "OK" and fetched and isinstance(fetched[0], tuple):
+            return bytes(fetched[0][1])
+        return None
+
+    def messages(self) -> Iterator[tuple[bytes, object]]:
+        for uid in self.unseen_uids():
+            raw = self.fetch(uid)
+            if raw is not None:
+                yield raw, uid
 
     def mark_seen(self, uid: object) -> None:
         assert self.client is not None
-        self.client.uid("store", uid, "+FLAGS", "(\\Seen)")  # type: ignore[arg-type]
+        status, _ = self.client.uid("store", uid, "+FLAGS", "(\\Seen)")  # type: ignore[arg-type]
+        if status != "OK":
+            raise MailError(f"IMAP could not mark message {uid!r} seen: {status}")
+
+
+def _quoted_folder(folder: str) -> str:
+    return folder if folder.isalnum() else '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+SENDER_WINDOW = timedelta(seconds=60)
+
+
+def sender_over_limit(from_email: str) -> bool:
+    """Whether this sender already sent ``MAIL_SENDER_RATE_PER_MINUTE`` messages in the last minute (a robot we cannot recognise).
+
+    Counted from the stored messages themselves (one indexed query), not a cache counter: it
+    follows the database's clock and transactions, and every process sees the same count.
+    """
+    customer_id = Customer.objects.filter(email=from_email).values_list("pk", flat=True).first()
+    if customer_id is None:
+        return False
+    recent = Interaction.objects.filter(author_kind=AuthorKind.CUSTOMER, created_at__gte=timezone.now() - SENDER_WINDOW).filter(
+        Q(follower_id=customer_id) | Q(follower__isnull=True, ticket__customer_id=customer_id)
+    )
+    return recent.count() >= settings.MAIL_SENDER_RATE_PER_MINUTE
 
 
 def receive_email(raw: bytes) -> IntakeResult:
-    """Store one inbound e-mail: a new ticket, a threaded reply, or nothing for a duplicate."""
+    """Store one inbound e-mail: a new ticket, a threaded reply, or nothing for a duplicate.
+
+    A robot's mail, and any mail of a sender past the per-minute limit, is stored all the
+    same (a person's mail is never dropped) but marked, so no automatic mail answers it.
+    """
     parsed = parse_message(raw)
+    reason = parsed.automatic_reason
+    if not reason and sender_over_limit(parsed.from_email):
+        reason = RATE_LIMITED
     return receive_contact(
         channel=Channel.EMAIL,
         customer_email=parsed.from_email,
@@ -274,4 +378,6 @@ def receive_email(raw: bytes) -> IntakeResult:
         sender_verified=parsed.sender_verified,
         attachments=parsed.attachments,
         max_attachment_bytes=settings.MAX_ATTACHMENT_BYTES,
+        cc=parsed.cc,
+        automatic_reason=reason,
     )

@@ -227,6 +227,15 @@ class Ticket(models.Model):
     repeat_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="repeats")
     repeat_count = models.PositiveIntegerField(default=0, help_text="Earlier contacts by this customer on this subject in 7 days.")
 
+    # E-mail: people in Cc of the conversation (they may write into it and get the agents' replies in Cc).
+    followers: models.ManyToManyField[Customer, Any] = models.ManyToManyField(
+        Customer, through="TicketFollower", related_name="followed_tickets", blank=True
+    )
+    # Loop protection: why no automatic mail (auto-reply, survey, acknowledgement) answers this ticket.
+    automatic_mail_blocked = models.CharField(
+        max_length=32, blank=True, help_text="Set when the opening mail came from a robot or a sender over the rate limit."
+    )
+
     class Meta:
         ordering = ["priority", "created_at"]
         permissions = [
@@ -329,6 +338,10 @@ class Interaction(models.Model):
     legal_score = models.FloatField(null=True, blank=True)
     urgency_score = models.FloatField(null=True, blank=True)
     # A public reply's e-mail is a foundation.OutboxMessage (ref "tickets.interaction", this id).
+    # A customer message written by a follower (someone in Cc), not the ticket's requester.
+    follower = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Loop protection: the inbound mail was automatic (out-of-office, bounce, list) or over the sender's rate limit.
+    automatic_reason = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -523,3 +536,83 @@ class TriageSettings(models.Model):
     def current(cls) -> TriageSettings:
         settings_row, _ = cls.objects.get_or_create(pk=1)
         return settings_row
+
+
+class TicketFollower(models.Model):
+    """Someone in Cc of a ticket's mail: may write into the ticket, gets the agents' replies in Cc."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="follower_links")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="follower_links")
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["ticket", "customer"], name="ticket_follower_unique")]
+        indexes = [models.Index(fields=["customer", "ticket"], name="ticket_follower_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} follows {self.ticket_id}"
+
+
+class Mailbox(models.Model):
+    """An IMAP folder the desk polls every minute (beat ``tickets.poll_mailboxes``).
+
+    The password is never stored here: ``password_env`` names the environment variable that
+    holds it. Mailboxes from ``IMAP_URLS`` get a row of their own (``from_environment``) so
+    their state shows in admin and ``/healthz`` too.
+    """
+
+    class Security(models.TextChoices):
+        IMAPS = "imaps", "IMAP over TLS (993)"
+        STARTTLS = "starttls", "IMAP with STARTTLS (143)"
+        PLAIN = "imap", "Plain IMAP (loopback or tests only)"
+
+    name = models.CharField(max_length=100, unique=True)
+    host = models.CharField(max_length=255)
+    port = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: 993 for IMAPS, 143 otherwise.")
+    security = models.CharField(max_length=8, choices=Security.choices, default=Security.IMAPS)
+    username = models.CharField(max_length=255)
+    password_env = models.CharField(
+        max_length=100, blank=True, help_text="Name of the environment variable holding the password (secrets stay in the environment)."
+    )
+    folder = models.CharField(max_length=255, default="INBOX")
+    is_active = models.BooleanField(default=True)
+    from_environment = models.BooleanField(default=False, editable=False, help_text="Defined by IMAP_URLS, not in admin.")
+    # Polling state: one poller at a time (a lease renewed per message), its outcome, its last error.
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stored_count = models.PositiveIntegerField(default=0, editable=False, help_text="Messages stored from this mailbox so far.")
+
+    class Meta:
+        verbose_name_plural = "mailboxes"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.password_env and not self.password_env.replace("_", "").isalnum():
+            raise ValidationError({"password_env": "An environment variable name: letters, digits and underscores."})
+
+
+class MailboxReceipt(models.Model):
+    """A message of a mailbox that is stored: the same UID is never stored twice, even before it is marked seen."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="receipts")
+    uid_validity = models.BigIntegerField(default=0)
+    uid = models.BigIntegerField()
+    message_id = models.CharField(max_length=255, blank=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mailbox", "uid_validity", "uid"], name="mailbox_receipt_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.mailbox_id}:{self.uid_validity}:{self.uid}"

@@ -41,3 +41,11 @@ def tickets_in(addresses: Iterable[str]) -> list[int]:
             if ticket_id not in found:
                 found.append(ticket_id)
     return found
+
+
+def is_reply_address(address: str) -> bool:
+    """Whether this looks like one of the desk's tagged reply addresses (signed or not): never a person."""
+    _, own = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
+    local, _, domain = own.lower().partition("@")
+    match = _TAG.match(address.strip())
+    return bool(match) and address.strip().lower().startswith(f"{local}+") and address.strip().lower().endswith(f"@{domain}")

@@ -154,3 +154,13 @@ class SplitInput(serializers.Serializer):
 class SplitOutput(serializers.Serializer):
     ticket = TicketReceipt(help_text="The new ticket; it is triaged and routed as new, so it may land in another team.")
     split_from = serializers.IntegerField()
+
+
+class FollowerInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254, help_text="Who to copy on the agents' replies (a customer on first contact).")
+
+
+class FollowerOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The customer's id (remove with DELETE …/followers/{id}).")
+    email = serializers.EmailField()
+    name = serializers.CharField()

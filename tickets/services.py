@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from foundation import outbox
@@ -41,9 +42,11 @@ from tickets.models import (
     Priority,
     Ticket,
     TicketEvent,
+    TicketFollower,
     TicketStatus,
     TrainingLabel,
 )
+from tickets.reply_address import is_reply_address
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +183,51 @@ def get_or_create_customer(*, email: str, name: str = "", organization: str = ""
         return Customer.objects.get(email=email)
 
 
+MAX_FOLLOWERS = 20
+# The automatic reason of a mail over its sender's per-minute limit: no automatic mail answers the
+# ticket it opens, but as a reply it counts like any customer's (it may be a person in a hurry).
+RATE_LIMITED = "rate-limited"
+
+
+def desk_addresses() -> set[str]:
+    """The desk's own addresses (From, aliases in ``MAIL_DESK_ADDRESSES``), never followers of a ticket."""
+    _, own = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    return {own.lower(), *settings.MAIL_DESK_ADDRESSES}
+
+
+def keep_cc_followers(*, ticket: Ticket, addresses: Sequence[str], by: Any = None) -> list[Customer]:
+    """Inside the caller's transaction: the Cc addresses of a mail become the ticket's followers.
+
+    Skips the requester, the desk's own addresses and signed reply addresses; unknown people
+    become customers (on first contact, like a sender). At most ``MAX_FOLLOWERS`` per ticket.
+    Returns the followers added now.
+    """
+    own = desk_addresses()
+    existing = set(TicketFollower.objects.filter(ticket=ticket).values_list("customer__email", flat=True))
+    room = MAX_FOLLOWERS - len(existing)
+    added: list[Customer] = []
+    requester = Customer.objects.filter(pk=ticket.customer_id).values_list("email", flat=True).first()
+    for address in dict.fromkeys(a.strip().lower() for a in addresses if a and "@" in a):
+        if room <= 0:
+            break
+        if address in own or address == requester or address in existing or is_reply_address(address):
+            continue
+        try:
+            customer = get_or_create_customer(email=address)
+        except ValidationError:
+            continue  # not a usable address: nobody to copy
+        _, created = TicketFollower.objects.get_or_create(ticket=ticket, customer=customer, defaults={"added_by": by})
+        if created:
+            added.append(customer)
+            existing.add(address)
+            room -= 1
+    if added:
+        TicketEvent.objects.create(
+            ticket=ticket, actor=by, kind="followers_added", detail={"customers": [customer.pk for customer in added]}
+        )
+    return added
+
+
 def _find_repeat(customer: Customer, subject: str, now: Any) -> tuple[int | None, int]:
     """The first ticket of this customer on this subject in the window, and how many earlier contacts there were."""
     recent = list(
@@ -229,6 +277,8 @@ def receive_contact(
     max_attachment_bytes: int = 10 * 1024 * 1024,
     shown_articles: Sequence[int] = (),
     thread_onto: Ticket | None = None,
+    cc: Sequence[str] = (),
+    automatic_reason: str = "",
 ) -> IntakeResult:
     """Store an inbound contact: a new ticket, or a reply threaded onto an existing one.
 
@@ -241,6 +291,14 @@ def receive_contact(
     subject reference from a sender whose domain passed DMARC at our relay
     (``sender_verified``). A subject reference without proof opens a new ticket linked to the
     referenced one as a possible repeat; nobody can write into another customer's ticket.
+    A follower of a ticket (someone who was in Cc) may write into it with the same proofs; the
+    message records them as its author. ``cc`` addresses become followers (customers on first
+    contact).
+
+    ``automatic_reason`` (an out-of-office, a bounce, a list, a sender over the rate limit) is
+    stored on the new ticket (``automatic_mail_blocked``: no auto-reply, survey or
+    acknowledgement answers it) or on the threaded message, which then changes nothing: no
+    reopening, no SLA clock, no notification.
 
     Long subjects and bodies are cut to the limits with the whole text kept as an attachment;
     control characters never reach a header-bound field. Duplicates (same idempotency key for
@@ -278,18 +336,24 @@ def receive_contact(
             parent, possible_repeat_of = _thread_target(
                 customer, subject, in_reply_to=in_reply_to, reply_address_tickets=reply_address_tickets, sender_verified=sender_verified
             )
+        automatic_reason = automatic_reason[:32]
         try:
             with transaction.atomic():
                 if parent is not None:
-                    result = _add_reply(parent, customer, channel, body, external_message_id, attachments, max_attachment_bytes)
+                    result = _add_reply(
+                        parent, customer, channel, body, external_message_id, attachments, max_attachment_bytes,
+                        automatic_reason=automatic_reason,
+                    )  # fmt: skip
                 else:
                     result = _open_ticket(
                         customer, channel, subject, body, external_message_id, attachments, max_attachment_bytes, now,
-                        possible_repeat_of=possible_repeat_of,
+                        possible_repeat_of=possible_repeat_of, automatic_reason=automatic_reason,
                     )  # fmt: skip
                     if shown_articles:
                         result.ticket.shown_articles = [int(pk) for pk in shown_articles][:10]
                         Ticket.objects.filter(pk=result.ticket.pk).update(shown_articles=result.ticket.shown_articles)
+                if cc and not automatic_reason:
+                    keep_cc_followers(ticket=result.ticket, addresses=cc)
                 if idempotency_key:
                     IntakeKey.objects.create(source=idempotency_source, key=idempotency_key, ticket=result.ticket, fingerprint=fingerprint)
         except IntegrityError:
@@ -301,7 +365,7 @@ def receive_contact(
 
         if result.created:
             enqueue_on_commit("tickets.triage_ticket", result.ticket.pk)  # triage_untriaged catches a missed one
-        elif result.interaction is not None:
+        elif result.interaction is not None and automatic_reason in ("", RATE_LIMITED):
             enqueue_on_commit("tickets.analyze_interaction", result.interaction.pk)
             enqueue_on_commit("escalation.check_ticket", result.ticket.pk)
     return result
@@ -322,9 +386,12 @@ def _existing_delivery(source: str, key: str, external_message_id: str, *, sende
                 )
             return Ticket.objects.get(pk=ticket_id)
     if external_message_id:
-        interaction = Interaction.objects.filter(external_message_id=external_message_id).select_related("ticket__customer").first()
+        interaction = (
+            Interaction.objects.filter(external_message_id=external_message_id).select_related("ticket__customer", "follower").first()
+        )
         if interaction is not None:
-            if interaction.author_kind != AuthorKind.CUSTOMER or interaction.ticket.customer.email != sender:
+            author = interaction.follower.email if interaction.follower is not None else interaction.ticket.customer.email
+            if interaction.author_kind != AuthorKind.CUSTOMER or author != sender:
                 raise ApplicationError(
                     "A message with this Message-ID was already received from another sender.", status=409, code="message_id_conflict"
                 )
@@ -339,24 +406,38 @@ _DESK_AUTHORS = (AuthorKind.AGENT, AuthorKind.SYSTEM)
 def _thread_target(
     customer: Customer, subject: str, *, in_reply_to: Sequence[str], reply_address_tickets: Sequence[int], sender_verified: bool
 ) -> tuple[Ticket | None, int | None]:
-    """(ticket to thread onto, or None; ticket this may repeat, or None) — see ``receive_contact`` for the proofs."""
+    """(ticket to thread onto, or None; ticket this may repeat, or None) — see ``receive_contact`` for the proofs.
+
+    The sender's own tickets come first; a ticket they follow (they were in Cc) counts too.
+    """
     ids = [value.strip() for value in in_reply_to if value and value.strip()]
     if ids:
-        interaction = (
-            Interaction.objects.filter(external_message_id__in=ids[:50], author_kind__in=_DESK_AUTHORS, ticket__customer=customer)
-            .select_related("ticket")
-            .first()
+        answered = list(
+            Interaction.objects.filter(external_message_id__in=ids[:50], author_kind__in=_DESK_AUTHORS)
+            .filter(Q(ticket__customer=customer) | Q(ticket__follower_links__customer=customer))
+            .select_related("ticket")[:50]
         )
-        if interaction is not None:
-            return interaction.ticket, None
+        answered.sort(key=lambda interaction: interaction.ticket.customer_id != customer.pk)
+        if answered:
+            return answered[0].ticket, None
     if reply_address_tickets:
-        signed = Ticket.objects.filter(pk__in=list(reply_address_tickets)[:10], customer=customer).first()
-        if signed is not None:
-            return signed, None
+        signed = sorted(
+            Ticket.objects.filter(pk__in=list(reply_address_tickets)[:10])
+            .filter(Q(customer=customer) | Q(follower_links__customer=customer))
+            .distinct(),
+            key=lambda ticket: ticket.customer_id != customer.pk,
+        )
+        if signed:
+            return signed[0], None
     reference = reference_in_subject(subject)
     if reference is None:
         return None, None
-    referenced = Ticket.objects.filter(pk=reference, customer=customer).only("id", "repeat_of_id").first()
+    referenced = (
+        Ticket.objects.filter(pk=reference)
+        .filter(Q(customer=customer) | Q(follower_links__customer=customer))
+        .only("id", "repeat_of_id")
+        .first()
+    )
     if referenced is None:
         return None, None  # another customer's ticket (or none): never threaded, never linked
     if sender_verified:
@@ -375,6 +456,7 @@ def _open_ticket(
     now: Any,
     *,
     possible_repeat_of: int | None = None,
+    automatic_reason: str = "",
 ) -> IntakeResult:
     repeat_root_id, earlier = _find_repeat(customer, subject, now)
     if repeat_root_id is None and possible_repeat_of is not None:
@@ -390,18 +472,24 @@ def _open_ticket(
         created_at=now,
         repeat_of_id=repeat_root_id,
         repeat_count=earlier,
+        automatic_mail_blocked=automatic_reason,
     )
     # Field checks only: the check constraints hold for the values set here and the database
     # enforces them anyway (validating them in Python cost a query each, a quarter of an intake).
-    ticket.full_clean(exclude=["customer", "repeat_of", "category", "team", "assignee", "model_version"], validate_constraints=False)
+    ticket.full_clean(
+        exclude=["customer", "repeat_of", "category", "team", "assignee", "model_version", "followers"], validate_constraints=False
+    )
     ticket.save()
     if repeat_root_id is not None:
         Ticket.objects.filter(pk=repeat_root_id).update(repeat_count=F("repeat_count") + 1)
     interaction = Interaction.objects.create(
-        ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=channel, body=body, external_message_id=external_message_id, created_at=now
-    )
+        ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=channel, body=body, external_message_id=external_message_id, created_at=now,
+        automatic_reason=automatic_reason,
+    )  # fmt: skip
     rejected = _store_attachments(interaction, attachments, max_attachment_bytes)
     detail: dict[str, Any] = {"channel": channel}
+    if automatic_reason:
+        detail["automatic_mail_blocked"] = automatic_reason
     if repeat_root_id is not None:
         detail.update(repeat_of=repeat_root_id, repeat_count=earlier)
     if possible_repeat_of is not None:
@@ -421,14 +509,28 @@ def _add_reply(
     external_message_id: str,
     attachments: Sequence[IncomingAttachment],
     max_attachment_bytes: int,
+    *,
+    automatic_reason: str = "",
 ) -> IntakeResult:
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    follower = customer if customer.pk != ticket.customer_id else None
     interaction = Interaction.objects.create(
-        ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=channel, body=body, external_message_id=external_message_id
-    )
+        ticket=ticket, author_kind=AuthorKind.CUSTOMER, channel=channel, body=body, external_message_id=external_message_id,
+        follower=follower, automatic_reason=automatic_reason,
+    )  # fmt: skip
     rejected = _store_attachments(interaction, attachments, max_attachment_bytes)
     detail: dict[str, Any] = {"interaction_id": interaction.pk, "channel": channel}
+    if follower is not None:
+        detail["follower"] = follower.pk
+    if rejected:
+        detail["attachments_rejected"] = rejected
     now = timezone.now()
+    if automatic_reason and automatic_reason != RATE_LIMITED:
+        # An out-of-office or a bounce is kept in the conversation but changes nothing:
+        # a resolved ticket stays resolved, a paused clock stays paused, nobody is notified.
+        detail["automatic"] = automatic_reason
+        TicketEvent.objects.create(ticket=ticket, kind="automatic_mail_stored", detail=detail)
+        return IntakeResult(ticket=ticket, interaction=interaction, created=False, threaded=True, rejected_attachments=rejected)
     if ticket.status not in OPEN_STATUSES:
         # A reply to a resolved ticket reopens it: the customer is not done.
         detail["reopened_from"] = ticket.status
@@ -439,8 +541,6 @@ def _add_reply(
         ticket.status = TicketStatus.IN_PROGRESS if ticket.assignee_id else TicketStatus.TRIAGED
     events.customer_wrote.announce(ticket=ticket, at=now)
     ticket.save(update_fields=["status", "resolved_at", "closed_at", "updated_at", *SLA_FIELDS])
-    if rejected:
-        detail["attachments_rejected"] = rejected
     TicketEvent.objects.create(ticket=ticket, kind="customer_replied", detail=detail)
     return IntakeResult(ticket=ticket, interaction=interaction, created=False, threaded=True, rejected_attachments=rejected)
 
@@ -711,10 +811,13 @@ def _resolve_incident_children(incident: Ticket, *, by: Any) -> None:
 REPLY_REF = "tickets.interaction"  # the outbox's pointer to the reply it carries
 
 
-def reply_message(*, interaction: Any, ticket: Any, customer_email: str, previous: list[str], message_id: str) -> dict[str, Any]:
+def reply_message(
+    *, interaction: Any, ticket: Any, customer_email: str, previous: list[str], message_id: str, cc: Sequence[str] = ()
+) -> dict[str, Any]:
     """The finished e-mail of an agent's reply, as ``foundation.outbox.queue`` arguments.
 
-    ``previous`` are the conversation's earlier Message-IDs (threading headers). Pure apart
+    ``previous`` are the conversation's earlier Message-IDs (threading headers); ``cc`` the
+    ticket's followers, copied (the outbox sends to them too). Pure apart
     from signing links, so the migration that filled the outbox renders with it too.
     """
     from tickets.links import status_url
@@ -725,6 +828,8 @@ def reply_message(*, interaction: Any, ticket: Any, customer_email: str, previou
     if previous:
         headers["In-Reply-To"] = previous[-1]
         headers["References"] = " ".join(previous)
+    if cc:
+        headers["Cc"] = ", ".join(cc)
     return {
         "kind": "reply",
         "dedupe_key": f"reply:{interaction.pk}",
@@ -768,6 +873,7 @@ def queue_reply(interaction: Interaction) -> None:
             customer_email=ticket.customer.email,
             previous=previous,
             message_id=interaction.external_message_id,
+            cc=list(TicketFollower.objects.filter(ticket=ticket).order_by("added_at", "id").values_list("customer__email", flat=True)),
         )
     )
 

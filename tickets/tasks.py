@@ -10,7 +10,7 @@ from django.utils import timezone
 from foundation import outbox
 from foundation.queue import enqueue
 from foundation.retry import retrying_task
-from tickets import learning_service, triage_service
+from tickets import learning_service, mailboxes, triage_service
 from tickets.models import OPEN_STATUSES, Ticket
 
 logger = logging.getLogger(__name__)
@@ -57,3 +57,9 @@ def send_reply_email(interaction_id: int) -> None:
 def resend_queued_replies(older_than_seconds: int = 300) -> int:
     """Deprecated (kept one release for old beat schedules): the outbox's one sweep, ``foundation.resend_outbox``."""
     return outbox.resend_overdue(grace=timedelta(seconds=older_than_seconds))
+
+
+@retrying_task("tickets.poll_mailboxes", max_retries=0)
+def poll_mailboxes() -> list[dict[str, object]]:
+    """Beat, every minute: read each polled IMAP mailbox once (new mail stored once, then marked seen)."""
+    return [result.as_dict() for result in mailboxes.poll_all()]

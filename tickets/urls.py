@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/v1/tickets/<id:pk>/tags", api.TicketTags.as_view(), name="api-ticket-tags"),
     path("api/v1/tickets/<id:pk>/merge", api.TicketMerge.as_view(), name="api-ticket-merge"),
     path("api/v1/tickets/<id:pk>/split", api.TicketSplit.as_view(), name="api-ticket-split"),
+    path("api/v1/tickets/<id:pk>/followers", api.TicketFollowers.as_view(), name="api-ticket-followers"),
+    path("api/v1/tickets/<id:pk>/followers/<id:customer_id>", api.TicketFollowerRemove.as_view(), name="api-ticket-follower"),
     path("api/v1/inbound/email", api.InboundEmail.as_view(), name="api-inbound-email"),
     path("api/v1/inbound/webhook/<slug:source>", api.InboundWebhook.as_view(), name="api-inbound-webhook"),
 ]

@@ -14,16 +14,23 @@ def make_mail(
     in_reply_to: str | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
     html: str | None = None,
+    cc: str | None = None,
+    to: str = "support@escalation.localhost",
+    headers: dict[str, str] | None = None,
 ) -> bytes:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = "support@escalation.localhost"
+    message["To"] = to
+    if cc:
+        message["Cc"] = cc
     message["Subject"] = subject
     if message_id:
         message["Message-ID"] = message_id
     if in_reply_to:
         message["In-Reply-To"] = in_reply_to
         message["References"] = in_reply_to
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(body)
     if html:
         message.add_alternative(html, subtype="html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import imaplib
 import logging
 from collections import Counter
 from pathlib import Path
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                             source.mark_seen(uid)
             except mail.MailError as exc:
                 raise CommandError(str(exc)) from None
-            except OSError as exc:
+            except (OSError, imaplib.IMAP4.error) as exc:
                 raise CommandError(f"IMAP connection failed: {exc}") from None
         summary = ", ".join(f"{key} {value}" for key, value in sorted(counts.items())) or "no new mail"
         self.stdout.write(summary)
