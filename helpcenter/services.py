@@ -104,6 +104,8 @@ def queue_acknowledgement(ticket: Ticket) -> OutboxMessage | None:
     """
     if ticket.channel not in settings.ACKNOWLEDGE_CHANNELS or ticket.is_incident or ticket.status not in OPEN_STATUSES:
         return None
+    if ticket.automatic_mail_blocked:  # an auto-responder or a robot over its rate: answering it starts a mail loop
+        return None
     if OutboxMessage.objects.filter(dedupe_key=f"auto_reply:{ticket.pk}").exists():
         return None
     customer = ticket.customer

@@ -2,7 +2,7 @@
 
 A ``Source`` names the rows about one customer (``rows(scope)``) and how they are erased
 (``erase(rows, scope)``): removed, pseudonymised, or their free text replaced. A new table with
-personal data is one more line here (e.g. ticket followers:
+personal data is one more line here (as ticket followers are:
 ``Source("followers", lambda s: TicketFollower.objects.filter(customer=s.customer), delete)``);
 ``tests/privacy/test_erasure.py`` scans every text and JSON column of every table, so a table
 forgotten here fails it.
@@ -34,7 +34,7 @@ from escalation_engine.notifications import NOTIFICATION_REF
 from foundation.models import OutboxMessage
 from notifications.models import AgentNotification
 from notifications.services import OUTBOX_REF as AGENT_NOTIFICATION_REF
-from tickets.models import Attachment, Customer, IntakeKey, Interaction, Ticket, TicketEvent, TrainingLabel
+from tickets.models import Attachment, Customer, IntakeKey, Interaction, Ticket, TicketEvent, TicketFollower, TrainingLabel
 from tickets.services import REPLY_REF
 
 ERASED = "[erased]"
@@ -57,7 +57,8 @@ class Scope:
     def of(cls, customer: Customer) -> Scope:
         tickets = Ticket.objects.filter(customer=customer)
         scope = cls(customer=customer, ticket_ids=list(tickets.values_list("pk", flat=True)))
-        interactions = Interaction.objects.filter(ticket_id__in=scope.ticket_ids)
+        # Their own tickets' messages, and what they wrote into others' tickets as a follower (in Cc).
+        interactions = Interaction.objects.filter(Q(ticket_id__in=scope.ticket_ids) | Q(follower=customer))
         scope.interaction_ids = list(interactions.values_list("pk", flat=True))
         surveys = SatisfactionSurvey.objects.filter(Q(ticket_id__in=scope.ticket_ids) | Q(customer=customer))
         scope.survey_ids = list(surveys.values_list("pk", flat=True))
@@ -227,6 +228,7 @@ SOURCES: list[Source] = [
     Source("agent_notifications", _by_ticket(AgentNotification), scrub_fields(blank=("text",))),
     Source("training_labels", _by_ticket(TrainingLabel), delete),  # the next model is not trained on erased text
     Source("intake_keys", _by_ticket(IntakeKey), delete),
+    Source("followers", lambda s: TicketFollower.objects.filter(customer=s.customer), delete),  # in Cc of others' tickets
     Source("outbox", outbox_rows, erase_outbox),
     Source("audit_log", audit_rows, scrub_fields("change_message", blank=("object_repr",))),
     Source("incident_parents", incident_parents, scrub_fields("subject", "body"), exported=False),

@@ -13,6 +13,7 @@ import pytest
 from django.contrib.admin.models import CHANGE
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 
 from analytics import selectors as dashboards
@@ -25,7 +26,8 @@ from notifications.models import AgentNotification
 from privacy.models import PrivacyRequest
 from privacy.services import collect, erase_customer, export_customer
 from tests.factories import AgentFactory, TeamFactory
-from tickets.models import Attachment, Customer, Interaction, Ticket, TicketEvent, TrainingLabel
+from tickets.followers import add_follower
+from tickets.models import Attachment, Customer, Interaction, Ticket, TicketEvent, TicketFollower, TrainingLabel
 from tickets.services import IncomingAttachment, add_agent_reply, change_status, receive_contact
 
 pytestmark = [pytest.mark.django_db, pytest.mark.travel(datetime(2026, 12, 1, 10, 0, tzinfo=UTC))]
@@ -38,7 +40,8 @@ FOLLOW_UP = "the bank statement from Quellenberg Holzbau shows both charges"
 ATTACHMENT_NAME = "kontoauszug-quellenberg.txt"
 ATTACHMENT_TEXT = "Kontoauszug Quellenberg IBAN DE44 5001 0517 5407 3249 31"
 COMMENT = "Took far too long, Jonas is not amused"
-PERSONAL = [NAME, EMAIL, "Quellenberg", SUBJECT, PHRASE, FOLLOW_UP, ATTACHMENT_NAME, "IBAN DE44 5001", COMMENT]
+AS_FOLLOWER = "Same blank page here on the Zephyr workstation of our accounting"
+PERSONAL = [NAME, EMAIL, "Quellenberg", SUBJECT, PHRASE, FOLLOW_UP, ATTACHMENT_NAME, "IBAN DE44 5001", COMMENT, AS_FOLLOWER]
 OTHER = ["Maria Ostrowska", "maria.ostrowska@example.pl", "Dashboard shows a blank page after login"]
 
 
@@ -69,6 +72,12 @@ def stored(django_capture_on_commit_callbacks: Any, make_user: Any, settings: An
             channel="email", customer_email=OTHER[1], customer_name=OTHER[0], subject=OTHER[2], body="Since Monday."
         ).ticket
         Ticket.objects.filter(pk=ticket.pk).update(team=team, assignee=agent, status="assigned")
+        # Jonas is also in Cc of Maria's ticket and writes into it as its follower.
+        add_follower(ticket=other, email=EMAIL, by=agent_user)
+        receive_contact(
+            channel="email", customer_email=EMAIL, subject=f"Re: [#{other.pk}] {OTHER[2]}", body=AS_FOLLOWER,
+            reply_address_tickets=[other.pk], sender_verified=True,
+        )  # fmt: skip
         add_agent_reply(ticket=ticket, body=f"Hello {NAME.split()[0]}, we refunded one charge of {SUBJECT}.", by=agent_user)
         receive_contact(
             channel="email", customer_email=EMAIL, subject=f"Re: [#{ticket.pk}] {SUBJECT}", body=FOLLOW_UP,
@@ -163,10 +172,12 @@ def test_export_holds_every_stored_item_about_the_customer_and_nothing_of_anothe
     def ids(name: str) -> set[int]:
         return {row["pk"] for row in data[name]}
 
-    interactions = Interaction.objects.filter(ticket=ticket)
+    # His messages: on his ticket, and the one he wrote into Maria's as a follower (its words are his).
+    interactions = Interaction.objects.filter(Q(ticket=ticket) | Q(follower=ticket.customer))
     webhook_rows = OutboxMessage.objects.filter(kind="webhook", payload__data__ticket__id=ticket.pk)
     assert ids("customer") == {ticket.customer_id} and ids("tickets") == {ticket.pk}
-    assert ids("messages") == set(interactions.values_list("pk", flat=True)) and len(ids("messages")) == 3
+    assert ids("messages") == set(interactions.values_list("pk", flat=True)) and len(ids("messages")) == 4
+    assert {row["fields"]["ticket"] for row in data["followers"]} == {stored["other"].pk}
     assert ids("attachments") == set(Attachment.objects.filter(interaction__ticket=ticket).values_list("pk", flat=True))
     assert ids("events") == set(TicketEvent.objects.filter(ticket=ticket).values_list("pk", flat=True))
     assert ids("surveys") == set(SatisfactionSurvey.objects.filter(ticket=ticket).values_list("pk", flat=True)) != set()
@@ -176,11 +187,12 @@ def test_export_holds_every_stored_item_about_the_customer_and_nothing_of_anothe
     assert set(OutboxMessage.objects.filter(recipient=EMAIL).values_list("pk", flat=True)) <= outbox
     assert set(webhook_rows.values_list("pk", flat=True)) <= outbox and webhook_rows.exists()
     text = archive.read("customer.json").decode()
-    assert PHRASE in text and FOLLOW_UP in text and COMMENT in text
+    assert PHRASE in text and FOLLOW_UP in text and COMMENT in text and AS_FOLLOWER in text
     assert not [s for s in OTHER if s.lower() in text.lower()]  # nothing of the other customer
-    assert all(row["fields"].get("ticket") in (None, ticket.pk) for name in ("events", "surveys", "messages") for row in data[name])
+    assert all(row["fields"].get("ticket") in (None, ticket.pk) for name in ("events", "surveys") for row in data[name])
+    assert all(row["fields"]["ticket"] == ticket.pk or row["fields"]["follower"] == ticket.customer_id for row in data["messages"])
     record = PrivacyRequest.objects.get(kind="export")
-    assert record.customer_id == ticket.customer_id and record.by == stored["admin"] and record.counts["messages"] == 3
+    assert record.customer_id == ticket.customer_id and record.by == stored["admin"] and record.counts["messages"] == 4
 
 
 def test_after_erasure_no_personal_string_is_left_anywhere_and_the_figures_are_unchanged(
@@ -205,6 +217,8 @@ def test_after_erasure_no_personal_string_is_left_anywhere_and_the_figures_are_u
     assert record.kind == "erase" and record.counts["tickets"] == 1 and record.by == stored["admin"]
     assert not [s for s in PERSONAL if s.lower() in json.dumps(record.counts).lower()]
     assert collect(ticket.customer)["messages"]  # the erased customer can still be exported (now anonymous)
+    assert not TicketFollower.objects.filter(customer=ticket.customer).exists()  # no longer in Cc of Maria's ticket
+    assert Interaction.objects.filter(ticket=stored["other"], follower=ticket.customer).get().body == "[erased]"
 
 
 def test_commands_export_and_erase_by_email(stored: dict[str, Any], tmp_path: Path, capsys: Any) -> None:

@@ -136,3 +136,14 @@ def test_ten_mails_in_a_minute_from_one_sender_are_rate_limited_but_all_stored(
     clock.set(MONDAY + timedelta(seconds=45 + 61))
     later = mail.receive_email(make_mail(sender=robot, subject="Order 11", message_id="<o11@shop>")).ticket
     assert later.automatic_mail_blocked == ""
+
+
+@pytest.mark.parametrize(("sender", "headers", "reason"), ROBOTS[:3])
+def test_a_robots_ticket_gets_no_acknowledgement_and_a_persons_does(sender: str, headers: dict[str, str], reason: str) -> None:
+    robot = mail.receive_email(make_mail(sender=sender, headers=headers, message_id="<robot-ack@x>")).ticket
+    person = mail.receive_email(make_mail(sender="Ann <ann@customer.example>", message_id="<person-ack@x>")).ticket
+    Ticket.objects.filter(pk__in=[robot.pk, person.pk]).update(status="triaged")
+    assert helpcenter.queue_acknowledgement(Ticket.objects.select_related("customer").get(pk=robot.pk)) is None
+    acknowledgement = helpcenter.queue_acknowledgement(Ticket.objects.select_related("customer").get(pk=person.pk))
+    assert acknowledgement is not None and acknowledgement.recipient == "ann@customer.example"
+    assert acknowledgement.headers["Auto-Submitted"] == "auto-replied"
