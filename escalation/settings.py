@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "analytics",  # satisfaction, rollups, dashboards
     "notifications",  # agents' notifications (the bell) and e-mail preferences
     "pipeline",  # a new ticket's steps; every event's listeners
+    "imports",  # history from another help desk (beside the pipeline: it writes history, runs no step)
     "console",  # the staff console
     "demo",  # demo data
 ]
