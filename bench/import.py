@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -87,10 +88,10 @@ def run(n: int) -> dict[str, Any]:
         generated = time.perf_counter() - begun
         mapping = json.dumps({"category_field": 360001})
         before = (Ticket.objects.count(), Interaction.objects.count())
-        begun = time.perf_counter()
+        begun, cpu = time.perf_counter(), time.process_time()
         text = path.read_text()
         report = runner.run("zendesk", text=text, mapping=mapping, source=source)
-        first = time.perf_counter() - begun
+        first, first_cpu = time.perf_counter() - begun, time.process_time() - cpu
         begun = time.perf_counter()
         again = runner.run("zendesk", text=text, mapping=mapping, source=source)
         second = time.perf_counter() - begun
@@ -101,6 +102,8 @@ def run(n: int) -> dict[str, Any]:
         "export_written_s": round(generated, 1),
         "import_s": round(first, 1),
         "tickets_per_s": round(n / first),
+        "import_python_cpu_s": round(first_cpu, 1),  # this process only (PostgreSQL's own CPU is not in it)
+        "load_average_after": round(os.getloadavg()[0], 1),
         "created": report.created,
         "failed": report.failed,
         "days_rebuilt": len(report.days),

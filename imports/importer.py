@@ -322,21 +322,24 @@ class Importer:
     def _write_batch(self, batch: list[SourceTicket]) -> None:
         assert self.people is not None
         people = self.people
+        # Ids and fingerprints first; only a changed row's ticket is loaded (a re-run reads no ticket at all).
         known = {
-            r.external_id: r
-            for r in ImportedTicket.objects.filter(source=self.source, external_id__in=[row.external_id for row in batch]).select_related(
-                "ticket"
-            )
+            external_id: (pk, fingerprint)
+            for pk, external_id, fingerprint in ImportedTicket.objects.filter(
+                source=self.source, external_id__in=[row.external_id for row in batch]
+            ).values_list("pk", "external_id", "fingerprint")
         }
-        fresh, changed = [], []
+        fresh, changed_rows = [], []
         for row in batch:
-            origin = known.get(row.external_id)
-            if origin is None:
+            seen = known.get(row.external_id)
+            if seen is None:
                 fresh.append((row, row.fingerprint()))
-            elif origin.fingerprint != (fingerprint := row.fingerprint()):
-                changed.append((row, fingerprint, origin))
+            elif seen[1] != (fingerprint := row.fingerprint()):
+                changed_rows.append((row, fingerprint, seen[0]))
             else:
                 self.report.unchanged += 1
+        origins = ImportedTicket.objects.select_related("ticket").in_bulk([pk for _, _, pk in changed_rows])
+        changed = [(row, fingerprint, origins[pk]) for row, fingerprint, pk in changed_rows]
         if not fresh and not changed:
             return
         customers = _customers([row for row, _ in fresh] + [row for row, _, _ in changed])

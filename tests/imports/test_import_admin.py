@@ -59,6 +59,8 @@ def test_a_file_that_cannot_be_read_fails_the_run_with_the_reason(admin_client: 
     assert run.status == "failed" and "utf-8" in run.message.lower()
 
 
-def test_agents_cannot_open_the_imports(client: Client) -> None:
+def test_admins_by_role_start_imports_and_agents_cannot_open_them(client: Client) -> None:
+    client.force_login(UserFactory.create(role="admin"))
+    assert client.get("/admin/imports/importrun/add/").status_code == 200
     client.force_login(UserFactory.create(role="agent"))
     assert client.get("/admin/imports/importrun/add/").status_code == 302

@@ -45,7 +45,7 @@ def zendesk(text: str = ZENDESK, **kwargs: Any) -> Any:
     return runner.run("zendesk", text=text, mapping=ZENDESK_MAPPING, **kwargs)
 
 
-def ticket(source: str, external_id: str) -> Ticket:
+def ticket(source: str, external_id: str) -> Any:
     return ImportedTicket.objects.select_related("ticket").get(source=source, external_id=external_id).ticket
 
 
@@ -147,7 +147,7 @@ def test_an_import_sends_nothing_and_enqueues_nothing(django_capture_on_commit_c
             runner.run("freshdesk", text=FRESHDESK)
             runner.run("csv", text=CSV, mapping=MAPPING)
     finally:
-        task_prerun.disconnect(record)
+        task_prerun.disconnect(record)  # type: ignore[attr-defined]
     assert OutboxMessage.objects.count() == 0, "no acknowledgement, auto-reply, survey, notification or webhook"
     # The only after-commit work is the config cache noticing new teams and categories (no task, no listener).
     assert {getattr(c, "func", c).__qualname__ for c in callbacks} <= {"_bump"}, callbacks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -55,7 +56,7 @@ def helpdesk_url() -> Iterator[str]:
     base = database_url_for_subprocess()
     with psycopg.connect(base, autocommit=True) as connection:
         connection.execute("DROP SCHEMA IF EXISTS helpdesk_src CASCADE")
-        connection.execute(SCHEMA)  # type: ignore[arg-type]
+        connection.execute(SCHEMA)
     yield f"{base}?options=-csearch_path%3Dhelpdesk_src"
     with psycopg.connect(base, autocommit=True) as connection:
         connection.execute("DROP SCHEMA helpdesk_src CASCADE")
@@ -64,14 +65,14 @@ def helpdesk_url() -> Iterator[str]:
 def test_a_django_helpdesk_database_is_imported_through_its_url(helpdesk_url: str) -> None:
     report = runner.run("helpdesk", url=helpdesk_url)
     assert (report.created, report.failed) == (2, 2)
-    printer = ImportedTicket.objects.get(source="helpdesk", external_id="10").ticket
+    printer: Any = ImportedTicket.objects.get(source="helpdesk", external_id="10").ticket
     assert printer.status == "closed" and printer.team.name == "Facilities" and printer.priority == 2
     assert printer.assignee.user.email == "sam@ourdesk.example" and printer.customer.email == "pat@client.example"
     assert printer.resolved_at == datetime(2026, 3, 2, 9, 50, tzinfo=UTC) and printer.closed_at == datetime(2026, 3, 2, 10, tzinfo=UTC)
     assert printer.first_response_at == datetime(2026, 3, 2, 9, 20, tzinfo=UTC)
     kinds = list(printer.interactions.order_by("created_at").values_list("author_kind", "is_internal"))
     assert kinds == [("customer", False), ("agent", False), ("agent", True), ("customer", False), ("agent", False)]
-    vpn = ImportedTicket.objects.get(source="helpdesk", external_id="11").ticket
+    vpn: Any = ImportedTicket.objects.get(source="helpdesk", external_id="11").ticket
     assert vpn.status == "assigned" and vpn.priority == 0 and vpn.customer.email == "lin@client.example"
     assert {(e.line, e.reason) for e in report.errors} == {(12, "submitter_email: missing"), (13, "status: unknown 7")}
     assert runner.run("helpdesk", url=helpdesk_url).unchanged == 2
