@@ -107,6 +107,7 @@ def run(n: int) -> dict[str, Any]:
         "created": report.created,
         "failed": report.failed,
         "days_rebuilt": len(report.days),
+        "of_which_rollups_s": round(report.rollup_seconds, 1),
         "interactions_written": Interaction.objects.count() - before[1],
         "second_run_s": round(second, 1),
         "second_run_unchanged": again.unchanged,

@@ -28,6 +28,7 @@ survey and labels. Customers are matched or created by e-mail, agents by their u
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -74,6 +75,7 @@ class ImportReport:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     days: set[date] = field(default_factory=set)
+    rollup_seconds: float = 0.0
 
     @property
     def failed(self) -> int:
@@ -90,6 +92,7 @@ class ImportReport:
             "failed": self.failed,
             "errors": [{"line": e.line, "id": e.external_id, "reason": e.reason} for e in self.errors],
             "days_rebuilt": 0 if self.dry_run else len(self.days),
+            "rollup_seconds": round(self.rollup_seconds, 1),
         }
 
 
@@ -267,7 +270,9 @@ class Importer:
                 transaction.set_rollback(True)  # everything was checked and written; none of it stays
         else:
             self._run(rows, progress)
+            begun = time.perf_counter()
             rebuild_rollups(self.report.days)
+            self.report.rollup_seconds = time.perf_counter() - begun
         return self.report
 
     def _run(self, rows: Iterable[SourceTicket | RowError], progress: Callable[[ImportReport], None] | None) -> None:
