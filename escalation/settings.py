@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "notifications",  # agents' notifications (the bell) and e-mail preferences
     "pipeline",  # a new ticket's steps; every event's listeners
     "privacy",  # customers' data exports and erasures (reaches every table below)
+    "imports",  # history from another help desk (beside the pipeline: it writes history, runs no step)
     "console",  # the staff console
     "demo",  # demo data
     "portal",  # the customer portal: sign-in by e-mailed link, the customer's own tickets

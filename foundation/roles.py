@@ -49,7 +49,9 @@ INTEGRATION_PERMISSIONS: dict[str, set[str]] = {
 }
 
 # Admins hold every permission of these apps (configuration lives in Django admin).
-ADMIN_APPS = ("foundation", "tickets", "agents", "analytics", "helpcenter", "escalation", "notifications", "privacy", "auth", "authtoken")
+ADMIN_APPS = (
+    "foundation", "tickets", "agents", "analytics", "helpcenter", "escalation", "notifications", "privacy", "imports", "auth", "authtoken",
+)  # fmt: skip
 
 
 def sync_roles(apps: Any, schema_editor: Any = None) -> None:
