@@ -50,7 +50,8 @@ INTEGRATION_PERMISSIONS: dict[str, set[str]] = {
 
 # Admins hold every permission of these apps (configuration lives in Django admin).
 ADMIN_APPS = (
-    "foundation", "tickets", "agents", "analytics", "helpcenter", "escalation", "notifications", "privacy", "imports", "auth", "authtoken",
+    "foundation", "tickets", "agents", "analytics", "helpcenter", "escalation", "notifications", "privacy", "imports", "portal",
+    "auth", "authtoken",
 )  # fmt: skip
 
 
