@@ -179,7 +179,11 @@ def _candidates(
     *, ticket: Ticket, team_id: int | None, skill_id: int | None, extra_skills: Iterable[str], at: datetime, exclude: set[int]
 ) -> tuple[list[routing_core.Candidate], dict[int, Agent], dict[int, str]]:
     """Online agents of the team (or anyone, without a team) with their units in use and skill levels, in five queries."""
-    agents_qs = Agent.objects.select_related("user", "capacity_profile").filter(availability=Availability.ONLINE).exclude(pk__in=exclude)
+    agents_qs = (
+        Agent.objects.select_related("user", "capacity_profile", "reservation")
+        .filter(availability=Availability.ONLINE)
+        .exclude(pk__in=exclude)
+    )
     if team_id is not None:
         agents_qs = agents_qs.filter(teams=team_id)
     agents = {agent.pk: agent for agent in agents_qs.prefetch_related("shifts")}
@@ -231,7 +235,12 @@ def _lock_and_assign(
     """
     try:
         with transaction.atomic():
-            agent = Agent.objects.select_for_update(of=("self",)).select_related("user", "capacity_profile").filter(pk=agent_id).first()
+            agent = (
+                Agent.objects.select_for_update(of=("self",))
+                .select_related("user", "capacity_profile", "reservation")
+                .filter(pk=agent_id)
+                .first()
+            )
             if agent is None or agent.availability != Availability.ONLINE:
                 raise _Unavailable
             # Counted inside the agent's row lock: a parallel assignment to them waits for this one to commit.
@@ -242,8 +251,9 @@ def _lock_and_assign(
             limit = spec.max_assignments_per_minute
             if hand_out_limit and limit and assignments_last_minute([agent.pk], timezone.now()).get(agent.pk, 0) >= limit:
                 raise _Unavailable
-            if hand_out_limit and agent.pk in holds_for_others([agent.pk], ticket_id=ticket.pk):
-                raise _Unavailable  # held meanwhile for an urgent ticket that fits nobody else
+            hold = reservation_of(agent)  # read with the lock: a hold placed meanwhile is seen
+            if hand_out_limit and hold is not None and hold.ticket_id != ticket.pk and holds_for_others([agent.pk], ticket_id=ticket.pk):
+                raise _Unavailable  # held for an urgent ticket that fits nobody else
             _assign(ticket, agent, by=by, reason=reason, event_kind=event_kind)
             return agent
     except _Unavailable:
@@ -252,6 +262,7 @@ def _lock_and_assign(
 
 def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], event_kind: str) -> None:
     now = timezone.now()
+    held_agents = (ticket.routing or {}).get("reserved_agent_ids")  # holds are recorded in the queued routing reason
     previous = ticket.assignee_id
     ticket.assignee = agent
     ticket.assigned_at = now
@@ -265,7 +276,8 @@ def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], ev
         ]
     )
     Agent.objects.filter(pk=agent.pk).update(last_assigned_at=now)
-    AgentReservation.objects.filter(ticket_id=ticket.pk).delete()  # served: every agent held for it is free again
+    if held_agents:
+        AgentReservation.objects.filter(ticket_id=ticket.pk).delete()  # served: every agent held for it is free again
     TicketEvent.objects.create(
         ticket=ticket, actor=by, kind=event_kind, detail={"agent_id": agent.pk, "agent": str(agent), "from_agent_id": previous, **reason}
     )
@@ -280,6 +292,14 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else None
+
+
+def reservation_of(agent: Agent) -> AgentReservation | None:
+    """The agent's hold, read with ``select_related("reservation")`` (no query)."""
+    try:
+        return agent.reservation
+    except AgentReservation.DoesNotExist:
+        return None
 
 
 def holds_for_others(agent_ids: Iterable[int], *, ticket_id: int) -> dict[int, int]:
@@ -426,7 +446,7 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
             return ticket
         tried.add(pinned_agent)
 
-    candidates, _, skipped = _candidates(
+    candidates, agents, skipped = _candidates(
         ticket=ticket,
         team_id=team.pk if team else None,
         skill_id=skill.pk if skill else None,
@@ -438,7 +458,8 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         candidates, min_level=min_level
     )
     # An agent held for another waiting ticket takes nothing else until that one fits (the simulated router's rule).
-    held = holds_for_others([c.agent_id for c in candidates], ticket_id=ticket.pk)
+    holding = [pk for pk, agent in agents.items() if (hold := reservation_of(agent)) is not None and hold.ticket_id != ticket.pk]
+    held = holds_for_others(holding, ticket_id=ticket.pk) if holding else {}  # a query only when someone is held
     skipped.update({agent_id: f"held for waiting ticket {other} (urgent, fits nobody yet)" for agent_id, other in held.items()})
     free = [c for c in candidates if c.agent_id not in held]
     ranked, ineligible = routing_core.rank(free, facts, min_level=min_level, needs=kept, stand_in=stand_in)
