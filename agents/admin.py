@@ -5,7 +5,7 @@ from django.urls import path
 from django.utils import timezone
 
 from agents import routing_core
-from agents.models import Agent, AgentShift, AgentSkill, CapacityProfile, RoutingRule, RoutingRuleSkill, Skill, Team
+from agents.models import Agent, AgentReservation, AgentShift, AgentSkill, CapacityProfile, RoutingRule, RoutingRuleSkill, Skill, Team
 from agents.services import in_business_hours, rule_spec
 from foundation import patterns
 from tickets.models import Category, Channel, CustomerTier, Priority
@@ -182,3 +182,15 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             else "admin/agents/routingrule/preview.html"
         )
         return render(request, template, context)
+
+
+@admin.register(AgentReservation)
+class AgentReservationAdmin(admin.ModelAdmin):
+    """Who routing holds for which urgent waiting ticket; deleting a row frees the agent at once."""
+
+    list_display = ("agent", "ticket", "created_at")
+    raw_id_fields = ("agent", "ticket")
+    readonly_fields = ("agent", "ticket", "created_at")
+
+    def has_add_permission(self, request: object) -> bool:
+        return False  # holds are routing's decision

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,8 +15,9 @@ from rest_framework.views import APIView
 
 from agents.models import Agent, Availability, CapacityProfile, RoutingRule, RoutingRuleSkill, Skill, Team
 from agents.services import AssignmentError, assign_ticket, route_ticket, set_availability
-from foundation import audit
+from foundation import api_pagination, audit
 from foundation.api_input import IdField
+from foundation.api_pagination import Key
 from tickets.api import HasPermission
 from tickets.models import Category
 from tickets.selectors import visible_tickets
@@ -140,13 +141,50 @@ class IsAdminRole(permissions.BasePermission):
         )
 
 
+class RoutingRuleFilters(serializers.Serializer):
+    """The rule list's filters; a bad value is 400 naming the parameter."""
+
+    enabled = serializers.BooleanField(required=False, allow_null=True, default=None)
+    team = serializers.SlugField(max_length=64, required=False, help_text="Rules that send to this team (slug).")
+    category = serializers.SlugField(max_length=64, required=False, help_text="Rules with this category among their conditions.")
+
+
+RULE_PARAMETERS = [
+    OpenApiParameter("enabled", bool, OpenApiParameter.QUERY, required=False),
+    OpenApiParameter("team", str, OpenApiParameter.QUERY, required=False, description="Rules that send to this team (slug)."),
+    OpenApiParameter("category", str, OpenApiParameter.QUERY, required=False, description="Rules with this category condition (slug)."),
+]
+RULE_KEYS = (Key("order"), Key("id"))
+
+
+def _filters(serializer_class: Any, request: Request) -> dict[str, Any]:
+    data = {key: request.query_params.get(key) for key in request.query_params if key not in ("limit", "cursor")}
+    filters = serializer_class(data=data)
+    filters.is_valid(raise_exception=True)
+    return dict(filters.validated_data)
+
+
 class RoutingRuleListCreate(APIView):
+    """Routing rules in the order they run (filters ``enabled``, ``team``, ``category``; cursor-paginated); admins add rules."""
+
     permission_classes = [IsAdminRole]
 
-    @extend_schema(responses=RoutingRuleSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_routing_rules_list",
+        parameters=[*RULE_PARAMETERS, *api_pagination.PARAMETERS],
+        responses=api_pagination.paginated(RoutingRuleSerializer(many=True), "In the order they run."),
+    )
     def get(self, request: Request) -> Response:
-        rules = RoutingRule.objects.prefetch_related("categories", "skills__skill").order_by("order", "id")
-        return Response(RoutingRuleSerializer(rules, many=True).data)
+        given = _filters(RoutingRuleFilters, request)
+        rules = RoutingRule.objects.prefetch_related("categories", "skills__skill")
+        if given.get("enabled") is not None:
+            rules = rules.filter(enabled=given["enabled"])
+        if "team" in given:
+            rules = rules.filter(team__slug=given["team"])
+        if "category" in given:
+            rules = rules.filter(categories__slug=given["category"])
+        rows, next_url = api_pagination.keyset_page(request, rules, keys=RULE_KEYS)
+        return api_pagination.respond(RoutingRuleSerializer(rows, many=True).data, next_url)
 
     @extend_schema(request=RoutingRuleSerializer, responses={201: RoutingRuleSerializer})
     def post(self, request: Request) -> Response:
@@ -217,14 +255,44 @@ class TicketCategory(APIView):
         return Response(TicketOutput(found).data)
 
 
+class CapacityProfileFilters(serializers.Serializer):
+    name = serializers.CharField(max_length=120, required=False, help_text="Profiles whose name contains this (any case).")
+    pending_frees_units = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate_name(self, value: str) -> str:
+        if "\x00" in value:
+            raise serializers.ValidationError("name must not contain NUL characters.")
+        return value
+
+
+PROFILE_PARAMETERS = [
+    OpenApiParameter("name", str, OpenApiParameter.QUERY, required=False, description="Name contains (any case)."),
+    OpenApiParameter("pending_frees_units", bool, OpenApiParameter.QUERY, required=False),
+]
+PROFILE_KEYS = (Key("name", kind="str"), Key("id"))
+
+
 class CapacityProfileListCreate(APIView):
-    """Capacity profiles (units, channel weights, priority multipliers, hand-out rate): admins, like routing rules."""
+    """Capacity profiles (units, channel weights, priority multipliers, hand-out rate): admins, like routing rules.
+
+    The list is by name (filters ``name``, ``pending_frees_units``; cursor-paginated)."""
 
     permission_classes = [IsAdminRole]
 
-    @extend_schema(responses=CapacityProfileSerializer(many=True))
+    @extend_schema(
+        operation_id="v1_capacity_profiles_list",
+        parameters=[*PROFILE_PARAMETERS, *api_pagination.PARAMETERS],
+        responses=api_pagination.paginated(CapacityProfileSerializer(many=True), "By name."),
+    )
     def get(self, request: Request) -> Response:
-        return Response(CapacityProfileSerializer(CapacityProfile.objects.all(), many=True).data)
+        given = _filters(CapacityProfileFilters, request)
+        profiles = CapacityProfile.objects.all()
+        if given.get("name"):
+            profiles = profiles.filter(name__icontains=given["name"])
+        if given.get("pending_frees_units") is not None:
+            profiles = profiles.filter(pending_frees_units=given["pending_frees_units"])
+        rows, next_url = api_pagination.keyset_page(request, profiles, keys=PROFILE_KEYS)
+        return api_pagination.respond(CapacityProfileSerializer(rows, many=True).data, next_url)
 
     @extend_schema(request=CapacityProfileSerializer, responses={201: CapacityProfileSerializer})
     def post(self, request: Request) -> Response:

@@ -394,3 +394,20 @@ class RoutingRuleSkill(models.Model):
             priority=self.priority,
             relax_after_seconds=float(self.relax_after_seconds),
         )
+
+
+class AgentReservation(models.Model):
+    """An agent held for one waiting urgent ticket that fits nobody yet (``routing_core.should_reserve``).
+
+    Without a hold a heavy ticket (a P0 chat worth a whole agent) waits for ever: each unit an
+    agent frees goes to lighter work. Routing holds the ``routing_core.pick_reservation`` agents
+    closest to fitting it; a held agent is offered no other ticket, the first to have room takes
+    it and every hold of the ticket goes. One hold per agent (the primary key).
+    """
+
+    agent = models.OneToOneField(Agent, on_delete=models.CASCADE, primary_key=True, related_name="reservation")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="agent_reservations")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.agent} held for ticket {self.ticket_id}"

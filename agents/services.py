@@ -10,7 +10,12 @@ Capacity is in units (``CapacityProfile``; no profile = ``Agent.capacity`` open 
 Only tickets whose clock runs hold units when the profile says pending frees them; a ticket
 that comes back from the customer stays with its owner even over capacity, and the owner
 gets nothing new until they are under again. A rule's optional skills are dropped after
-their timeouts, counted from when the ticket first waited (``routing["waiting_since"]``).
+their timeouts, counted from when the ticket joined the queue (``routing["waiting_since"]``),
+again from the requeue when a ticket comes back unassigned (``waiting_since_for``).
+
+A waiting ticket within an hour of its SLA target that fits nobody holds the agents closest to
+fitting it (``AgentReservation``, ``routing_core.should_reserve`` / ``pick_reservation``, the
+rule the simulated router follows): they are offered nothing else until one of them has room.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from agents import events, routing_core
-from agents.models import Agent, AgentShift, AgentSkill, Availability, RoutingRule, Team
+from agents.models import Agent, AgentReservation, AgentShift, AgentSkill, Availability, RoutingRule, Team
 from foundation import config_cache
 from foundation.calendars import cached_calendar, default_calendar
 from foundation.queue import enqueue_on_commit
@@ -174,7 +179,11 @@ def _candidates(
     *, ticket: Ticket, team_id: int | None, skill_id: int | None, extra_skills: Iterable[str], at: datetime, exclude: set[int]
 ) -> tuple[list[routing_core.Candidate], dict[int, Agent], dict[int, str]]:
     """Online agents of the team (or anyone, without a team) with their units in use and skill levels, in five queries."""
-    agents_qs = Agent.objects.select_related("user", "capacity_profile").filter(availability=Availability.ONLINE).exclude(pk__in=exclude)
+    agents_qs = (
+        Agent.objects.select_related("user", "capacity_profile", "reservation")
+        .filter(availability=Availability.ONLINE)
+        .exclude(pk__in=exclude)
+    )
     if team_id is not None:
         agents_qs = agents_qs.filter(teams=team_id)
     agents = {agent.pk: agent for agent in agents_qs.prefetch_related("shifts")}
@@ -218,14 +227,20 @@ class _Unavailable(Exception):
 def _lock_and_assign(
     ticket: Ticket, agent_id: int, *, by: Any, reason: dict[str, Any], event_kind: str, hand_out_limit: bool = True
 ) -> Agent | None:
-    """Take the ticket for the agent if they are still online, under capacity and (routing only) under their hand-out rate.
+    """Take the ticket for the agent if they are still online, under capacity and (routing only) under their hand-out rate
+    and not held for another waiting ticket (``AgentReservation``).
 
     Runs in a savepoint: when the agent cannot take it, rolling back releases the agent's
     row lock at once, so routings that try agents in different orders never deadlock.
     """
     try:
         with transaction.atomic():
-            agent = Agent.objects.select_for_update(of=("self",)).select_related("user", "capacity_profile").filter(pk=agent_id).first()
+            agent = (
+                Agent.objects.select_for_update(of=("self",))
+                .select_related("user", "capacity_profile", "reservation")
+                .filter(pk=agent_id)
+                .first()
+            )
             if agent is None or agent.availability != Availability.ONLINE:
                 raise _Unavailable
             # Counted inside the agent's row lock: a parallel assignment to them waits for this one to commit.
@@ -236,6 +251,9 @@ def _lock_and_assign(
             limit = spec.max_assignments_per_minute
             if hand_out_limit and limit and assignments_last_minute([agent.pk], timezone.now()).get(agent.pk, 0) >= limit:
                 raise _Unavailable
+            hold = reservation_of(agent)  # read with the lock: a hold placed meanwhile is seen
+            if hand_out_limit and hold is not None and hold.ticket_id != ticket.pk and holds_for_others([agent.pk], ticket_id=ticket.pk):
+                raise _Unavailable  # held for an urgent ticket that fits nobody else
             _assign(ticket, agent, by=by, reason=reason, event_kind=event_kind)
             return agent
     except _Unavailable:
@@ -244,6 +262,7 @@ def _lock_and_assign(
 
 def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], event_kind: str) -> None:
     now = timezone.now()
+    held_agents = (ticket.routing or {}).get("reserved_agent_ids")  # holds are recorded in the queued routing reason
     previous = ticket.assignee_id
     ticket.assignee = agent
     ticket.assigned_at = now
@@ -257,6 +276,8 @@ def _assign(ticket: Ticket, agent: Agent, *, by: Any, reason: dict[str, Any], ev
         ]
     )
     Agent.objects.filter(pk=agent.pk).update(last_assigned_at=now)
+    if held_agents:
+        AgentReservation.objects.filter(ticket_id=ticket.pk).delete()  # served: every agent held for it is free again
     TicketEvent.objects.create(
         ticket=ticket, actor=by, kind=event_kind, detail={"agent_id": agent.pk, "agent": str(agent), "from_agent_id": previous, **reason}
     )
@@ -271,6 +292,57 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else None
+
+
+def reservation_of(agent: Agent) -> AgentReservation | None:
+    """The agent's hold, read with ``select_related("reservation")`` (no query)."""
+    try:
+        return agent.reservation
+    except AgentReservation.DoesNotExist:
+        return None
+
+
+def holds_for_others(agent_ids: Iterable[int], *, ticket_id: int) -> dict[int, int]:
+    """Agent id → the other waiting ticket each is held for (``AgentReservation``); holds of tickets no longer waiting go."""
+    rows = list(
+        AgentReservation.objects.filter(agent_id__in=list(agent_ids))
+        .exclude(ticket_id=ticket_id)
+        .values_list("agent_id", "ticket_id", "ticket__assignee_id", "ticket__status")
+    )
+    stale = [agent_id for agent_id, _, assignee, status in rows if assignee is not None or status not in ROUTABLE_STATUSES]
+    if stale:
+        AgentReservation.objects.filter(agent_id__in=stale).delete()
+    return {agent_id: held for agent_id, held, assignee, status in rows if agent_id not in stale}
+
+
+def _reserve(ticket: Ticket, candidates: list[routing_core.Candidate], *, min_level: int, needs: list[routing_core.SkillNeed]) -> list[int]:
+    """Hold agents for a queued urgent ticket that fits nobody, as the simulated router does; the ids held."""
+    held = list(AgentReservation.objects.filter(ticket_id=ticket.pk).values_list("agent_id", flat=True))
+    if held:
+        return held  # kept until one of them takes it (or goes off duty)
+    chosen = routing_core.pick_reservation(candidates, min_level=min_level, needs=needs)
+    AgentReservation.objects.bulk_create(
+        [AgentReservation(agent_id=c.agent_id, ticket_id=ticket.pk) for c in chosen], ignore_conflicts=True
+    )  # an agent held meanwhile by another ticket stays theirs
+    return list(AgentReservation.objects.filter(ticket_id=ticket.pk).values_list("agent_id", flat=True))
+
+
+def waiting_since_for(ticket: Ticket) -> datetime | None:
+    """When the ticket's current wait in the queue began, or None when it has not waited yet (this offer starts it).
+
+    The wait is the last queued routing's ``waiting_since``, unless the ticket was assigned since (routing
+    recorded the hand-out, or someone took it: ``assigned_at`` is later) and came back to the queue (its agent
+    went offline or was removed, an escalation or a team change took it away): a requeued ticket starts a
+    new wait, so its optional skills are asked for again and relax on their timeouts from the requeue. Its
+    SLA clocks are the ticket's own and go on as before: the slack that orders the queue is unchanged.
+    """
+    routing = ticket.routing if isinstance(ticket.routing, dict) else {}
+    since = _parse_time(routing.get("waiting_since"))
+    if since is None or not str(routing.get("why", "")).startswith("queued"):
+        return None
+    if ticket.assigned_at is not None and ticket.assigned_at > since:
+        return None
+    return since
 
 
 def route_ticket(*, ticket: Ticket) -> Ticket:
@@ -345,8 +417,8 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
         events.team_changed.announce(ticket=ticket, at=at)  # a team may have a policy of its own
     facts = _facts(ticket, at)  # priority may have changed
 
-    # Optional skills relax with the time the ticket has waited since it was first offered.
-    waiting_since = _parse_time(ticket.routing.get("waiting_since")) or at
+    # Optional skills relax with the time the ticket has waited since it last joined the queue (``waiting_since``).
+    waiting_since = waiting_since_for(ticket) or at
     # The first-response target bounds how long optional skills hold the ticket and when a senior may stand in.
     slack = sla_slack_seconds(ticket, at)
     policy = ticket.sla_policy
@@ -374,7 +446,7 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
             return ticket
         tried.add(pinned_agent)
 
-    candidates, _, skipped = _candidates(
+    candidates, agents, skipped = _candidates(
         ticket=ticket,
         team_id=team.pk if team else None,
         skill_id=skill.pk if skill else None,
@@ -385,7 +457,12 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
     stand_in = routing_core.stand_in_allowed(slack_seconds=slack, target_seconds=target) or not routing_core.specialist_on_duty(
         candidates, min_level=min_level
     )
-    ranked, ineligible = routing_core.rank(candidates, facts, min_level=min_level, needs=kept, stand_in=stand_in)
+    # An agent held for another waiting ticket takes nothing else until that one fits (the simulated router's rule).
+    holding = [pk for pk, agent in agents.items() if (hold := reservation_of(agent)) is not None and hold.ticket_id != ticket.pk]
+    held = holds_for_others(holding, ticket_id=ticket.pk) if holding else {}  # a query only when someone is held
+    skipped.update({agent_id: f"held for waiting ticket {other} (urgent, fits nobody yet)" for agent_id, other in held.items()})
+    free = [c for c in candidates if c.agent_id not in held]
+    ranked, ineligible = routing_core.rank(free, facts, min_level=min_level, needs=kept, stand_in=stand_in)
     skipped.update(ineligible)
     reason["candidates"] = [{"agent_id": s.candidate.agent_id, "score": s.score, "parts": s.parts} for s in ranked[:10]]
     reason["skipped"] = {str(agent_id): why for agent_id, why in list(skipped.items())[:20]}
@@ -400,12 +477,18 @@ def route_locked(ticket: Ticket, *, keep_team: bool = False) -> Ticket:
     reason["why"] = (
         "queued: no online agent with the skill and free capacity" if not ranked else "queued: every candidate filled up meanwhile"
     )
+    if not ranked and routing_core.should_reserve(slack_seconds=slack):
+        reserved = _reserve(ticket, free, min_level=min_level, needs=kept)
+        if reserved:
+            reason["reserved_agent_ids"] = sorted(reserved)
+            reason["why"] += f"; holding agent(s) {', '.join(map(str, sorted(reserved)))} for it (SLA target within the hour)"
     # The waiting sweep re-offers queued tickets every minute: record a change, not every attempt.
     unchanged = (
         ticket.routing.get("why") == reason["why"]
         and ticket.routing.get("team") == reason["team"]
         and ticket.routing.get("waiting_since") is not None
         and ticket.routing.get("dropped_skills") == reason["dropped_skills"]
+        and ticket.routing.get("reserved_agent_ids") == reason.get("reserved_agent_ids")
         and ticket.team_id == (team.pk if team else None)
     )
     if not unchanged or first_time:
@@ -438,9 +521,10 @@ def change_team(*, ticket: Ticket, team: Team, by: Any) -> Ticket:
         if released:
             locked.assignee = None
             locked.assigned_at = None
+            locked.routing = {key: value for key, value in locked.routing.items() if key != "waiting_since"}  # a new wait
             if locked.status in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS):
                 locked.status = TicketStatus.TRIAGED
-        locked.save(update_fields=["team", "assignee", "assigned_at", "status", "updated_at", *SLA_FIELDS])
+        locked.save(update_fields=["team", "assignee", "assigned_at", "status", "routing", "updated_at", *SLA_FIELDS])
         TicketEvent.objects.create(
             ticket=locked, actor=by, kind="team_changed", detail={"from": old, "to": team.name, "assignee_released": released}
         )
@@ -486,6 +570,8 @@ def set_availability(*, agent: Agent, availability: str, by: Any) -> Agent:
         agent.availability = availability
         agent.availability_changed_at = timezone.now()
         agent.save(update_fields=["availability", "availability_changed_at"])
+        if availability != Availability.ONLINE:
+            AgentReservation.objects.filter(agent=agent).delete()  # the ticket holds someone on duty at its next offer
         if availability == Availability.OFFLINE and settings.RETURN_TICKETS_ON_OFFLINE:
             unstarted = Ticket.objects.select_for_update().filter(assignee=agent, status__in=UNSTARTED_STATUSES)
             for ticket in unstarted:

@@ -8,7 +8,7 @@ marker. The reply/note form is never part of the answer, so a half-typed draft s
 fixed number of queries however much is new.
 
 The answer also replaces the presence line (who else is viewing or replying, and the soft
-claim; ``console/presence.py``), which the workspace's heartbeat (``ticket_presence``, a POST
+claim; ``foundation/presence.py``), which the workspace's heartbeat (``ticket_presence``, a POST
 every 10 s and while typing) and the "I'm on it" button (``ticket_claim``) keep up to date.
 """
 
@@ -20,9 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from console import presence
 from console.views import HtmxHttpRequest, _ticket_or_404, agent_view
-from foundation import outbox
+from foundation import outbox, presence
 from foundation.parsing import parse_id
 from tickets import services as ticket_services
 

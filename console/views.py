@@ -25,17 +25,17 @@ from django_htmx.middleware import HtmxDetails
 
 from agents.models import Agent, Availability
 from agents.services import AssignmentError, assign_ticket, route_ticket, set_availability
-from console import presence, selectors
+from console import selectors
 from escalation_engine import services as escalation_services
 from escalation_engine.models import BreachForecast, Escalation, EscalationTier
-from foundation import outbox
+from foundation import outbox, presence
 from foundation.parsing import PRIORITY_RANGE, InputError, clean_text, parse_id, parse_int, strict_text
 from helpcenter import macros as macro_services
 from helpcenter.models import KnowledgeArticle
 from tickets import followers as follower_services
 from tickets import services as ticket_services
-from tickets.models import Attachment, AuthorKind, Category, Channel, CustomerTier, Priority, Ticket, TicketStatus
-from tickets.selectors import customer_history, visible_tickets
+from tickets.models import Attachment, Category, Channel, CustomerTier, Priority, Ticket, TicketStatus
+from tickets.selectors import customer_history, reply_collision, visible_tickets
 
 View = Callable[..., HttpResponseBase]
 
@@ -201,25 +201,6 @@ def _workspace_context(request: HtmxHttpRequest, ticket: Ticket) -> dict[str, An
     return context
 
 
-def _collision(request: HtmxHttpRequest, ticket: Ticket, seen: int) -> dict[str, Any] | None:
-    """Another agent's public reply sent after this page was opened, or another agent replying now."""
-    newer = (
-        ticket.interactions.filter(pk__gt=seen, is_internal=False, author_kind=AuthorKind.AGENT)
-        .exclude(author_id=request.user.pk)
-        .select_related("author")
-        .order_by("-pk")
-        .first()
-    )
-    if newer is not None:
-        author = presence.display_name(newer.author) if newer.author else "Another agent"
-        return {"name": author, "sent": True, "preview": newer.body[: presence.DRAFT_PREVIEW_CHARS], "at": newer.created_at}
-    replying = [p for p in presence.others_on(ticket_id=ticket.pk, user=request.user) if p.state == presence.REPLYING]
-    if replying:
-        other = replying[0]
-        return {"name": other.name, "sent": False, "preview": other.draft, "at": other.at}
-    return None
-
-
 @agent_view
 @require_POST
 def ticket_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -231,7 +212,7 @@ def ticket_reply(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         seen = parse_id(request.POST.get("seen"))
         if seen is None:
             return _failed(request, ticket, ValidationError("seen: must be the id of the last message shown (a whole number)."))
-        collision = _collision(request, ticket, seen)
+        collision = reply_collision(ticket=ticket, user=request.user, seen_id=seen)
         if collision is not None:
             context = _workspace_context(request, ticket)
             context.update(collision=collision, draft=body, held_macro=request.POST.get("macro", ""))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Case, Value, When
-from drf_spectacular.utils import extend_schema
+from django.db.models import Case, DateTimeField, IntegerField, Value, When
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,8 +17,10 @@ from rest_framework.views import APIView
 from agents.models import Agent
 from agents.services import AssignmentError
 from escalation_engine import services
-from escalation_engine.models import Escalation, EscalationTier
+from escalation_engine.models import Escalation, EscalationTier, Recommendation
+from foundation import api_pagination
 from foundation.api_input import IdField, WholeNumberField
+from foundation.api_pagination import Key
 from foundation.parsing import PRIORITY_RANGE
 from tickets.api import HasPermission
 from tickets.selectors import visible_tickets
@@ -49,25 +54,69 @@ class SupervisorOnly(HasPermission):
     message = "Only supervisors act on escalations."
 
 
+class InboxFilters(serializers.Serializer):
+    """The inbox's filters; a bad value is 400 naming the parameter."""
+
+    status = serializers.ChoiceField(choices=Escalation.Status.choices, default=Escalation.Status.OPEN)
+    tier = serializers.ChoiceField(choices=EscalationTier.choices, required=False)
+    recommendation = serializers.ChoiceField(choices=Recommendation.choices, required=False)
+    team = serializers.SlugField(max_length=64, required=False)
+    min_score = serializers.FloatField(min_value=0.0, max_value=1.0, required=False)
+
+    def validate_min_score(self, value: float) -> float:
+        if not math.isfinite(value):  # NaN passes both bounds
+            raise serializers.ValidationError("min_score must be a number from 0 to 1.")
+        return value
+
+
+INBOX_PARAMETERS = [
+    OpenApiParameter("status", str, OpenApiParameter.QUERY, required=False, enum=Escalation.Status.values, description="Default: open."),
+    OpenApiParameter("tier", str, OpenApiParameter.QUERY, required=False, enum=EscalationTier.values),
+    OpenApiParameter("recommendation", str, OpenApiParameter.QUERY, required=False, enum=Recommendation.values),
+    OpenApiParameter("team", str, OpenApiParameter.QUERY, required=False, description="The ticket's team (slug)."),
+    OpenApiParameter("min_score", float, OpenApiParameter.QUERY, required=False, description="Score at least this (0-1)."),
+]
+# Immediate first, then the highest score, then the nearest resolution target (none: last), then the oldest:
+# (urgency, score, due, id) in a signed keyset cursor.
+INBOX_KEYS = (Key("urgency"), Key("score", descending=True, kind="float"), Key("sla_due", kind="datetime"), Key("id"))
+NO_TARGET = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 class EscalationInbox(APIView):
-    """Open escalations of tickets you may see, most urgent first (immediate, then score, then SLA)."""
+    """Escalations of tickets you may see (open by default), most urgent first: immediate, then score, then the
+    nearest SLA resolution target, then oldest.
+
+    Filters: ``status``, ``tier``, ``recommendation``, ``team`` (slug), ``min_score``; cursor-paginated
+    (``limit``, ``cursor`` from the ``Link`` header)."""
 
     permission_classes = [SupervisorOnly]
     required_permissions = {"GET": "escalation.change_escalation"}
 
-    @extend_schema(responses=EscalationOutput(many=True))
+    @extend_schema(
+        operation_id="v1_escalations_list",
+        parameters=[*INBOX_PARAMETERS, *api_pagination.PARAMETERS],
+        responses=api_pagination.paginated(EscalationOutput(many=True), "Most urgent first."),
+    )
     def get(self, request: Request) -> Response:
-        wanted = request.query_params.get("status", Escalation.Status.OPEN)
-        if wanted not in Escalation.Status.values:
-            return Response({"status": [f"Must be one of {', '.join(Escalation.Status.values)}."]}, status=status.HTTP_400_BAD_REQUEST)
+        filters = InboxFilters(data={key: request.query_params.get(key) for key in request.query_params if key not in ("limit", "cursor")})
+        filters.is_valid(raise_exception=True)
+        given = filters.validated_data
         visible = visible_tickets(user=request.user).values("id")
-        rows = (
-            Escalation.objects.filter(status=wanted, ticket_id__in=visible)
-            .select_related("ticket")
-            .annotate(urgency=Case(When(recommendation="immediate", then=Value(0)), default=Value(1)))
-            .order_by("urgency", "-score", "ticket__sla_resolution_due_at")[:200]
+        rows = Escalation.objects.filter(status=given["status"], ticket_id__in=visible)
+        if "tier" in given:
+            rows = rows.filter(tier=given["tier"])
+        if "recommendation" in given:
+            rows = rows.filter(recommendation=given["recommendation"])
+        if "team" in given:
+            rows = rows.filter(ticket__team__slug=given["team"])
+        if "min_score" in given:
+            rows = rows.filter(score__gte=given["min_score"])
+        rows = rows.select_related("ticket").annotate(
+            urgency=Case(When(recommendation="immediate", then=Value(0)), default=Value(1), output_field=IntegerField()),
+            sla_due=Coalesce("ticket__sla_resolution_due_at", Value(NO_TARGET), output_field=DateTimeField()),
         )
-        return Response(EscalationOutput(rows, many=True).data)
+        page, next_url = api_pagination.keyset_page(request, rows, keys=INBOX_KEYS)
+        return api_pagination.respond(EscalationOutput(page, many=True).data, next_url)
 
 
 class EscalationAction(APIView):

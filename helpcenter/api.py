@@ -6,14 +6,17 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from foundation import api_pagination
 from foundation.api_input import IdField
+from foundation.api_pagination import Key
 from helpcenter import macros
 from helpcenter.models import Macro
 from tickets.api import HasPermission
@@ -69,15 +72,48 @@ class ApplyMacroOutput(serializers.Serializer):
     actions = serializers.ListField(child=serializers.CharField())
 
 
+class MacroFilters(serializers.Serializer):
+    """The macro list's filters; a bad value is 400 naming the parameter."""
+
+    scope = serializers.ChoiceField(choices=["global", "team", "personal"], required=False)
+    team = serializers.SlugField(max_length=64, required=False, help_text="Macros shared with this team (slug).")
+
+
+MACRO_PARAMETERS = [
+    OpenApiParameter("scope", str, OpenApiParameter.QUERY, required=False, enum=["global", "team", "personal"]),
+    OpenApiParameter("team", str, OpenApiParameter.QUERY, required=False, description="Macros shared with this team (slug)."),
+]
+SCOPES = {
+    "global": Q(owner__isnull=True, team__isnull=True),
+    "team": Q(owner__isnull=True, team__isnull=False),
+    "personal": Q(owner__isnull=False),
+}
+MACRO_KEYS = (Key("name", kind="str"), Key("id"))
+
+
 class MacroList(APIView):
-    """Active macros you may use: global ones, your own, your teams' (supervisors: all)."""
+    """Active macros you may use: global ones, your own, your teams' (supervisors: all). By name, filters ``scope`` and
+    ``team``, cursor-paginated."""
 
     permission_classes = [HasPermission]
     required_permissions = {"GET": "tickets.view_ticket"}
 
-    @extend_schema(responses=MacroOutput(many=True))
+    @extend_schema(
+        operation_id="v1_macros_list",
+        parameters=[*MACRO_PARAMETERS, *api_pagination.PARAMETERS],
+        responses=api_pagination.paginated(MacroOutput(many=True), "By name."),
+    )
     def get(self, request: Request) -> Response:
-        return Response(MacroOutput(macros.usable_macros(user=request.user)[:500], many=True).data)
+        filters = MacroFilters(data={key: request.query_params.get(key) for key in request.query_params if key not in ("limit", "cursor")})
+        filters.is_valid(raise_exception=True)
+        given = filters.validated_data
+        found = macros.usable_macros(user=request.user)
+        if "scope" in given:
+            found = found.filter(SCOPES[given["scope"]])
+        if "team" in given:
+            found = found.filter(team__slug=given["team"])
+        rows, next_url = api_pagination.keyset_page(request, found, keys=MACRO_KEYS)
+        return api_pagination.respond(MacroOutput(rows, many=True).data, next_url)
 
 
 class ApplyMacro(APIView):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.core import signing
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -41,6 +43,7 @@ from agents.models import RoutingRule
 from analytics.csat import token_for
 from analytics.models import SatisfactionSurvey
 from escalation_engine.models import Escalation
+from foundation.api_pagination import CURSOR_SALT
 from helpcenter.models import KnowledgeArticle, Macro
 from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, SkillFactory, TeamFactory, TicketFactory, UserFactory
 from tickets import links
@@ -69,18 +72,30 @@ def cursor(*values: str) -> str:
     return base64.urlsafe_b64encode(f"[{', '.join(values)}]".encode()).decode()
 
 
-# Values that reach deeper than the plain hostile ones: well-formed cursors with hostile keys.
+def signed_cursor(*values: Any) -> str:
+    """An API keyset cursor as ``foundation.api_pagination`` signs one, holding hostile values."""
+    return signing.dumps(list(values), salt=CURSOR_SALT, compress=True)
+
+
+CONSOLE_CURSOR_KEYS = (
+    ("1e400", '"2025-01-01T00:00:00+00:00"', "1"),
+    ("1", '"2025-01-01T00:00:00+00:00"', "1e400"),
+    ('"2025-01-01T00:00:00+00:00"', "99999999999999999999999"),
+    ('"²"', '"2025-01-01T00:00:00+00:00"', '"٣"'),
+    ("NaN", "[]", "-1"),
+    (DEEP_JSON,),
+)
+# Values that reach deeper than the plain hostile ones: well-formed cursors with hostile keys (the console's
+# base64 JSON, and the API's signed keyset cursors).
 EXTRA = {
-    "cursor": tuple(
-        cursor(*key)
-        for key in (
-            ("1e400", '"2025-01-01T00:00:00+00:00"', "1"),
-            ("1", '"2025-01-01T00:00:00+00:00"', "1e400"),
-            ('"2025-01-01T00:00:00+00:00"', "99999999999999999999999"),
-            ('"²"', '"2025-01-01T00:00:00+00:00"', '"٣"'),
-            ("NaN", "[]", "-1"),
-            (DEEP_JSON,),
-        )
+    "cursor": (
+        *(cursor(*key) for key in CONSOLE_CURSOR_KEYS),
+        signed_cursor(math.inf, 0.5, 1),
+        signed_cursor(0, math.nan, 1),
+        signed_cursor(2**70, -1.0, 2**70),
+        signed_cursor("²", None, [1]),
+        signed_cursor(0, 0.5),
+        signed_cursor(True, "x" * 10_000, 1),
     )
 }
 # The one answer ≥ 500 that is not an error: the health check says the broker or worker is down.
@@ -252,7 +267,17 @@ ROUTES: dict[str, Route] = {
     "api-ticket": Route(path=TICKET, json=True),
     "api-ticket-conversation": Route(query=valid(limit="10", cursor=""), path=TICKET),
     "api-ticket-events": Route(query=valid(limit="10", cursor=""), path=TICKET),
-    "api-ticket-reply": Route(form={"body": const("We refunded the charge."), "internal": const(False)}, json=True, path=TICKET),
+    "api-ticket-reply": Route(
+        form={
+            "body": const("We refunded the charge."),
+            "internal": const(False),
+            "seen_message_id": lambda w: w["attachment"].interaction_id,
+            "override_collision": const(False),
+        },
+        json=True,
+        path=TICKET,
+        alternatives=({"override_collision": True},),
+    ),
     "api-ticket-status": Route(form={"status": const("in_progress")}, json=True, path=TICKET),
     "api-ticket-priority": Route(form={"priority": const(1)}, json=True, path=TICKET),
     "api-ticket-tags": Route(form={"tags": const(["vip", "refund"])}, json=True, path=TICKET),
@@ -264,9 +289,10 @@ ROUTES: dict[str, Route] = {
     "api-routing-rule": Route(path={"pk": lambda w: w["rule"].pk}, json=True),
     "api-ticket-assign": Route(form={"agent_id": lambda w: w["spare_agent"].pk, "note": const("cover")}, json=True, path=TICKET),
     "api-my-availability": Route(form={"availability": const("away")}, json=True),
-    "api-macros": Route(json=True),
+    "api-macros": Route(query=valid(scope="team", team="billing", limit="10", cursor=""), json=True),
     "api-ticket-apply-macro": Route(form={"macro_id": lambda w: w["macro"].pk, "body": const("Hi, any news?")}, json=True, path=TICKET),
     "api-capacity-profiles": Route(
+        query=valid(name="chat", pending_frees_units="true", limit="10", cursor=""),
         form={
             "name": const("Chat heavy"),
             "total_units": const(6),
@@ -279,6 +305,7 @@ ROUTES: dict[str, Route] = {
     ),
     "api-team-queue-order": Route(form={"queue_order": const("sla")}, json=True, path={"pk": lambda w: w["team"].pk}),
     "api-routing-rules": Route(
+        query=valid(enabled="true", team="billing", category="billing", limit="10", cursor=""),
         form={
             "name": const("Fuzzed rule"),
             "order": const(5),
@@ -316,7 +343,10 @@ ROUTES: dict[str, Route] = {
         signed=True,
         path={"source": const("shop")},
     ),
-    "api-escalations": Route(query={"status": const("open")}, json=True),
+    "api-escalations": Route(
+        query=valid(status="open", tier="executive", recommendation="immediate", team="billing", min_score="0.5", limit="10", cursor=""),
+        json=True,
+    ),
     **{
         f"api-escalation-{action}": Route(form={"reason": const("seen")}, json=True, path=ESCALATION)
         for action in ("accept", "dismiss", "deescalate")

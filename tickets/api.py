@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import NotFound, ParseError, ValidationError
 from rest_framework.parsers import BaseParser
@@ -22,14 +22,16 @@ from foundation.api_input import WholeNumberField
 from foundation.parsing import PRIORITY_RANGE, InputError, loads_json
 from tickets import followers, mail, webhooks
 from tickets.models import Interaction, TicketEvent, TicketStatus
-from tickets.selectors import visible_tickets
+from tickets.selectors import reply_collision, visible_tickets
 from tickets.serializers import (
+    CollisionOutput,
     FollowerInput,
     FollowerOutput,
     IntakeOutput,
     InteractionOutput,
     MergeInput,
     PriorityInput,
+    ReplyCollisionOutput,
     ReplyInput,
     SplitInput,
     SplitOutput,
@@ -244,13 +246,35 @@ class TicketWork(APIView):
 
 
 class TicketReply(TicketWork):
-    """A public reply (e-mailed through the outbox, stops the response clocks) or an internal note."""
+    """A public reply (e-mailed through the outbox, stops the response clocks) or an internal note.
 
-    @extend_schema(request=ReplyInput, responses={201: InteractionOutput})
+    A public reply is held once (409 with the other reply's preview) when a colleague replied after
+    ``seen_message_id`` or is typing one in the console now; ``override_collision`` sends it anyway."""
+
+    @extend_schema(
+        request=ReplyInput,
+        responses={
+            201: InteractionOutput,
+            409: OpenApiResponse(
+                ReplyCollisionOutput,
+                description="Held once: a colleague replied after seen_message_id, or is replying now. Nothing was sent; "
+                "send again with override_collision true to reply anyway.",
+            ),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         payload = ReplyInput(data=request.data)
         payload.is_valid(raise_exception=True)
         ticket = _workable(request, pk)
+        data = payload.validated_data
+        if not data["internal"] and not data["override_collision"]:
+            collision = reply_collision(ticket=ticket, user=request.user, seen_id=data.get("seen_message_id"))
+            if collision is not None:
+                verb = "replied" if collision["sent"] else "is replying"
+                detail = (
+                    f"{collision['name']} {verb} on this ticket; nothing was sent. Send again with override_collision true to reply anyway."
+                )
+                return Response({"detail": detail, "collision": CollisionOutput(collision).data}, status=status.HTTP_409_CONFLICT)
         interaction = add_agent_reply(
             ticket=ticket, body=payload.validated_data["body"], by=request.user, internal=payload.validated_data["internal"]
         )

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from foundation import presence
 from foundation.audit import AuditPage, keyset_page
-from tickets.models import Ticket, TicketEvent
+from tickets.models import AuthorKind, Interaction, Ticket, TicketEvent
 
 
 def visible_tickets(*, user: Any) -> QuerySet[Ticket]:
@@ -59,3 +60,28 @@ def customer_language(customer_id: int) -> str:
         .first()
         or ""
     )
+
+
+def reply_collision(*, ticket: Ticket, user: Any, seen_id: int | None) -> dict[str, Any] | None:
+    """What should hold a public reply once: another agent's public reply newer than message ``seen_id``
+    (the last one the sender was shown; None: not checked), or another agent replying right now (presence).
+
+    ``{"name", "sent", "preview", "at"}``, or None when the way is clear. The console's reply form and the
+    API's reply endpoint both ask this, so both warn the same way.
+    """
+    if seen_id is not None:
+        newer = (
+            Interaction.objects.filter(ticket=ticket, pk__gt=seen_id, is_internal=False, author_kind=AuthorKind.AGENT)
+            .exclude(author_id=user.pk)
+            .select_related("author")
+            .order_by("-pk")
+            .first()
+        )
+        if newer is not None:
+            author = presence.display_name(newer.author) if newer.author else "Another agent"
+            return {"name": author, "sent": True, "preview": newer.body[: presence.DRAFT_PREVIEW_CHARS], "at": newer.created_at}
+    replying = [p for p in presence.others_on(ticket_id=ticket.pk, user=user) if p.state == presence.REPLYING]
+    if replying:
+        other = replying[0]
+        return {"name": other.name, "sent": False, "preview": other.draft, "at": other.at}
+    return None

@@ -126,6 +126,26 @@ class TicketEventOutput(serializers.ModelSerializer):
 class ReplyInput(serializers.Serializer):
     body = serializers.CharField(max_length=INTAKE_BODY_LIMIT, help_text="The answer, e-mailed to the customer unless internal.")
     internal = serializers.BooleanField(default=False, help_text="An internal note: never shown or sent to the customer.")
+    seen_message_id = IdField(
+        required=False,
+        help_text="The newest message of the conversation your client showed: a colleague's public reply after it holds "
+        "this reply with a 409 (as the console does). Without it only a colleague replying right now holds it.",
+    )
+    override_collision = serializers.BooleanField(
+        default=False, help_text="Send even though a colleague replied or is replying (after the 409 showed you theirs)."
+    )
+
+
+class CollisionOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="The colleague.")
+    sent = serializers.BooleanField(help_text="True: their reply went out already; false: they are typing one now.")
+    preview = serializers.CharField(allow_blank=True, help_text="The start of their reply (or draft).")
+    at = serializers.DateTimeField()
+
+
+class ReplyCollisionOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    collision = CollisionOutput()
 
 
 class StatusInput(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from console import presence
+from foundation import presence
 from tests.factories import AgentFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.models import AuthorKind, Interaction
 
@@ -166,3 +166,49 @@ def test_a_colleague_replying_now_holds_the_send_and_notes_and_own_replies_pass(
     assert reply(desk, "ana", "Hi, the second charge is a pre-authorisation.", seen).status_code == 302  # own presence
     bad = reply(desk, "ben", "x", "abc")  # type: ignore[arg-type]
     assert bad.status_code == 302 and not Interaction.objects.filter(body="x").exists()
+
+
+def api_reply(desk: dict[str, Any], who: str, **body: Any) -> Any:
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(desk[who].user)
+    return client.post(f"/api/v1/tickets/{desk['ticket'].pk}/replies", {"body": "We refunded the second charge.", **body}, format="json")
+
+
+def test_the_api_reply_is_held_like_the_console_one_until_the_client_overrides(desk: dict[str, Any], clock: Any) -> None:
+    ticket = desk["ticket"]
+    seen = ticket.interactions.order_by("-pk").first().pk
+    # Ana is typing in the console: an integration posting as Ben gets her draft, and nothing is sent.
+    assert beat(desk, "ana", "replying", "Hi! I have refunded the duplicate March charge.") == 204
+    held = api_reply(desk, "ben", seen_message_id=seen)
+    assert held.status_code == 409, held.content
+    collision = held.json()["collision"]
+    assert {key: collision[key] for key in ("name", "sent", "preview")} == {
+        "name": "Ana Silva", "sent": False, "preview": "Hi! I have refunded the duplicate March charge."
+    }  # fmt: skip
+    assert datetime.fromisoformat(collision["at"].replace("Z", "+00:00")) == START
+    assert "override_collision" in held.json()["detail"]
+    assert not Interaction.objects.filter(ticket=ticket, author=desk["ben"].user).exists()
+    assert api_reply(desk, "ben", internal=True).status_code == 201  # a note never collides
+
+    # Ana's reply goes out; Ben's client last showed the customer's message: held with her sent reply.
+    clock.set(START + timedelta(seconds=presence.PRESENCE_SECONDS + 1))
+    assert desk["clients"]["ana"].post(f"/console/ticket/{ticket.pk}/reply", {"body": "Refunded, sorry about that!"}).status_code == 302
+    again = api_reply(desk, "ben", seen_message_id=seen)
+    assert again.status_code == 409 and again.json()["collision"]["sent"] is True
+    assert again.json()["collision"]["preview"] == "Refunded, sorry about that!"
+    newest = ticket.interactions.order_by("-pk").first().pk
+    assert api_reply(desk, "ben", seen_message_id=newest).status_code == 201  # he has seen hers: nothing new, nobody typing
+    assert api_reply(desk, "ben").status_code == 201  # without seen_message_id only typing colleagues hold a reply
+
+    assert beat(desk, "ana", "replying", "One more thing…") == 204
+    sent = api_reply(desk, "ben", override_collision=True)
+    assert sent.status_code == 201 and sent.json()["body"] == "We refunded the second charge."
+    assert api_reply(desk, "ana").status_code == 201  # your own presence never holds you
+
+
+@pytest.mark.parametrize(("field", "value"), [("seen_message_id", "x"), ("seen_message_id", 0), ("override_collision", "maybe")])
+def test_bad_collision_fields_are_a_400_naming_them(desk: dict[str, Any], field: str, value: Any) -> None:
+    refused = api_reply(desk, "ben", **{field: value})
+    assert refused.status_code == 400 and field in refused.json(), refused.content

@@ -263,3 +263,67 @@ def test_fair_hand_out_spreads_a_backlog_at_each_agents_rate(desk: dict[str, Any
     extra = ticket(desk)
     services.assign_ticket(ticket=extra, agent=second, by=UserFactory.create())
     assert held(second) == 3
+
+
+def test_a_requeued_ticket_waits_for_its_optional_skills_again_but_keeps_its_sla_slack(
+    german_rule: dict[str, Any], clock: Any, settings: Any
+) -> None:
+    """A support lead's expectation: when the German speaker signs off, the ticket looks for another German
+    speaker for the full timeout again (not "waited 10 minutes already, anyone will do"), while its SLA
+    clock runs on from arrival, so it keeps its place ahead of newer tickets in a least-slack queue."""
+    settings.RETURN_TICKETS_ON_OFFLINE = True
+    team = german_rule["team"]
+    team.queue_order = QueueOrder.SLA
+    team.save()
+    speaker = AgentFactory.create(capacity=5)
+    speaker.teams.add(team)
+    AgentSkillFactory.create(agent=speaker, skill=german_rule["skill"], level=2)
+    AgentSkillFactory.create(agent=speaker, skill=german_rule["german"], level=4)
+    german = route(ticket(german_rule, language="de", sla_first_response_due_at=START + timedelta(hours=1)))
+    assert german.assignee == speaker and german.routing["waiting_since"] == START.isoformat()
+    due = german.sla_first_response_due_at  # the team's policy set it on routing: P2, four hours
+    assert due == START + timedelta(hours=4)
+
+    requeued_at = START + timedelta(minutes=10)  # twice the German timeout later
+    clock.set(requeued_at)
+    services.set_availability(agent=speaker, availability="offline", by=None)
+    newer = ticket(german_rule, language="en", team=team, sla_first_response_due_at=requeued_at + timedelta(hours=4))
+    german_rule["agent"].availability = "away"  # nobody takes anything while the queue order is read
+    german_rule["agent"].save()
+    assert services.waiting_tickets(team_ids=[team.pk]) == [german.pk, newer.pk]
+    waiting = Ticket.objects.select_related("sla_policy").get(pk=german.pk)
+    assert waiting.sla_first_response_due_at == due and services.sla_slack_seconds(waiting, requeued_at) == 230 * 60
+
+    german_rule["agent"].availability = "online"
+    german_rule["agent"].save()
+    route_waiting()
+    waiting = Ticket.objects.get(pk=german.pk)
+    assert waiting.assignee is None  # the only agent left writes no German, and the new wait has just begun
+    assert waiting.routing["waiting_since"] == requeued_at.isoformat() and waiting.routing["dropped_skills"] == []
+    assert Ticket.objects.get(pk=newer.pk).assignee == german_rule["agent"]
+
+    clock.set(requeued_at + timedelta(seconds=299))
+    route_waiting()
+    assert Ticket.objects.get(pk=german.pk).assignee is None
+    clock.set(requeued_at + timedelta(seconds=301))
+    route_waiting()
+    routed = Ticket.objects.get(pk=german.pk)
+    assert routed.assignee == german_rule["agent"]
+    assert routed.routing["dropped_skills"] == [
+        {"skill": "german", "after_seconds": 300.0, "at": (requeued_at + timedelta(seconds=300)).isoformat()}
+    ]
+    assert routed.sla_first_response_due_at == due  # routing never touches the SLA clock
+
+
+def test_a_ticket_released_by_a_team_change_starts_a_new_wait(german_rule: dict[str, Any], clock: Any) -> None:
+    speaker = AgentFactory.create(capacity=5)
+    speaker.teams.add(german_rule["team"])
+    AgentSkillFactory.create(agent=speaker, skill=german_rule["skill"], level=2)
+    AgentSkillFactory.create(agent=speaker, skill=german_rule["german"], level=4)
+    german = route(ticket(german_rule, language="de"))
+    assert german.assignee == speaker
+    clock.set(START + timedelta(hours=2))
+    other_team = TeamFactory.create(slug="billing-emea")
+    moved = services.change_team(ticket=german, team=other_team, by=None)
+    assert moved.assignee is None and moved.routing["waiting_since"] == (START + timedelta(hours=2)).isoformat()
+    assert moved.routing["dropped_skills"] == []

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from console import presence
+from foundation import presence
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS, VIEWPORT, login
 from tests.factories import AgentFactory, CustomerFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
 from tickets.models import AuthorKind, Interaction
