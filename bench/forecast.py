@@ -29,12 +29,13 @@ Targets (issue 29): at the rule's precision, recall ≥ 1.2 × the rule's, media
 from __future__ import annotations
 
 import argparse
-import bisect
+import heapq
 import json
+import math
 import statistics
 import sys
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,35 +80,46 @@ class _Scorer:
         return policy.calendar.add(self._at(record.arrival_seconds), policy.first_response_seconds), policy.first_response_seconds
 
     def run(self, records: Sequence[TicketRecord], low: float, high: float) -> dict[str, Any]:
+        """Sweep the snapshots in time order, keeping the set of tickets not yet answered (no rescans)."""
         records = sorted(records, key=lambda r: r.arrival_seconds)
-        arrivals = [r.arrival_seconds for r in records]
         dues = {r.ticket_id: self.due(r) for r in records}
-        first_flag: dict[int, float] = {}  # forecast: ticket → first snapshot (seconds) with p ≥ each threshold, per threshold
         flags: dict[float, dict[int, float]] = {p: {} for p in THRESHOLDS}
         pairs: list[tuple[float, bool]] = []
-        snapshot = low
+        open_now: dict[int, TicketRecord] = {}
+        answered: list[tuple[float, int]] = []  # heap of (first response instant, ticket id)
+        recent: deque[TicketRecord] = deque()  # arrivals of the last hour, for the queue-jumping rate
+        next_arrival = 0
         step = SNAPSHOT_MINUTES * 60.0
+        snapshot = low
         while snapshot < high:
-            now = self._at(snapshot)
-            begin = bisect.bisect_left(arrivals, snapshot - 3 * 86400)
-            end = bisect.bisect_right(arrivals, snapshot)
-            waiting: dict[str, list[TicketRecord]] = defaultdict(list)
-            assigned: list[TicketRecord] = []
+            while next_arrival < len(records) and records[next_arrival].arrival_seconds <= snapshot:
+                record = records[next_arrival]
+                open_now[record.ticket_id] = record
+                recent.append(record)
+                heapq.heappush(
+                    answered, (record.first_response_seconds if record.first_response_seconds is not None else math.inf, record.ticket_id)
+                )
+                next_arrival += 1
+            while answered and answered[0][0] <= snapshot:
+                open_now.pop(heapq.heappop(answered)[1], None)
+            while recent and snapshot - recent[0].arrival_seconds > JUMP_WINDOW_SECONDS:
+                recent.popleft()
             jumps: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-            for record in records[begin:end]:
-                if snapshot - record.arrival_seconds <= JUMP_WINDOW_SECONDS:
-                    jumps[record.team][record.priority] += 1
-                answered = record.first_response_seconds
-                if answered is not None and answered <= snapshot:
-                    continue
+            for record in recent:
+                jumps[record.team][record.priority] += 1
+            now = self._at(snapshot)
+            waiting: dict[str, list[TicketRecord]] = defaultdict(list)
+            for record in open_now.values():
                 if record.assigned_seconds is not None and record.assigned_seconds <= snapshot:
-                    assigned.append(record)
+                    due, _ = dues[record.ticket_id]
+                    remaining = self.policies[record.priority].calendar.elapsed(now, due) if due > now else 0.0
+                    situation = core.Situation(remaining=remaining, ahead=0, servers=1, category=record.category)
+                    self._score(record, snapshot, core.forecast(situation, self.own), flags, pairs)
                 else:
                     waiting[record.team].append(record)
             for team, queue in waiting.items():
                 queue.sort(key=lambda r: (dues[r.ticket_id][0], r.priority, r.arrival_seconds))
-                slots = sum(a.profile.total_units for a in self.by_team[team] if a.shift.is_open(now))
-                servers = max(int(slots), 0)
+                servers = int(sum(a.profile.total_units for a in self.by_team[team] if a.shift.is_open(now)))
                 for position, record in enumerate(queue):
                     due, _ = dues[record.ticket_id]
                     remaining = self.policies[record.priority].calendar.elapsed(now, due) if due > now else 0.0
@@ -117,13 +129,7 @@ class _Scorer:
                         arrivals_ahead_per_second=jumping, offline_for=0.0 if servers else 3600.0,
                     )  # fmt: skip
                     self._score(record, snapshot, core.forecast(situation, self.slot, own=self.own), flags, pairs)
-            for record in assigned:
-                due, _ = dues[record.ticket_id]
-                remaining = self.policies[record.priority].calendar.elapsed(now, due) if due > now else 0.0
-                situation = core.Situation(remaining=remaining, ahead=0, servers=1, category=record.category)
-                self._score(record, snapshot, core.forecast(situation, self.own), flags, pairs)
             snapshot += step
-        del first_flag
         return {"flags": flags, "pairs": pairs, "dues": dues, "records": records}
 
     @staticmethod

@@ -386,10 +386,13 @@ def recheck_now(ticket_id: int, *, known: Ticket | None = None) -> None:
             recheck_locked(ticket)
 
 
-def recheck_locked(ticket: Ticket) -> Escalation | None:
-    """Score and escalate a ticket the caller has locked (with its customer, category and SLA policy); saves it."""
+def recheck_locked(ticket: Ticket, *, fresh: bool = False) -> Escalation | None:
+    """Score and escalate a ticket the caller has locked (with its customer, category and SLA policy); saves it.
+
+    ``fresh``: a ticket just triaged, which has no breach forecast yet (the forecast task makes them), so none is read.
+    """
     config, rules = escalation_config()
-    escalation = assess_and_escalate(ticket, now=timezone.now(), config=config, rules=rules)
+    escalation = assess_and_escalate(ticket, now=timezone.now(), config=config, rules=rules, forecast=0.0 if fresh else None)
     ticket.save(update_fields=CHECKED_FIELDS)
     return escalation
 

@@ -70,7 +70,7 @@ def process_new_ticket(ticket_id: int) -> Ticket | None:
                     and ticket.incident_id is None
                 ):
                     ticket.incident_id = Ticket.objects.filter(pk=ticket.pk).values_list("incident_id", flat=True).first()
-                sweep.recheck_locked(ticket)
+                sweep.recheck_locked(ticket, fresh=True)
     if not fresh and ticket.status in OPEN_STATUSES:
         route_and_check(ticket)
     return ticket

@@ -83,6 +83,7 @@ def test_configuration_changes_from_admin_and_api_are_logged(make_user: Any) -> 
         {
             **{"immediate_threshold": "0.9", "priority_threshold": "0.5", "recheck_minutes": "20", "weights": "{}"},
             **{"dismissal_cooldown_minutes": "60", "at_risk_escalates": "on"},
+            **{"forecast_escalates": "on", "forecast_lead_minutes": "60", "forecast_probability": "0.8"},
         },
     )
     assert response.status_code == 302, response.content[:2000]
