@@ -8,17 +8,17 @@ PostgreSQL, also with ten routings at once.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from agents import routing_core, services
 from agents.models import AgentReservation, CapacityProfile
 from agents.tasks import route_waiting
+from tests.agents.test_routing_concurrency import route_from_ten_threads
 from tests.factories import AgentFactory, AgentSkillFactory, CategoryFactory, SkillFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket
 from tickets.services import change_status
@@ -130,25 +130,7 @@ def test_parallel_routings_never_hand_a_held_agent_other_work() -> None:
     spare.teams.add(desk["team"])
     AgentSkillFactory.create(agent=spare, skill=desk["category"].skill, level=2)
     light = [waiting(desk, channel="email", priority=2, due_in=timedelta(hours=3)) for _ in range(20)]
-    barrier = threading.Barrier(10)
-    errors: list[BaseException] = []
-
-    def worker(batch: list[Ticket]) -> None:
-        try:
-            barrier.wait()
-            for t in batch:
-                services.route_ticket(ticket=t)
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker, args=(light[i::10],)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
+    route_from_ten_threads(light)
     taken = Ticket.objects.filter(pk__in=[t.pk for t in light], assignee__isnull=False)
     assert set(taken.values_list("assignee_id", flat=True)) == {spare.pk} and taken.count() == 3  # only the free agent, to capacity
     assert Ticket.objects.get(pk=p0_chat.pk).assignee is None and set(held()) == {desk["ada"].pk, desk["bo"].pk}
