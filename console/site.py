@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from foundation import audit
-from foundation.health import health_report
+from foundation.health import health_report, public_checks
 from foundation.parsing import InputError, clean_text, strict_id
 from tickets.selectors import ticket_changes
 
@@ -17,8 +17,14 @@ from tickets.selectors import ticket_changes
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when database, broker and worker are up, 503 otherwise; JSON says which."""
+    """200 when database, broker and worker are up, 503 otherwise; JSON says which.
+
+    Anyone (a load balancer, a monitor) sees each check's verdict; only staff see the details
+    (error texts, mailbox names, transports, heartbeat ages), which name internals an outsider
+    should not learn."""
     healthy, checks = health_report()
+    if not (request.user.is_authenticated and request.user.is_staff):
+        checks = public_checks(checks)
     return JsonResponse({"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503)
 
 

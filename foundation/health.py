@@ -95,3 +95,8 @@ def health_report() -> tuple[bool, dict[str, Any]]:
         except Exception as exc:  # noqa: BLE001 - database down: already reported above
             checks[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     return healthy, checks
+
+
+def public_checks(checks: dict[str, Any]) -> dict[str, Any]:
+    """What an anonymous caller of ``/healthz`` may see: each check's verdict, no details."""
+    return {name: {"ok": bool(check.get("ok"))} for name, check in checks.items()}

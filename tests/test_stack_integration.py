@@ -39,15 +39,36 @@ def test_embedded_stack_serves_login_and_reports_healthy(tmp_path: Path) -> None
     )
     base = f"http://127.0.0.1:{port}"
 
+    admin = requests.Session()  # the checks' details are for staff: sign in as the demo admin
+
+    def sign_in() -> None:
+        admin.get(f"{base}/accounts/login/", timeout=5)
+        signed = admin.post(
+            f"{base}/accounts/login/",
+            data={"username": "admin", "password": "demo-escalation", "csrfmiddlewaretoken": admin.cookies["csrftoken"]},
+            headers={"Referer": f"{base}/accounts/login/"},
+            timeout=5,
+        )
+        assert signed.status_code == 200 and "sessionid" in admin.cookies, signed.status_code
+
+    def health_status() -> int | None:
+        try:
+            return requests.get(f"{base}/healthz", timeout=5).status_code
+        except requests.RequestException:
+            return None
+
     def health() -> dict | None:
         try:
-            response = requests.get(f"{base}/healthz", timeout=5)
+            response = admin.get(f"{base}/healthz", timeout=5)
         except requests.RequestException:
             return None
         return response.json() if response.status_code == 200 else None
 
     try:
-        report = wait_for(health, timeout=90, interval=1, what="embedded stack healthy")
+        wait_for(lambda: health_status() == 200, timeout=90, interval=1, what="embedded stack healthy")
+        sign_in()
+        report = health()
+        assert report is not None
         assert report["checks"]["database"]["vendor"] == "sqlite"
         assert report["checks"]["broker"]["transport"] == "filesystem"
         login = requests.get(f"{base}/accounts/login/", timeout=5)

@@ -26,7 +26,10 @@ def test_a_real_worker_runs_a_task_sent_through_redis(celery_worker_process) -> 
 
 def test_healthz_turns_503_when_the_worker_dies(celery_worker_process, settings) -> None:
     settings.WORKER_STALE_AFTER_SECONDS = 3
+    from tests.factories import UserFactory
+
     client = Client()
+    client.force_login(UserFactory(role="admin"))  # staff see why a check failed
     worker = celery_worker_process()
 
     wait_for(lambda: client.get("/healthz").status_code == 200, timeout=60, what="healthz 200 with a live worker")
