@@ -59,7 +59,7 @@ def _policies() -> dict[int, clock_core.Policy]:
     for priority in PRIORITIES:
         candidates = [p for p in active if p.priority == priority]
         catch_all = [p for p in candidates if not p.customer_tier and p.team_id is None]
-        chosen = (catch_all or candidates or [None])[0]
+        chosen = next(iter(catch_all or candidates), None)
         policies[priority] = core_policy(chosen) or replace(OPEN_ENDED, key=f"P{priority}")
     return policies
 
@@ -96,6 +96,10 @@ def load_desk(start: datetime) -> Desk:
                 skills.setdefault(slug, (rule.required_skill.slug, rule.min_skill_level))
         if rule.team is not None:
             rules.append((rule_spec(rule, slugs), rule.team.slug))
+    # A category no rule asks a skill for needs none: every agent of its team qualifies, as live.
+    for slug in Category.objects.values_list("slug", flat=True):
+        skills.setdefault(slug, ("", 1))
+    skills.setdefault("", ("", 1))
     # A category's own team routes what no rule sends elsewhere.
     for index, category in enumerate(Category.objects.filter(team__isnull=False).select_related("team").order_by("pk")):
         assert category.team is not None

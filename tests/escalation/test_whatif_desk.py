@@ -33,22 +33,22 @@ def build_history(*, every_minutes: int = 15, security_every: int = 0) -> dict[s
         SlaPolicy.objects.create(
             name=f"P{priority}", priority=priority, first_response_minutes=30, next_response_minutes=60, resolution_minutes=240
         )
-    billing = TeamFactory(slug="billing", name="Billing")
-    billing_category = CategoryFactory(slug="billing", team=billing)
-    ana = AgentFactory(user=UserFactory(username="ana", role="agent"), capacity=1, seniority=Seniority.JUNIOR)
+    billing = TeamFactory.create(slug="billing", name="Billing")
+    billing_category = CategoryFactory.create(slug="billing", team=billing)
+    ana = AgentFactory.create(user=UserFactory.create(username="ana", role="agent"), capacity=1, seniority=Seniority.JUNIOR)
     ana.teams.add(billing)
     agents = {"ana": ana}
     security_category = None
     if security_every:
-        security = SkillFactory(slug="security")
-        security_category = CategoryFactory(slug="security")
+        security = SkillFactory.create(slug="security")
+        security_category = CategoryFactory.create(slug="security")
         rule = RoutingRule.objects.create(name="security", order=1, team=billing, required_skill=security, min_skill_level=3)
         rule.categories.add(security_category)
-        sam = AgentFactory(user=UserFactory(username="sam", role="agent"), capacity=1, seniority=Seniority.JUNIOR)
+        sam = AgentFactory.create(user=UserFactory.create(username="sam", role="agent"), capacity=1, seniority=Seniority.JUNIOR)
         sam.teams.add(billing)
         AgentSkill.objects.create(agent=sam, skill=security, level=4)
         agents["sam"] = sam
-    customer = CustomerFactory()
+    customer = CustomerFactory.create()
     rows = []
     at, index = START, 0
     while at < START + timedelta(days=DAYS):
@@ -98,7 +98,8 @@ def test_the_desk_is_read_from_the_database(frozen: Any) -> None:
     build_history(every_minutes=60, security_every=2)
     desk = load_desk(START)
     assert {a.name: (a.team, dict(a.skills)) for a in desk.agents} == {"ana": ("billing", {}), "sam": ("billing", {"security": 4})}
-    assert desk.skills == {"security": ("security", 3)}
+    # The security rule asks a skill; the other categories need none, so everyone on their team qualifies.
+    assert desk.skills == {"security": ("security", 3), "billing": ("", 1), "": ("", 1)}
     assert desk.policies[2].first_response_seconds == 30 * 60
     assert [team for _, team in desk.rules] == ["billing", "billing"]
 
@@ -160,3 +161,40 @@ def test_scenario_fields_map_onto_the_core_scenario(frozen: Any) -> None:
     assert scenario.queue_order == "fifo"
     with pytest.raises(ScenarioError):
         parse_scenario({"skills": {"sam": {"security": 9}}}, desk)
+
+
+def test_the_baseline_replay_reproduces_the_recorded_desk(tmp_path: Path, frozen: Any) -> None:
+    """One agent, a ticket every 20 minutes, 12 + 3 minutes of work each: every reply came after 12 minutes."""
+    build_history(every_minutes=20)
+    result = whatif(tmp_path, {})
+    baseline = result["baseline"]
+    assert baseline["tickets"] == 2 * 24 * 3 and baseline["unanswered"] == 0
+    assert baseline["first_response_compliance"] == 1.0 and baseline["breaches"]["first_response"] == 0
+    assert baseline["median_first_response_wait_minutes"] == pytest.approx(12.0, rel=0.15)
+    assert baseline["utilization"]["agents"]["ana"] == pytest.approx(15 / 20, abs=0.05)
+    assert result["scenario_result"] == baseline  # an empty scenario changes nothing
+
+
+def test_one_more_agent_on_the_overloaded_team_lowers_waits_and_breaches(tmp_path: Path, frozen: Any) -> None:
+    build_history(every_minutes=10)  # 15 minutes of work every 10 minutes: one agent cannot keep up
+    result = whatif(tmp_path, {"name": "hire", "add_agents": [{"like": "ana", "count": 1}]})
+    baseline, hired = result["baseline"], result["scenario_result"]
+    assert result["scenario"] == "hire"
+    assert baseline["breaches"]["first_response"] > 0
+    assert hired["breaches"]["first_response"] < baseline["breaches"]["first_response"]
+    assert hired["first_response_compliance"] > baseline["first_response_compliance"]
+    base_wait, hired_wait = baseline["median_first_response_wait_minutes"], hired["median_first_response_wait_minutes"]
+    assert base_wait is None or hired_wait < base_wait
+    assert len(hired["utilization"]["agents"]) == 2 and hired["utilization"]["agents"]["ana"] < baseline["utilization"]["agents"]["ana"]
+
+
+def test_removing_the_only_agent_with_a_skill_leaves_those_tickets_to_breach(tmp_path: Path, frozen: Any) -> None:
+    """Security tickets (P1) need level 3 of a skill only sam has; ana is a junior and may not stand in."""
+    build_history(every_minutes=60, security_every=2)
+    result = whatif(tmp_path, {"remove_agents": ["sam"]})
+    baseline, without = result["baseline"]["by_priority"]["P1"], result["scenario_result"]["by_priority"]["P1"]
+    assert baseline["first_response_compliance"] == 1.0 and baseline["first_response_breaches"] == 0
+    assert without["tickets"] == baseline["tickets"] > 0
+    assert without["first_response_breaches"] > 0 and without["first_response_compliance"] < baseline["first_response_compliance"]
+    assert result["scenario_result"]["by_priority"]["P3"]["first_response_compliance"] == 1.0  # billing is unaffected
+    assert "sam" not in result["scenario_result"]["utilization"]["agents"]
