@@ -47,6 +47,7 @@ from escalation_engine import clock_core
 from foundation.business_time import Calendar
 
 DAY = 86400.0
+NO_SKILL_NEEDED_LEVEL = 5  # a ticket whose category needs no skill: everyone qualifies, as in agents.services.route_ticket
 TABLE_MARGIN_DAYS = 120  # the calendar table runs this far past the last shift (resolution targets are days, not months)
 
 
@@ -249,6 +250,9 @@ class _Simulation:
         first = self.desk.start.astimezone(UTC).date() - timedelta(days=1)
         days = int(until // DAY) + 3
         for agent in self.desk.agents:
+            if agent.shift.always_open:  # round the clock: on duty from the start, never off
+                self.schedule(0.0, _ON, agent.agent_id)
+                continue
             for offset in range(days):
                 for opens, closes in agent.shift.intervals_on(first + timedelta(days=offset)):
                     begin, end = (opens - self.desk.start).total_seconds(), (closes - self.desk.start).total_seconds()
@@ -320,7 +324,7 @@ class _Simulation:
         spec = agent.spec
         return Candidate(
             agent_id=spec.agent_id,
-            skill_level=spec.skills.get(waiting.skill),
+            skill_level=spec.skills.get(waiting.skill) if waiting.skill else NO_SKILL_NEEDED_LEVEL,
             used_units=agent.used,
             capacity_units=spec.profile.total_units,
             seniority=spec.seniority,
