@@ -17,7 +17,7 @@ def staff(client: Client) -> Client:
     """Only staff see the checks' details; everyone else sees each check's verdict."""
     from tests.factories import UserFactory
 
-    client.force_login(UserFactory(role="admin"))
+    client.force_login(UserFactory.create(role="admin"))
     return client
 
 

@@ -29,7 +29,7 @@ def test_healthz_turns_503_when_the_worker_dies(celery_worker_process, settings)
     from tests.factories import UserFactory
 
     client = Client()
-    client.force_login(UserFactory(role="admin"))  # staff see why a check failed
+    client.force_login(UserFactory.create(role="admin"))  # staff see why a check failed
     worker = celery_worker_process()
 
     wait_for(lambda: client.get("/healthz").status_code == 200, timeout=60, what="healthz 200 with a live worker")
