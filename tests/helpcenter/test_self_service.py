@@ -103,7 +103,7 @@ def test_every_reply_email_carries_the_status_link(django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         add_agent_reply(ticket=ticket, body="Try again now.", by=make_user(role="agent"))
     # The token is signed with a timestamp, so read it back from the mail rather than signing again.
-    tokens = re.findall(r"https://desk\.example\.com/t/([^/\s]+)/", mail.outbox[0].body)
+    tokens = re.findall(r"https://desk\.example\.com/t/([^/\s]+)/", str(mail.outbox[0].body))
     assert len(tokens) == 1 and links.ticket_for_status(tokens[0]).pk == ticket.pk
 
 
