@@ -278,6 +278,23 @@ CHURN_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
         (r"\b(?:a|your|the)\s+(?:manager|supervisor|team lead|team leader|head of support)\b" + _GAP
          + r"\b(?:look|review|call|contact|take|own)\b", 0.6),
         (r"\b(?:named person|someone|somebody)\b[^.!?\n]{0,20}?\btake ownership\b", 0.6),
+        # "I have written four times", "we've asked three different people", "j'ai relancé trois fois"
+        (r"\b(?:written|wrote|emailed|e-mailed|asked|called|phoned|contacted|reached out|chased|raised (?:this|it)|reported"
+         r" (?:this|it)|followed up)\b" + _GAP + r"\b(?:twice|(?:three|four|five|six|several|multiple|many|\d+)\s+(?:different"
+         r"\s+)?(?:times|people|agents|emails|e-mails))\b", 0.6),
+        (r"\b(?:he escrito|hemos escrito|he llamado|he reclamado|os he escrito)\b" + _GAP + r"\b(?:dos|tres|cuatro|cinco"
+         r"|varias|muchas|\d+)\s+veces\b", 0.6),
+        (r"\b(?:(?:dreimal|viermal|fünfmal|mehrfach|mehrmals|wiederholt|zum (?:dritten|vierten|fünften) mal)\b" + _GAP
+         + r"\b(?:geschrieben|gemeldet|angerufen|nachgefragt|reklamiert)|in (?:drei|vier|fünf|\d+) tickets gemeldet)", 0.6),
+        (r"\b(?:écrit|relancé|appelé|signalé|contacté)\b" + _GAP + r"\b(?:deux|trois|quatre|cinq|plusieurs|\d+)\s+fois\b", 0.6),
+        (r"\b(?:escrevi|escrevemos|liguei|ligamos|reclamei|entrei em contato)\b" + _GAP + r"\b(?:duas|três|quatro|cinco"
+         r"|várias|\d+)\s+vezes\b", 0.6),
+        # "I have been trying to reach our account manager for three weeks"
+        (r"\b(?:trying|tried|try)\s+to\s+(?:reach|contact|get hold of|get through to|get an answer from|get a reply from)\b", 0.5),
+        # "I've started conversations with <another vendor>", "we are evaluating other options"
+        (r"\b(?:started|starting|begun|began|having|opened|in)\s+(?:conversations|talks|discussions)\s+with\b", 0.6),
+        (r"\b(?:evaluating|trialling|trialing|testing|looking at|reviewing|considering)\s+(?:other|alternative|competing)"
+         r"\s+(?:options|vendors|providers|tools|solutions|platforms|products|suppliers)\b", 0.7),
     )
 )  # fmt: skip
 
@@ -293,6 +310,46 @@ LEGAL_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
         (r"\b(?:pondr[ée]|presentar[ée]|pondremos|presentaremos|voy a poner|vamos a poner)\s+(?:una\s+)?(?:reclamaci[óo]n"
          r"|denuncia|queja formal)", 0.8),
         (r"\b(?:hoja de reclamaciones|ocu|facua|omic|verbraucherzentrale|schlichtungsstelle|que choisir|reclame aqui)\b", 0.7),
+        # a chargeback said in a sentence: "I've asked my bank to reverse the payment", "we'll take this up with our bank"
+        (r"\b(?:asked|asking|told|contacted|called|instructed|ask|tell|contact|call|instruct)\s+(?:my|our|the)\s+(?:bank|card"
+         r" issuer|credit card company|card company)\b" + _GAP + r"\b(?:reverse|reversal|refund|dispute|block|stop|cancel"
+         r"|claw|recall|return)", 0.7),
+        (r"\b(?:take|taking|raise|raising)\s+(?:this|it|the matter)\s+up\s+with\s+(?:my|our|the)\s+(?:bank|card issuer"
+         r"|credit card company)\b", 0.7),
+        (r"\b(?:reverse|reversing|reversed|block|blocking|recall)\s+(?:the|this|that|your)\s+(?:payment|charge|transaction"
+         r"|debit|direct debit)\b" + _GAP + r"\b(?:bank|card)\b", 0.6),
+        (r"\b(?:lastschrift|abbuchung|zahlung)\b" + _GAP + r"\b(?:zurückbuchen|zurückgeben|zurückrufen|widersprechen"
+         r"|widerrufen|stornieren lassen)\b", 0.7),
+        (r"\b(?:al|a mi|a nuestro|con el|con mi|con nuestro)\s+banco\b" + _GAP + r"\b(?:devolu|devuelva|anul|retroce|reclam)", 0.7),
+        (r"\b(?:faire|fait|ferons|ferai)\s+(?:une\s+)?opposition\b|\b(?:ma|notre)\s+banque\b" + _GAP
+         + r"\b(?:rembours|annul|contest|opposition)", 0.7),
+        (r"\b(?:contestar|contestei|contestamos)\b" + _GAP + r"\b(?:cartão|banco|cobrança)\b|\b(?:meu|nosso)\s+banco\b"
+         + _GAP + r"\b(?:estorn|cancel|contest)", 0.7),
+        # a right with a clock: "under GDPR you have one month", "within 30 days as required by law"
+        (r"\b(?:under|as required by|according to|pursuant to)\s+(?:the\s+)?(?:gdpr|law|article \d+|data protection law"
+         r"|consumer law)\b", 0.6),
+        (r"\b(?:we|i)\s+reserve\s+(?:all\s+|our\s+|my\s+)?(?:rights|the right)\b", 0.7),
+    )
+)  # fmt: skip
+
+# Urgency said in a sentence: service about to be lost ("the account will be suspended on Friday") and a deadline
+# measured in hours or days ("in the next hour", "within 2 days", "by tonight").
+URGENCY_PATTERNS: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), weight)
+    for pattern, weight in (
+        (r"\b(?:will|would|is going to|are going to|gets|get|to)\s+be\s+(?:suspended|downgraded|deactivated|disabled|closed"
+         r"|deleted|terminated|cut off|locked|shut down|switched off|blocked)\b", 0.5),
+        (r"\bwird\b" + _GAP + r"\b(?:gesperrt|deaktiviert|abgeschaltet|gelöscht|herabgestuft)\b|\b(?:será|serán|se)\s+"
+         r"(?:suspendid[ao]s?|cancelad[ao]s?|bloquead[ao]s?|suspenderá|cancelará|bloqueará|eliminad[ao]s?)\b|\bsera(?:it)?\s+"
+         r"(?:suspendue?|désactivée?|fermée?|supprimée?|bloquée?|résiliée?)\b|\bserá\s+(?:suspens[ao]|cancelad[ao]|bloquead[ao]"
+         r"|desativad[ao])\b", 0.5),
+        (r"\b(?:in|within)\s+(?:the\s+)?(?:next\s+)?(?:(?:\d{1,2}|one|two|three|a few|an?)\s+)?(?:hours?|business days?|working"
+         r" days?|days?)\b", 0.4),
+        (r"\b(?:tonight|this evening|by (?:tomorrow|end of (?:the )?day|eod|close of business|cob|noon|midday)|before"
+         r" (?:tomorrow|tonight)|heute abend|bis morgen|esta noche|antes de mañana|ce soir|avant demain|hoje à noite|até amanhã)\b",
+         0.4),
+        (r"\b(?:month|quarter|year)[- ](?:end|close)\b|\b(?:finance|payroll|board)\b" + _GAP + r"\b(?:closes?|deadline|run"
+         r"|meets?|meeting)\b", 0.3),
     )
 )  # fmt: skip
 
@@ -332,6 +389,8 @@ IMPACT_SECURITY: tuple[str, ...] = (
     "gehackt", "unbefugt", "fremder zugriff", "datenleck", "datenpanne", "hackeado", "acceso no autorizado", "filtración",
     "han entrado en nuestra cuenta", "piraté", "accès non autorisé", "fuite de données", "accède encore", "invadida",
     "hackeada", "acesso não autorizado", "vazamento",
+    "sending spam", "sending phishing", "sent phishing", "phishing from our", "spam from our", "enviando spam",
+    "enviando phishing", "enviando correos", "envoie du spam", "envoie des e-mails", "verschickt spam", "enviando e-mails",
 )  # fmt: skip
 # Broken for someone: severe only when it hits a scope ("not loading for anyone", "all our users are locked out").
 IMPACT_BLOCKED: tuple[str, ...] = (
@@ -346,6 +405,11 @@ IMPACT_BLOCKED: tuple[str, ...] = (
     "ne pouvons pas", "ne peut plus", "não podemos",
     "503", "502", "500", "timeout", "timed out", "suspended", "disabled", "hängen", "fehlen", "gelöscht", "gesperrt",
     "desaparecido", "borrado", "bloqueado", "disparu", "supprimé", "bloqué", "sumiram", "apagado", "bloqueado",
+    "on hold", "standstill", "halted", "to a halt", "paralysed", "paralyzed", "merged", "corrupted", "corrupt",
+    "wrong people", "wrong customers", "wrong person", "lahmgelegt", "stillstand", "paralizado", "paralizada", "paralysé",
+    "paralysée", "parado", "parada", "paralisado", "paralisada",
+    "was set to", "were set to", "were marked", "were closed", "were reset", "were reassigned", "were sent", "was sent to",
+    "were changed", "were moved", "were overwritten",
 )  # fmt: skip
 # An attack or an outage happening now, and a deadline measured in hours, make a severe event wide.
 IMPACT_NOW: tuple[str, ...] = (
@@ -367,13 +431,37 @@ IMPACT_SCOPE: tuple[str, ...] = (
     "not a single", "komplette unternehmen", "gesamte unternehmen", "ganze unternehmen", "komplette firma",
     "gesamte firma", "keine einzige", "keinen einzigen", "kein einziger", "ni un solo", "ni una sola", "pas un seul",
     "pas une seule", "nem um único", "nem uma única", "toda la tienda", "all our stores", "all stores",
+    "any of our", "our entire", "our clients", "all our clients", "every one of", "all of them", "each of our",
+    "nos clients", "tous nos clients", "unsere kunden", "nuestros clientes", "nossos clientes", "i nostri clienti",
+    "onze klanten", "in keiner", "en ninguna", "dans aucune", "em nenhuma",
 )  # fmt: skip
+# Who is hit, by name: "400 users", "12,000 different contacts", "nos 200 conseillers", "3 000 messages".
+_SCOPE_NOUNS = (
+    r"(?:users?|people|employees|staff|agents?|customers?|clients?|seats|stores|shops|records?|contacts?|orders?|projects?"
+    r"|files|documents|invoices|accounts?|transactions|payments|charges|bookings|reservations|entries|rows|items|products"
+    r"|messages|e-?mails|tickets?|calls|chats|conversations|members|students|drivers|guests|subscribers|locations|branches"
+    r"|sites|devices|operators|employees|nutzer|benutzer|mitarbeiter(?:innen)?|mitarbeitende[n]?|kunden|bestellungen|aufträge"
+    r"|buchungen|abbuchungen|tickets|nachrichten|usuarios|empleados|clientes|pedidos|agentes|operadores|mensajes|correos"
+    r"|reservas|cargos|utilisateurs|employés|commandes|conseillers|conseillères|agents|opérateurs|réservations|prélèvements"
+    r"|usuários|funcionários|atendentes|pedidos|mensagens|cobranças|utenti|clienti|operatori|gebruikers|klanten|medewerkers)"
+)
 _SCOPE_COUNT = re.compile(
-    r"\b(\d{2,}|\d{1,3}(?:[,.]\d{3})+)\s+(?:(?:of\s+)?(?:our|the|unsere[rn]?|nuestros|nos|nossos)\s+)?(?:fewer\s+|more\s+)?"
-    r"(?:users|people|employees|staff|agents|customers|clients|seats|stores|shops|records|contacts|orders|projects|files"
-    r"|documents|invoices|accounts|transactions|payments|entries|rows|items|products|messages|emails|tickets"
-    r"|nutzer|benutzer|mitarbeiter|kunden|bestellungen|aufträge|usuarios|empleados|clientes|pedidos|utilisateurs|employés"
-    r"|commandes|usuários|funcionários)\b",
+    r"\b(\d{2,}|\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+)\s+(?:(?:of\s+)?(?:our|the|unsere[rn]?|nuestros|nos|nossos)\s+)?"
+    r"(?:fewer\s+|more\s+)?(?:[^\W\d_][\w'-]*\s+){0,2}?" + _SCOPE_NOUNS + r"\b",
+    re.IGNORECASE,
+)
+# "every open ticket", "all of our customers", "each of our 12 stores"
+_SCOPE_ALL = re.compile(
+    r"\b(?:all|every|each)\s+(?:one\s+)?(?:of\s+)?(?:(?:our|the|my|those|these|their)\s+)?(?:[^\W\d_][\w'-]*\s+)?" + _SCOPE_NOUNS + r"\b",
+    re.IGNORECASE,
+)
+# Unable to work, in a sentence that names who: "our 140 agents can't send a reply", "nos 200 conseillers ne
+# retrouvent plus leurs files" — with a scope in the same sentence it is a wide event.
+_CANNOT = re.compile(
+    r"\b(?:can't|cannot|can not|couldn't|could not|unable to|not able to|no longer|are locked out|is locked out|nicht mehr"
+    r"|k[öo]nnen (?:\w+ )?nicht|kann (?:\w+ )?nicht|ya no|no (?:pueden|podemos|puede)|ne \w+ plus|n'\w+ plus|ne (?:peuvent|pouvons"
+    r"|peut) (?:\w+ )?pas|não (?:conseguem|conseguimos|consegue|podem|podemos)|non (?:riescono|possono|riusciamo|possiamo)"
+    r"|niet meer|kunnen (?:\w+ )?niet)\b",
     re.IGNORECASE,
 )
 
@@ -607,16 +695,21 @@ def _impact(text: str) -> tuple[list[str], list[str]]:
     starts = [0] + [match.end() for match in _SENTENCE.finditer(text)]
     events = _hits_by_sentence(text, IMPACT_SEVERE, starts)
     reach = _hits_by_sentence(text, IMPACT_SCOPE, starts)
-    for pattern, into in ((_NOBODY_CAN, events), (_SCOPE_COUNT, reach)):
+    for pattern, into in ((_NOBODY_CAN, events), (_SCOPE_COUNT, reach), (_SCOPE_ALL, reach)):
         for match in pattern.finditer(text):
             bucket = into.setdefault(bisect.bisect_right(starts, match.start()) - 1, [])
             bucket.append(" ".join(match.group(0).lower().split()))
     blocked = _hits_by_sentence(text, IMPACT_BLOCKED, starts) if reach else {}
     for index, sentence in enumerate(_sentences(text, starts)):
+        if reach.get(index):
+            unable = _CANNOT.search(sentence)
+            if unable:
+                events.setdefault(index, []).append(" ".join(unable.group(0).lower().split()))
         since = _SINCE.search(sentence)
         if since and _STOPPED.search(sentence):
             events.setdefault(index, []).append("ongoing " + " ".join(since.group(0).lower().split()))
-            for near in (index - 1, index + 1):  # "Our 140 agents are sitting in front of empty queues."
+            # "The mails are arriving. Our 140 agents are sitting in front of empty queues."
+            for near in (index - 2, index - 1, index + 1, index + 2):
                 if reach.get(near):
                     reach.setdefault(index, []).extend(term for term in reach[near] if term not in reach.get(index, []))
     severe: list[str] = []
@@ -644,6 +737,10 @@ def extract(
     """Urgency and legal keyword hits with their scores, and the entities in ``text``."""
     urgency_hits = _keyword_hits(text, DEFAULT_URGENCY_KEYWORDS if urgency_keywords is None else urgency_keywords)
     legal_hits = _keyword_hits(text, DEFAULT_LEGAL_KEYWORDS if legal_keywords is None else legal_keywords)
+    urgency_hits += [
+        hit for hit in _pattern_hits(text, URGENCY_PATTERNS) if all(hit[0] not in t and t not in hit[0] for t, _ in urgency_hits)
+    ]
+    urgency_hits.sort(key=lambda hit: -hit[1])
     urgency_hits = _without_negated(text, urgency_hits)
     legal_hits += [hit for hit in _pattern_hits(text, LEGAL_PATTERNS) if all(hit[0] not in t and t not in hit[0] for t, _ in legal_hits)]
     legal_hits.sort(key=lambda hit: -hit[1])

@@ -165,3 +165,62 @@ def test_an_ongoing_stoppage_said_calmly_is_severe_and_wide_with_a_scope_nearby(
     assert extract("Seit dem letzten Update kommen keine Bestellungen mehr an.").impact == "severe"
     assert extract("Since the update I don't see the dark mode toggle.").impact == "severe"  # one person: P1 floor, not P0
     assert extract("We've been customers since 2019 and have no complaints.").impact == ""
+
+
+def test_a_counted_or_universal_scope_that_cannot_work_is_wide() -> None:
+    # a count with adjectives between it and the noun, thousands written with spaces, and a plain inability
+    wide = extract("Since the migration our 85 remote agents can't open any conversation at all.")
+    assert wide.impact == "wide" and any("85 remote agents" in term for term in wide.scope_hits)
+    assert extract("Roughly 3 000 archived invoices were overwritten with blank PDFs last night.").impact == "wide"
+    assert extract("Every open order in the warehouse was set to cancelled by the import.").impact == "wide"
+    assert extract("Nos 120 conseillères ne voient plus leurs files d'attente depuis la mise à jour.").impact == "wide"
+    assert extract("Unsere 60 Mitarbeitenden können sich nicht mehr anmelden.").impact == "wide"
+    # the same words without an inability or a scope are not an incident
+    assert extract("Our 85 agents love the new inbox; can we add a dark theme?").impact == ""
+    assert extract("I can't find where to change my own signature.").impact == ""
+    assert extract("We have 2,000 contacts; is there a limit on imports?").impact == ""
+
+
+def test_a_chargeback_or_a_right_with_a_clock_said_in_a_sentence_is_legal() -> None:
+    for text in (
+        "I have asked my bank to reverse the payment for the second charge.",
+        "If nobody answers by Monday we will take this up with our bank.",
+        "Ich werde die Lastschrift bei meiner Bank zurückbuchen lassen.",
+        "He pedido a mi banco la devolución del cargo.",
+        "J'ai demandé à ma banque de faire opposition sur ce prélèvement.",
+        "Vou contestar a cobrança no cartão.",
+        "Under GDPR you have one month to send me a copy of my data.",
+        "We reserve all rights regarding the lost orders.",
+    ):
+        assert extract(text).legal_score >= 0.6, text
+    assert extract("My bank card expired, how do I add the new one?").legal_score == 0.0
+    assert extract("Can I pay by bank transfer instead of card?").legal_score == 0.0
+
+
+def test_repeated_contact_and_a_vendor_evaluation_are_churn_in_several_languages() -> None:
+    for text in (
+        "I have written to you four times about this invoice.",
+        "We've asked three different people and got three answers.",
+        "I've been trying to reach my account manager since October.",
+        "We have started conversations with two other vendors.",
+        "We are evaluating alternative providers for next year.",
+        "Os he escrito tres veces y sigo sin respuesta.",
+        "Ich habe das schon dreimal gemeldet.",
+        "J'ai relancé trois fois votre service.",
+        "Já escrevi quatro vezes sobre isso.",
+    ):
+        assert extract(text).churn_score >= 0.5, text
+    assert extract("I wrote the macro myself and it works, thanks!").churn_score == 0.0
+
+
+def test_service_about_to_be_lost_and_short_deadlines_are_urgency() -> None:
+    suspended = extract("Your mail says the workspace will be suspended on Friday if the card isn't updated.")
+    assert suspended.urgency_score >= 0.5
+    assert extract("Das Konto wird am Montag gesperrt, bitte helfen Sie.").urgency_score >= 0.5
+    assert extract("La cuenta será suspendida mañana.").urgency_score >= 0.5
+    assert extract("We need an answer in the next hour, the launch is at 7pm.").urgency_score >= 0.4
+    assert extract("Could you send it by end of day?").urgency_score >= 0.4
+    assert extract("Our finance team closes the books on Thursday.").urgency_score > 0.0
+    # a suspended *feature* the customer asks about, or a date far away, is not urgent
+    assert extract("Is there a way to pause a project instead of deleting it?").urgency_score == 0.0
+    assert extract("No rush, whenever you have a minute next month.").urgency_score == 0.0
