@@ -75,7 +75,7 @@ def paired_bars(
             if raw is None:
                 continue
             height = plot * min(float(raw), top) / top
-            shown = f"{raw * 100:.2f} %" if percent else f"{raw:g}"
+            shown = f"{raw * 100:.2f} %" if percent else str(raw)
             bars.append(
                 {"x": round(left + side * width, 1), "y": round(CHART_TOP + plot - height, 1), "w": round(width, 1), "h": round(height, 1),
                  "kind": "scenario" if side else "baseline", "tip": f"{label} · {kind}: {shown}"}
@@ -95,4 +95,4 @@ def whatif_value(value: Any, measure: str) -> str:
         return "—"
     if "compliance" in measure or measure.startswith("utilization"):
         return f"{value * 100:.2f} %"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return str(value)  # the replay rounds minutes to 2 decimals already; ``:g`` would cut 12345.67 to 12345.7

@@ -182,6 +182,7 @@ def test_the_page_and_the_csv_show_the_numbers_the_command_prints(
     assert table["first-response breaches"][:2] == (base["breaches"]["first_response"], hired["breaches"]["first_response"])
     p3 = base["by_priority"]["P3"]
     assert table["P3 first-response wait median (min)"][0] == p3["first_response_wait_minutes"]["median"]
+    assert table["P3 first-response wait median (min)"][2] == str(p3["first_response_wait_minutes"]["median"])
     assert table["P3 resolution wait p90 (min)"][0] == p3["resolution_wait_minutes"]["p90"]
     assert table["utilization team billing"][:2] == (base["utilization"]["teams"]["billing"], hired["utilization"]["teams"]["billing"])
     assert table["utilization agent ana"][:2] == (base["utilization"]["agents"]["ana"], hired["utilization"]["agents"]["ana"])
