@@ -1,6 +1,6 @@
 from django.urls import path
 
-from console import live, macros, notifications, site, views
+from console import live, macros, notifications, site, views, whatif
 
 urlpatterns = [
     path("console/", views.console_home, name="console-home"),
@@ -28,6 +28,10 @@ urlpatterns = [
     path("console/escalations/<id:pk>/decide", views.escalation_decide, name="console-decide"),
     path("console/team/", views.team, name="console-team"),
     path("console/team/reassign", views.team_reassign, name="console-team-reassign"),
+    path("console/whatif/", whatif.whatif_list, name="console-whatif-list"),
+    path("console/whatif/new", whatif.whatif_new, name="console-whatif-new"),
+    path("console/whatif/<id:pk>/", whatif.whatif_run, name="console-whatif"),
+    path("console/whatif/<id:pk>/csv", whatif.whatif_csv, name="console-whatif-csv"),
     path("console/audit/", site.audit_log, name="console-audit"),
     path("console/notifications/", notifications.notification_list, name="console-notifications"),
     path("console/notifications/bell", notifications.bell, name="console-bell"),

@@ -191,6 +191,7 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-churn": {"task": "analytics.score_churn", "schedule": timedelta(hours=1)},
     "analytics-satisfaction-model": {"task": "analytics.train_satisfaction_model", "schedule": timedelta(hours=1)},
     "auto-close": {"task": "escalation.auto_close", "schedule": timedelta(minutes=15)},
+    "whatif-fail-silent": {"task": "escalation.whatif_fail_silent", "schedule": timedelta(minutes=10)},
 }
 
 # Triage: where trained classifier files live (share it between worker hosts, e.g. NFS).

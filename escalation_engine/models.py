@@ -238,3 +238,47 @@ class BreachForecast(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.probability:.0%} by {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class WhatIfRun(models.Model):
+    """One what-if replay a supervisor asked for on the console (``escalation_engine.whatif_runs``).
+
+    ``result`` is exactly what ``manage.py whatif --json`` prints for the same period, scenario
+    and seed; the worker fills it in (``escalation.whatif_run``), moving ``progress`` on the way.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="whatif_runs")
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True, help_text="When the worker last moved the progress.")
+    period_start_at = models.DateTimeField(help_text="Tickets created from here …")
+    period_end_at = models.DateTimeField(help_text="… to here (exclusive) are replayed.")
+    scenario = models.JSONField(default=dict, blank=True, help_text="The scenario file's JSON (README: What-if on your own history).")
+    seed = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    result = models.JSONField(null=True, blank=True, help_text="What `manage.py whatif --json` prints.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at", "-id"], name="whatifrun_created_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(progress__lte=100), name="whatifrun_progress_lte_100")]
+
+    def __str__(self) -> str:
+        return f"what-if {self.pk}: {self.scenario_name} ({self.status})"
+
+    @property
+    def scenario_name(self) -> str:
+        """As the replay names it (``whatif.parse_scenario``)."""
+        return str(self.scenario.get("name", "scenario"))[:120] if isinstance(self.scenario, dict) else "scenario"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from escalation_engine import whatif_runs
 from escalation_engine.auto_close import run as auto_close_run
 from escalation_engine.forecasting import refresh_forecasts
 from escalation_engine.sweep import recheck_now, sweep
 from foundation import outbox
-from foundation.retry import retrying_task
+from foundation.retry import TRANSIENT, retrying_task
 
 
 @retrying_task("escalation.sweep", max_retries=3, backoff_max=30)
@@ -45,3 +48,26 @@ def auto_close() -> dict[str, int]:
     """Every 15 minutes: remind, then resolve, tickets pending the customer; close resolved ones (teams that opted in)."""
     result = auto_close_run()
     return {"reminded": result.reminded, "resolved": result.resolved, "closed": result.closed}
+
+
+WHATIF_RETRIES = 3
+
+
+@retrying_task(whatif_runs.TASK, max_retries=WHATIF_RETRIES, backoff=5, backoff_max=120, bind=True)
+def whatif_run(self: Any, run_id: int) -> str | None:
+    """A supervisor's what-if run: replayed, progress on the way, the result kept (``whatif_runs.execute``).
+
+    Retried with backoff on transient errors; the last one fails the run instead of leaving it running."""
+    try:
+        run = whatif_runs.execute(run_id=run_id)
+    except TRANSIENT as error:
+        if self.request.retries >= WHATIF_RETRIES:
+            whatif_runs.give_up(run_id=run_id, error=error)
+        raise
+    return run.status if run is not None else None
+
+
+@retrying_task("escalation.whatif_fail_silent", max_retries=2)
+def whatif_fail_silent() -> int:
+    """Every 10 minutes: a what-if run whose worker went silent is failed (``whatif_runs.fail_silent_runs``)."""
+    return whatif_runs.fail_silent_runs()

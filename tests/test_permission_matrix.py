@@ -10,7 +10,7 @@ from django.urls import get_resolver
 from rest_framework.authtoken.models import Token
 
 from agents.models import RoutingRule
-from escalation_engine.models import Escalation
+from escalation_engine.models import Escalation, WhatIfRun
 from helpcenter.models import Macro
 from notifications.models import AgentNotification
 from tests.factories import AgentFactory, CategoryFactory, CustomerFactory, InteractionFactory, TeamFactory, TicketFactory, UserFactory
@@ -50,10 +50,13 @@ def world(settings: Any, tmp_path: Any) -> dict[str, Any]:
     notification = AgentNotification.objects.create(
         recipient=agent, kind="assigned", ticket=ticket, text="assigned to you", dedupe_key="matrix", created_at=ticket.created_at
     )
+    whatif_run = WhatIfRun.objects.create(
+        requested_by=users["supervisor"], period_start_at=ticket.created_at, period_end_at=ticket.created_at, scenario={}
+    )
     return {
         "ticket": ticket, "escalation": escalation, "agent": agent, "users": users, "attachment": attachment,
         "duplicate": duplicate, "category": category, "rule": rule, "status_token": status_token(ticket),
-        "notification": notification, "macro": macro,
+        "notification": notification, "macro": macro, "whatif_run": whatif_run,
     }  # fmt: skip
 
 
@@ -104,6 +107,12 @@ CONSOLE: list[Case] = [
     ("get", lambda w: "/console/team/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
     ("get", lambda w: "/console/audit/", lambda w: {}, (LOGIN, 403, 403, 403, 200, 403)),
     ("get", lambda w: "/console/dashboards/sla/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
+    # What-if runs are the desk's: every supervisor (and admin) sees every run; a queued run has no CSV yet (409).
+    ("get", lambda w: "/console/whatif/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
+    ("get", lambda w: "/console/whatif/new", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
+    ("post", lambda w: "/console/whatif/new", lambda w: {"scenario": "{}"}, (LOGIN, 403, 403, 400, 400, 403)),
+    ("get", lambda w: f"/console/whatif/{w['whatif_run'].pk}/", lambda w: {}, (LOGIN, 403, 403, 200, 200, 403)),
+    ("get", lambda w: f"/console/whatif/{w['whatif_run'].pk}/csv", lambda w: {}, (LOGIN, 403, 403, 409, 409, 403)),
     ("get", lambda w: "/admin/", lambda w: {}, (LOGIN, LOGIN, LOGIN, LOGIN, 200, LOGIN)),
     # Notifications are an agent's own: users without an agent profile have none (403); another agent's row is not theirs.
     ("get", lambda w: "/console/notifications/", lambda w: {}, (LOGIN, 200, 200, 403, 403, 403)),
@@ -280,6 +289,7 @@ def test_every_url_the_project_routes_is_in_the_matrix() -> None:
         "help-home", "help-search", "help-category", "help-article", "help-vote", "ticket-status", "auto-reply-answer", "csat-survey",
         "portal-home", "portal-sign-in", "portal-sign-in-link", "portal-sign-out", "portal-new", "portal-ticket", "portal-reply",
         "portal-rate", "portal-organization",
+        "console-whatif-list", "console-whatif-new", "console-whatif", "console-whatif-csv",
     }  # fmt: skip
     # Routes guarded by the same decorator/permission class as a covered sibling, tested in their own modules.
     same_guard = {
