@@ -3,7 +3,7 @@
 Each build (a checkout of this repository at some commit, e.g. ``git worktree add --detach
 /tmp/old <rev>``) gets its own throwaway PostgreSQL and Redis (``tests.servers``), migrates,
 seeds the demo desk and the default model, and stores the same N realistic mails
-(``bench/data/realistic_triage*.csv`` of *this* checkout). The driver then asks the builds,
+(``bench/data/realistic_triage.csv`` of *this* checkout). The driver then asks the builds,
 in a shuffled order each round, to run ``process_new_ticket`` on their next ticket, so every
 build sees the same machine load at the same moment; a loaded machine slows all of them alike,
 and the ratios stay meaningful even when the absolute times do not.
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-MAILS = (HERE / "data" / "realistic_triage.csv", HERE / "data" / "realistic_triage_heldout.csv")
+MAILS = (HERE / "data" / "realistic_triage.csv",)
 
 
 def _worker(tickets: int, mails: list[str]) -> None:

@@ -30,11 +30,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets.models import ModelVersion, Ticket, TicketStatus, TrainingLabel, TriageSettings
-from tickets.triage import analysis, learning
+from tickets.triage import analysis, default_model, learning
 from tickets.triage.classifier import TextClassifier, build_classifier
-from tickets.triage.evaluate import evaluate, read_labelled_csv
+from tickets.triage.evaluate import evaluate
 from tickets.triage_service import (
-    SEED_CORPUS,
     TrainingSummary,
     activate_version,
     active_version,
@@ -183,7 +182,7 @@ def retrain_from_desk(
         logger.info("retrain skipped: %s held-out human category labels (< %s)", counts["category_holdout"], min_holdout)
         return None
     config = TriageSettings.current()
-    seed_texts, seed_labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
+    seed_texts, seed_labels = default_model.training_data()
     texts = seed_texts + [text for _, text, _ in labels.category_train]
     targets = seed_labels + [category for _, _, category in labels.category_train]
     classifier = build_classifier(kind or settings.TRIAGE_RETRAIN_KIND).fit(texts, targets)

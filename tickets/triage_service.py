@@ -9,9 +9,11 @@ which the pipeline calls with :class:`TriageResult` before the ticket's one save
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import os
+import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,17 +35,19 @@ from tickets.models import (
     TicketStatus,
     TriageSettings,
 )
-from tickets.triage import analysis, sentiment, signals
+from tickets.triage import analysis, default_model, sentiment, signals
 from tickets.triage.classifier import TextClassifier, build_classifier
-from tickets.triage.evaluate import evaluate, read_labelled_csv
+from tickets.triage.evaluate import evaluate
+from tickets.triage.severity import SeverityModel
 
 logger = logging.getLogger(__name__)
 
-SEED_CORPUS = Path(__file__).resolve().parent / "triage" / "seed_corpus.csv"
 DEFAULT_MODEL_NAME = "seed-default"
+SEVERITY_MODEL_NAME = "severity-default"
 
 _lock = threading.Lock()
 _classifier: tuple[int, TextClassifier] | None = None
+_severity: tuple[Path, SeverityModel] | None = None
 
 
 def model_dir() -> Path:
@@ -116,9 +120,23 @@ def load_version(version: ModelVersion) -> TextClassifier:
 
 
 def _seed_model_path() -> Path:
-    # Named after the corpus content, so a changed corpus never reuses a stale file.
-    digest = hashlib.sha256(SEED_CORPUS.read_bytes()).hexdigest()[:12]
-    return model_dir() / f"{DEFAULT_MODEL_NAME}-{digest}.joblib"
+    # Named after the training data and recipe, so a changed corpus never reuses a stale file.
+    return model_dir() / f"{DEFAULT_MODEL_NAME}-{default_model.recipe_digest()}.joblib"
+
+
+def _severity_model_path() -> Path:
+    return model_dir() / f"{SEVERITY_MODEL_NAME}-{default_model.recipe_digest()}.joblib"
+
+
+def _train_atomically(path: Path, train: Callable[[Path], Any]) -> None:
+    """Train into a temporary file beside ``path`` and move it into place, so no reader sees half a file."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.stem}-", suffix=".joblib", delete=False) as handle:
+        temporary = Path(handle.name)
+    try:
+        train(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def ensure_default_model() -> ModelVersion:
@@ -161,12 +179,27 @@ def seed_classifier() -> TextClassifier:
     and reused by every later caller.
     """
     path = _seed_model_path()
-    if path.exists():
-        return TextClassifier.load(path)
-    texts, labels = read_labelled_csv(SEED_CORPUS, text_col="text", label_col="label")
-    classifier = build_classifier("tfidf").fit(texts, labels)
-    classifier.save(path)
-    return classifier
+    if not path.exists():
+        _train_atomically(path, default_model.train_default)
+    return TextClassifier.load(path)
+
+
+def seed_severity() -> SeverityModel:
+    """The default severity model (``tickets.triage.severity``), trained on the seed mail once per machine."""
+    path = _severity_model_path()
+    if not path.exists():
+        _train_atomically(path, default_model.train_default_severity)
+    return SeverityModel.load(path)
+
+
+def active_severity() -> SeverityModel:
+    """The severity model triage uses, loaded once per process."""
+    global _severity
+    path = _severity_model_path()
+    with _lock:
+        if _severity is None or _severity[0] != path:
+            _severity = (path, seed_severity())
+        return _severity[1]
 
 
 def active_classifier() -> tuple[ModelVersion, TextClassifier]:
@@ -205,16 +238,19 @@ def triage_settings(config: TriageSettings, *, learned_weights: dict[str, float]
     )
 
 
-def analyze_facts(facts: analysis.Facts, *, config: TriageSettings | None = None, classifier: Any = None) -> analysis.Analysis:
+def analyze_facts(
+    facts: analysis.Facts, *, config: TriageSettings | None = None, classifier: Any = None, severity_model: Any = None
+) -> analysis.Analysis:
     """The triage of one message with the active model and settings: what the worker stores and ``evaluate_triage`` scores.
 
-    The model version's learned priority weights (if any) apply under the admin's own.
+    The model version's learned priority weights (if any) apply under the admin's own; the
+    severity model is the default one unless one is given.
     """
     config = config or config_cache.cached("triage", "settings", TriageSettings.current)
     if classifier is None:
         _, classifier = active_classifier()
     settings_ = triage_settings(config, learned_weights=learned_priority_weights(classifier))
-    return analysis.analyze(facts, classifier=classifier, settings=settings_)
+    return analysis.analyze(facts, classifier=classifier, settings=settings_, severity_model=severity_model or active_severity())
 
 
 def analyze_interaction(*, interaction_id: int) -> Interaction | None:

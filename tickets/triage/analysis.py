@@ -64,10 +64,11 @@ def triage_text(subject: str, body: str) -> str:
     return f"{subject}\n{customer_words(body)}".strip()
 
 
-def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
+def analyze(facts: Facts, *, classifier: Any, settings: Settings, severity_model: Any = None) -> Analysis:
     own = customer_words(facts.body)
     text = f"{facts.subject}\n{own}".strip()
     prediction = classifier.predict(text)
+    read = severity_model.predict(text) if severity_model is not None else None
     mood = sentiment.analyze(own)
     found = signals.extract(text, urgency_keywords=settings.urgency_keywords, legal_keywords=settings.legal_keywords)
     confident = prediction.confidence >= settings.confidence_threshold
@@ -86,6 +87,9 @@ def analyze(facts: Facts, *, classifier: Any, settings: Settings) -> Analysis:
         impact_terms=[*found.severe_hits, *found.scope_hits],
         churn_score=found.churn_score,
         churn_terms=[term for term, _ in found.churn_hits],
+        severity_urgent=read.urgent if read else None,
+        severity_critical=read.critical if read else None,
+        severity_cues=list(read.cues) if read else [],
     )
     decision = priority.score_priority(priority_input, weights=settings.priority_weights or None)
     return Analysis(

@@ -58,6 +58,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "category_billing": 0.25,
     "category_refund_request": 0.25,
     "category_product_complaint": 0.25,
+    # The learned severity model: its lean towards urgent adds up to this much (severity.py, floors above).
+    "severity": 0.30,
 }
 
 # Lifetime value counts from LTV_FLOOR (nothing) to LTV_CEILING (the full weight), on a log scale.
@@ -89,6 +91,10 @@ class PriorityInput:
     impact_terms: list[str] = field(default_factory=list)
     churn_score: float = 0.0  # a threat to leave, or a complaint repeated or ignored (signals.Signals.churn_score)
     churn_terms: list[str] = field(default_factory=list)
+    # How serious the message reads to the learned severity model (severity.Severity), None without one.
+    severity_urgent: float | None = None
+    severity_critical: float | None = None
+    severity_cues: list[str] = field(default_factory=list)
 
 
 # Score → P0 / P1 / P2 (else P3). A missed P0 costs more than an over-ranked P1, so P0 stays reachable by adding up
@@ -97,6 +103,12 @@ THRESHOLDS = (0.75, 0.55, 0.25)
 
 # An outage, data loss or breach is urgent whoever reports it: at least P1, and P0 when it is wide.
 IMPACT_FLOOR = {"severe": 1, "wide": 0}
+
+# The learned severity model (severity.py) floors the priority when it is sure: a message that reads critical
+# with at least SEVERITY_P0 probability is at least P0, one that reads urgent with at least SEVERITY_P1 is at
+# least P1. Below those it adds ``severity`` × how far P(urgent) is above one half to the score.
+SEVERITY_P0 = 0.6
+SEVERITY_P1 = 0.7
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,10 @@ def score_priority(
         Reason("repeat_contacts", f"{contacts} earlier contact{'s' if contacts != 1 else ''}", w["repeat_contact"] * repeats),
         Reason("category", f"category {category}", w.get(f"category_{category}", 0.0) if category else 0.0),
     ]
+    if inp.severity_urgent is not None:
+        lean = max(0.0, 2 * (_clamp(inp.severity_urgent) - 0.5))
+        label = f"reads urgent {inp.severity_urgent:.2f}" + (f": {_quoted(inp.severity_cues, '')}" if inp.severity_cues else "")
+        candidates.append(Reason("severity", label, w.get("severity", 0.0) * lean))
     # Only a learned category weight can be negative (a category people rank lower than its words suggest).
     reasons = sorted(
         (Reason(r.signal, r.label, round(r.contribution, 4)) for r in candidates if round(r.contribution, 4) != 0),
@@ -160,4 +176,22 @@ def score_priority(
         priority = floor
         label = f"{'wide ' if inp.impact == 'wide' else ''}impact {_quoted(inp.impact_terms, inp.impact)}: at least P{floor}"
         reasons = [Reason("impact", label, 0.0), *reasons]
+    learned_floor = _severity_floor(inp, w)
+    if learned_floor is not None and priority > learned_floor:
+        priority = learned_floor
+        odds = inp.severity_critical if learned_floor == 0 else inp.severity_urgent
+        cues = f": {_quoted(inp.severity_cues, '')}" if inp.severity_cues else ""
+        label = f"reads {'critical' if learned_floor == 0 else 'urgent'} {odds:.2f}{cues}: at least P{learned_floor}"
+        reasons = [Reason("severity_floor", label, 0.0), *[r for r in reasons if r.signal != "severity"]]
     return PriorityDecision(priority=priority, score=score, reasons=reasons)
+
+
+def _severity_floor(inp: PriorityInput, w: Mapping[str, float]) -> int | None:
+    """P0 or P1 when the severity model is sure enough (thresholds can be tuned as weights), else None."""
+    if inp.severity_urgent is None or inp.severity_critical is None:
+        return None
+    if inp.severity_critical >= w.get("severity_p0", SEVERITY_P0) and inp.severity_urgent >= w.get("severity_p1", SEVERITY_P1):
+        return 0
+    if inp.severity_urgent >= w.get("severity_p1", SEVERITY_P1):
+        return 1
+    return None

@@ -48,7 +48,7 @@ def test_default_model_trains_saves_and_classifies_plain_tickets(tmp_path: Path)
     path = tmp_path / "default.joblib"
     trained = train_default(path)
     loaded = TextClassifier.load(path)
-    assert loaded.metadata["source"] == "seed_corpus"
+    assert loaded.metadata["source"] == "seed_mail+seed_corpus"
     assert set(loaded.labels) == CATEGORY_SLUGS
     examples = {
         "I was charged twice for my subscription this month": "billing",
