@@ -26,12 +26,18 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "incident": 0.9,  # part of a multi-customer burst
     "requested": 0.7,  # a routing rule or an agent asked for escalation
     "p0": 0.7,  # triage (or a person) set P0: an outage, data loss or breach is escalated before its clock runs out
+    # The severity model's P(a supervisor should see it) (tickets/triage/severity.py): from WORDING_FLOOR up to
+    # WORDING_FULL it grows to the full weight, which is just short of escalating on its own: with any other
+    # signal (a valuable customer, frustration, a churn cue) it escalates.
+    "wording": 0.6,
     # The breach forecast: the next response target is probably missed within the lead time
     # (at most priority on its own, as the 75 % rule).
     "forecast": 0.75,
 }
 IMMEDIATE = 0.8
 PRIORITY = 0.6
+WORDING_FLOOR = 0.35
+WORDING_FULL = 0.6
 
 TIER_VALUE = {"bronze": 0.0, "silver": 0.2, "gold": 0.5, "platinum": 0.8, "enterprise": 1.0}
 
@@ -183,3 +189,10 @@ def message_escalates(*, frustration: float | None, legal: float | None, weights
     """Whether one customer message, on its own signals (frustration, legal language), would be escalated."""
     signals = {"frustration": frustration_signal(frustration), "legal": float(legal or 0.0)}
     return combine(signals, weights).recommendation != "monitor"
+
+
+def wording_signal(lean: float | None) -> float:
+    """0 below ``WORDING_FLOOR``, 1 from ``WORDING_FULL``, linear between; 0 without a reading."""
+    if lean is None:
+        return 0.0
+    return max(0.0, min(1.0, (float(lean) - WORDING_FLOOR) / (WORDING_FULL - WORDING_FLOOR)))

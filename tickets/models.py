@@ -180,6 +180,9 @@ class Ticket(models.Model):
     churn_score = models.FloatField(
         null=True, blank=True, help_text="Threat to leave or a complaint repeated ('third time', 'we will not renew')."
     )
+    escalation_lean = models.FloatField(
+        null=True, blank=True, help_text="How much the customer's words read like mail a supervisor should see (0–1, severity model)."
+    )
     priority_score = models.FloatField(null=True, blank=True)
     priority_reasons = models.JSONField(default=list, blank=True)
     entities = models.JSONField(default=dict, blank=True)

@@ -334,6 +334,8 @@ def apply_triage(locked: Ticket) -> TriageResult:
     locked.urgency_score = round(found.urgency_score, 4)
     locked.legal_score = round(found.legal_score, 4)
     locked.churn_score = round(found.churn_score, 4)
+    lean = result.severity.escalate if result.severity is not None else None
+    locked.escalation_lean = round(lean, 4) if lean is not None else None
     if locked.sla_policy_id is None:
         locked.priority = decision.priority  # the clock starts with the policy for this priority (the pipeline)
     locked.priority_score = round(decision.score, 4)

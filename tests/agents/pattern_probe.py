@@ -15,13 +15,23 @@ TEN_KB_TEXT = ("I cannot log in to my account. today " * 300)[:10_000]
 
 
 def triage_seconds(pattern: str = CATASTROPHIC) -> dict[str, float | bool]:
-    """Store a rule bypassing all validation, warm the worker's caches, then time the triage task on a 10 kB ticket."""
+    """Store a rule bypassing all validation, warm the worker's caches, then time the triage task on a 10 kB ticket.
+
+    ``baseline`` is the same ticket's triage under a harmless pattern, timed the same way just
+    before: what the catastrophic one adds is ``seconds - baseline`` (a stall would add seconds).
+    """
+    baseline = _timed(r"\bnever-matches-anything\b")
+    return {**_timed(pattern), "baseline": baseline["seconds"]}
+
+
+def _timed(pattern: str) -> dict[str, float | bool]:
     from agents.models import RoutingRule
     from pipeline import tasks as pipeline_tasks
     from tickets.models import Ticket
     from tickets.services import receive_contact
 
-    rule = RoutingRule.objects.create(name="catastrophic", order=1)
+    RoutingRule.objects.all().delete()
+    rule = RoutingRule.objects.create(name="probe", order=1)
     RoutingRule.objects.filter(pk=rule.pk).update(keyword_pattern=pattern)  # no clean(), no form, no API
     warm = receive_contact(channel="api", customer_email="warm@example.com", subject="Warm up", body="Hello there.")
     pipeline_tasks.triage_ticket.run(warm.ticket.pk)

@@ -41,12 +41,14 @@ def test_the_catastrophic_pattern_is_linear_on_ten_kilobytes() -> None:
     assert routing_core.rule_mismatch(rule, facts("only words here")) is None  # and it still means what it says
 
 
-def test_triage_under_the_pattern_written_straight_into_the_database_takes_under_100_ms_on_postgresql() -> None:
+def test_triage_under_the_pattern_written_straight_into_the_database_costs_what_a_harmless_one_does_on_postgresql() -> None:
     from django.db import connection
 
     assert connection.vendor == "postgresql"
     measured = triage_seconds()
-    assert measured["triaged"] and measured["seconds"] < 0.1, measured
+    # On Python's engine this pattern takes 48.8 s on 44 characters; on RE2 it adds (almost) nothing to a triage
+    # that itself takes tens of milliseconds (more on a loaded machine, hence a bound relative to it).
+    assert measured["triaged"] and measured["seconds"] < 2 * float(measured["baseline"]) + 0.05 and measured["seconds"] < 1.0, measured
 
 
 @pytest.mark.integration
@@ -58,7 +60,8 @@ def test_the_same_on_the_embedded_sqlite_database(tmp_path: Path) -> None:
         [sys.executable, "-m", "tests.agents.pattern_probe"], cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=120
     )
     measured = json.loads(probe.stdout.strip().splitlines()[-1])
-    assert measured["vendor"] == "sqlite" and measured["triaged"] and measured["seconds"] < 0.1, measured
+    assert measured["vendor"] == "sqlite" and measured["triaged"], measured
+    assert measured["seconds"] < 2 * measured["baseline"] + 0.05 and measured["seconds"] < 1.0, measured
 
 
 @pytest.mark.parametrize("pattern", UNSUPPORTED)

@@ -31,7 +31,7 @@ from tests.tickets.desk_mail import inbox
 from tickets import tasks, triage_service
 from tickets.models import ModelVersion, Ticket, TrainingLabel
 from tickets.services import receive_contact
-from tickets.triage import learning
+from tickets.triage import default_model, learning
 
 pytestmark = [pytest.mark.django_db, pytest.mark.travel(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))]
 
@@ -97,7 +97,8 @@ def test_beat_promotes_a_version_that_learned_from_people_and_triage_uses_it(des
     metrics = version.metrics
     held_out = sum(learning.is_held_out(ticket.pk) for ticket, _ in desk.tickets)
     assert metrics["labels"]["category_holdout"] == held_out and metrics["labels"]["category_train"] == len(desk.tickets) - held_out
-    assert version.training_size == 5600 + len(desk.tickets) - held_out  # the seed corpus and the training split only
+    seed_size = len(default_model.training_data()[0])
+    assert version.training_size == seed_size + len(desk.tickets) - held_out  # the default training data and the training split only
     candidate, active = metrics["holdout"]["candidate"], metrics["holdout"]["active"]
     assert active["name"] == desk.seed.name
     assert candidate["category"]["accuracy"] >= active["category"]["accuracy"] + 0.2, (candidate["category"], active["category"])

@@ -47,6 +47,7 @@ class Analysis:
     found: signals.Signals
     decision: priority.PriorityDecision
     priority_input: priority.PriorityInput  # the signals the priority was scored from (the learning loop refits on them)
+    severity: Any = None  # severity.Severity: how serious the words read, and whether a supervisor should see it
 
 
 # What triage reads of one message: the customer's own words up to here (about 800 words; a
@@ -103,4 +104,5 @@ def analyze(facts: Facts, *, classifier: Any, settings: Settings, severity_model
         found=found,
         decision=decision,
         priority_input=priority_input,
+        severity=read,
     )

@@ -216,8 +216,17 @@ class TextClassifier:
         return np.asarray(features @ coef.T) + intercept
 
     # -- training -------------------------------------------------------------------------
-    def fit(self, texts: Sequence[str], labels: Sequence[str], *, progress: Progress | None = None) -> TextClassifier:
-        """Train on ``texts``/``labels``; ``progress(stage, fraction)`` is called as work advances."""
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str], *, progress: Progress | None = None, groups: Sequence[str | None] | None = None
+    ) -> TextClassifier:
+        """Train on ``texts``/``labels``; ``progress(stage, fraction)`` is called as work advances.
+
+        ``groups`` (one per text: who wrote it, or None) changes how confidence is calibrated:
+        the temperature is then fitted on each named group's texts as scored by a model trained
+        without that group (leave one group out; None is always trained on), so confidence
+        means what it will on mail by someone the model has not read. Without groups, a random
+        stratified split is held out.
+        """
 
         def report(stage: str, fraction: float) -> None:
             if progress is not None:
@@ -258,7 +267,12 @@ class TextClassifier:
         embeddings = self._embed(texts)
 
         report("calibrating", 0.8 if self.fine_tune else 0.3)
-        temperature, validation_accuracy, validation_size = self._calibrate(texts, targets, embeddings, split)
+        if groups is not None:
+            if len(groups) != len(texts):
+                raise ValueError(f"{len(texts)} texts but {len(groups)} groups")
+            temperature, validation_accuracy, validation_size = self._calibrate_by_group(texts, targets, embeddings, list(groups))
+        else:
+            temperature, validation_accuracy, validation_size = self._calibrate(texts, targets, embeddings, split)
 
         report("training", 0.9 if self.fine_tune else 0.6)
         self._word, self._char, self._coef, self._intercept = self._fit_linear(texts, targets, embeddings)
@@ -317,6 +331,32 @@ class TextClassifier:
         scores = self._scores(self._features(val_texts, None if embeddings is None else embeddings[val_idx], word, char), coef, intercept)
         accuracy = float(np.mean(scores.argmax(axis=1) == targets[val_idx]))
         return fit_temperature(scores, targets[val_idx]), round(accuracy, 4), len(val_idx)
+
+    def _calibrate_by_group(
+        self, texts: list[str], targets: np.ndarray, embeddings: np.ndarray | None, groups: list[str | None]
+    ) -> tuple[float, float | None, int]:
+        """Temperature from leave-one-group-out scores of every named group (see ``fit``)."""
+        named = sorted({group for group in groups if group is not None})
+        if len(named) < 2:
+            return self._calibrate(texts, targets, embeddings, self._validation_split(targets, int(targets.max()) + 1))
+        every = np.arange(len(texts))
+        all_scores, all_targets = [], []
+        for group in named:
+            held = np.array([g == group for g in groups])
+            train_idx, val_idx = every[~held], every[held]
+            word, char, coef, intercept = self._fit_linear(
+                [texts[i] for i in train_idx], targets[train_idx], None if embeddings is None else embeddings[train_idx]
+            )
+            if coef.shape[0] != int(targets.max()) + 1:  # a label only this group has: its scores have other columns
+                continue
+            features = self._features([texts[i] for i in val_idx], None if embeddings is None else embeddings[val_idx], word, char)
+            all_scores.append(self._scores(features, coef, intercept))
+            all_targets.append(targets[val_idx])
+        if not all_scores:
+            return 1.0, None, 0
+        scores, wanted = np.vstack(all_scores), np.concatenate(all_targets)
+        accuracy = float(np.mean(scores.argmax(axis=1) == wanted))
+        return fit_temperature(scores, wanted), round(accuracy, 4), len(wanted)
 
     # -- prediction -----------------------------------------------------------------------
     def _check_fitted(self) -> None:

@@ -15,8 +15,9 @@ Two files beside this module, both written for this project (no external data):
   0.79–0.80 on 840 written mails alone or with 800 corpus rows), so the default takes
   ``CORPUS_PER_LABEL`` rows of each label from it, for phrasings and languages the mail lacks.
 
-The category model trains on the written mail plus that share of the corpus; the severity
-model (``severity.py``) on the written mail's priorities. Both read what triage reads: the
+The category model trains on the written mail plus that share of the corpus, its confidence
+calibrated on each author's mail as scored by a model trained without that author; the severity
+model (``severity.py``) on the written mail's priorities and escalate flags. Both read what triage reads: the
 subject and the customer's own words (``analysis.triage_text``).
 """
 
@@ -36,24 +37,27 @@ SEED_MAIL_CSV = Path(__file__).with_name("seed_mail.csv")
 # Rows of each label taken from the generated corpus (the first by SHA-256 of their text: stable, unbiased).
 CORPUS_PER_LABEL = 100
 # Bumped when the recipe changes, so a cached model file is never reused for a different recipe.
-RECIPE = 2
+RECIPE = 4
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def read_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
 @lru_cache(maxsize=1)
-def _mail() -> tuple[tuple[str, str, int], ...]:
-    """(text triage reads, category, priority) of each written mail."""
-    return tuple((triage_text(row["subject"], row["body"]), row["category"], int(row["priority"])) for row in _read(SEED_MAIL_CSV))
+def _mail() -> tuple[tuple[str, str, int, bool], ...]:
+    """(text triage reads, category, priority, a supervisor should see it) of each written mail."""
+    return tuple(
+        (triage_text(row["subject"], row["body"]), row["category"], int(row["priority"]), row["escalate"] == "1")
+        for row in read_rows(SEED_MAIL_CSV)
+    )
 
 
 @lru_cache(maxsize=1)
-def _corpus_share() -> tuple[tuple[str, str], ...]:
+def corpus_share() -> tuple[tuple[str, str], ...]:
     by_label: dict[str, list[tuple[str, str]]] = {}
-    for row in _read(SEED_CORPUS_CSV):
+    for row in read_rows(SEED_CORPUS_CSV):
         subject, _, body = row["text"].partition("\n")
         by_label.setdefault(row["label"], []).append((hashlib.sha256(row["text"].encode()).hexdigest(), triage_text(subject, body)))
     chosen: list[tuple[str, str]] = []
@@ -64,13 +68,19 @@ def _corpus_share() -> tuple[tuple[str, str], ...]:
 
 def training_data() -> tuple[list[str], list[str]]:
     """Texts and categories the default category model learns from (the learning loop adds the desk's own)."""
-    rows = [(text, category) for text, category, _ in _mail()] + list(_corpus_share())
+    rows = [(text, category) for text, category, _, _ in _mail()] + list(corpus_share())
     return [text for text, _ in rows], [label for _, label in rows]
 
 
-def severity_data() -> tuple[list[str], list[int]]:
-    """Texts and priorities the default severity model learns from."""
-    return [text for text, _, _ in _mail()], [priority for _, _, priority in _mail()]
+def training_groups() -> list[str | None]:
+    """Who wrote each text of ``training_data`` (None for the generated corpus): confidence is calibrated per author."""
+    return [row["source"] for row in read_rows(SEED_MAIL_CSV)] + [None] * len(corpus_share())
+
+
+def severity_data() -> tuple[list[str], list[int], list[bool]]:
+    """Texts, priorities and escalate flags the default severity model learns from."""
+    mail = _mail()
+    return [row[0] for row in mail], [row[2] for row in mail], [row[3] for row in mail]
 
 
 def recipe_digest() -> str:
@@ -88,15 +98,15 @@ def train_default(path: Path, *, progress: Progress | None = None) -> TextClassi
     desks replace it with models trained on their own tickets.
     """
     texts, labels = training_data()
-    classifier = TextClassifier("tfidf").fit(texts, labels, progress=progress)
+    classifier = TextClassifier("tfidf").fit(texts, labels, progress=progress, groups=training_groups())
     classifier.metadata["source"] = "seed_mail+seed_corpus"
     classifier.save(Path(path))
     return classifier
 
 
 def train_default_severity(path: Path) -> SeverityModel:
-    texts, priorities = severity_data()
-    model = SeverityModel().fit(texts, priorities)
+    texts, priorities, escalate = severity_data()
+    model = SeverityModel().fit(texts, priorities, escalate)
     model.metadata["source"] = "seed_mail"
     model.save(Path(path))
     return model

@@ -107,7 +107,7 @@ IMPACT_FLOOR = {"severe": 1, "wide": 0}
 # The learned severity model (severity.py) floors the priority when it is sure: a message that reads critical
 # with at least SEVERITY_P0 probability is at least P0, one that reads urgent with at least SEVERITY_P1 is at
 # least P1. Below those it adds ``severity`` × how far P(urgent) is above one half to the score.
-SEVERITY_P0 = 0.6
+SEVERITY_P0 = 0.5
 SEVERITY_P1 = 0.7
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import joblib
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 FORMAT_VERSION = 1
@@ -58,9 +58,18 @@ def normalize(text: str) -> str:
     return text.lower()
 
 
+# Words that say nothing on their own, in the languages the seed mail has (a cue is a word an agent can read as a reason).
+_NOT_CUES = frozenset(ENGLISH_STOP_WORDS) | frozenset((
+    "nicht", "noch", "eine", "einen", "unsere", "unser", "wir", "sie", "ihr", "ihre", "haben", "wird", "wurde", "sind",
+    "bitte", "seit", "zwei", "drei", "nous", "vous", "notre", "votre", "avons", "sont", "pour", "avec", "dans", "cette",
+    "depuis", "plus", "nosotros", "nuestro", "nuestra", "están", "para", "como", "desde", "esta", "este", "nosso", "nossa",
+    "estão", "abbiamo", "nostro", "nostra", "sono", "della", "questo", "questa", "onze", "hebben", "wordt", "niet", "deze",
+))  # fmt: skip
+
+
 def _is_a_cue(term: str) -> bool:
     words = term.split()
-    return all("<" not in word for word in words) and any(len(word) >= 4 for word in words)
+    return all("<" not in word for word in words) and any(len(word) >= 4 and word not in _NOT_CUES for word in words)
 
 
 def _sigmoid(logit: float) -> float:
@@ -72,6 +81,7 @@ class Severity:
     urgent: float  # P(P0 or P1)
     critical: float  # P(P0)
     cues: list[str] = field(default_factory=list)
+    escalate: float | None = None  # P(a supervisor should see it), when the model learned that
 
 
 class SeverityModel:
@@ -84,16 +94,18 @@ class SeverityModel:
         self._char: TfidfVectorizer | None = None
         self._urgent: tuple[np.ndarray, float] | None = None
         self._critical: tuple[np.ndarray, float] | None = None
+        self._escalate: tuple[np.ndarray, float] | None = None
 
     def _features(self, texts: Sequence[str]) -> sp.csr_matrix:
         assert self._word is not None and self._char is not None
         normalized = [normalize(text) for text in texts]
         return sp.hstack([self._word.transform(normalized), self._char.transform(normalized)], format="csr")
 
-    def fit(self, texts: Sequence[str], priorities: Sequence[int]) -> SeverityModel:
+    def fit(self, texts: Sequence[str], priorities: Sequence[int], escalate: Sequence[bool] | None = None) -> SeverityModel:
+        """Learn P(P0–P1) and P(P0) from ``priorities`` (0–3), and P(escalate) when ``escalate`` is given."""
         texts = [str(text) for text in texts]
         targets = np.array([int(p) for p in priorities])
-        if len(texts) != len(targets):
+        if len(texts) != len(targets) or (escalate is not None and len(escalate) != len(texts)):
             raise ValueError(f"{len(texts)} texts but {len(targets)} priorities")
         if not set(targets.tolist()) <= {0, 1, 2, 3}:
             raise ValueError("priorities must be 0-3")
@@ -104,13 +116,17 @@ class SeverityModel:
         self._char.fit(normalized)
         features = self._features(texts)
         heads = []
-        for name, positive in (("urgent", targets <= 1), ("critical", targets == 0)):
+        wanted = [("urgent", targets <= 1), ("critical", targets == 0)]
+        if escalate is not None:
+            wanted.append(("escalate", np.array([bool(flag) for flag in escalate])))
+        for name, positive in wanted:
             if positive.all() or not positive.any():
                 raise ValueError(f"the {name} head needs examples on both sides (P0–P1 and P2–P3, P0 and the rest)")
             model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
             model.fit(features, positive.astype(int))
             heads.append((model.coef_[0].astype(np.float32), float(model.intercept_[0])))
-        self._urgent, self._critical = heads
+        self._urgent, self._critical = heads[0], heads[1]
+        self._escalate = heads[2] if len(heads) > 2 else None
         self.metadata = {
             "format_version": FORMAT_VERSION,
             "train_size": len(texts),
@@ -119,38 +135,42 @@ class SeverityModel:
         }
         return self
 
+    def _heads(self) -> list[tuple[np.ndarray, float]]:
+        assert self._urgent is not None and self._critical is not None
+        escalate = getattr(self, "_escalate", None)
+        return [self._urgent, self._critical] + ([escalate] if escalate is not None else [])
+
     def _block_scores(
         self, vectorizer: TfidfVectorizer, offset: int, text: str, *, cues: bool
-    ) -> tuple[float, float, list[tuple[float, str]]]:
-        """One TF-IDF block's share of both logits, computed directly from the vocabulary (what
+    ) -> tuple[list[float], list[tuple[float, str]]]:
+        """One TF-IDF block's share of each head's logit, computed directly from the vocabulary (what
         ``transform`` then a dot product give, without building a sparse matrix or validating it)."""
-        assert self._urgent is not None and self._critical is not None
+        heads = self._heads()
         counts = Counter(vectorizer.build_analyzer()(text))
         vocabulary = vectorizer.vocabulary_
         found = [(vocabulary[term], count, term) for term, count in counts.items() if term in vocabulary]
         if not found:
-            return 0.0, 0.0, []
+            return [0.0] * len(heads), []
         indices = np.fromiter((index for index, _, _ in found), dtype=np.int64, count=len(found))
         tf = 1.0 + np.log(np.fromiter((count for _, count, _ in found), dtype=np.float64, count=len(found)))
         values = tf * vectorizer.idf_[indices]  # sublinear tf × idf, then l2-normalised per block
         values /= np.sqrt(values @ values)
-        urgent_push = values * self._urgent[0][offset + indices]
-        critical = float(values @ self._critical[0][offset + indices])
+        urgent_push = values * heads[0][0][offset + indices]
+        shares = [float(urgent_push.sum())] + [float(values @ coef[offset + indices]) for coef, _ in heads[1:]]
         pushes = [(float(push), term) for push, (_, _, term) in zip(urgent_push, found, strict=True)] if cues else []
-        return float(urgent_push.sum()), critical, pushes
+        return shares, pushes
 
     def predict(self, text: str) -> Severity:
         if self._urgent is None or self._critical is None or self._word is None or self._char is None:
             raise RuntimeError("SeverityModel is not fitted")
         normalized = normalize(text)
-        word_urgent, word_critical, pushes = self._block_scores(self._word, 0, normalized, cues=True)
-        char_urgent, char_critical, _ = self._block_scores(self._char, len(self._word.vocabulary_), normalized, cues=False)
-        urgent = _sigmoid(word_urgent + char_urgent + self._urgent[1])
-        critical = _sigmoid(word_critical + char_critical + self._critical[1])
-        # The word features of this text that push hardest towards urgent (for the reason shown to agents).
-        # (words only: "<n4>" or "our" explain nothing to an agent).
+        word, pushes = self._block_scores(self._word, 0, normalized, cues=True)
+        char, _ = self._block_scores(self._char, len(self._word.vocabulary_), normalized, cues=False)
+        odds = [round(_sigmoid(w + c + intercept), 4) for w, c, (_, intercept) in zip(word, char, self._heads(), strict=True)]
+        # The word features of this text that push hardest towards urgent, for the reason shown to agents
+        # (words only: "<n4>" or "this is" explain nothing).
         cues = [term for push, term in sorted(pushes, reverse=True) if push > 0 and _is_a_cue(term)][:MAX_CUES]
-        return Severity(urgent=round(urgent, 4), critical=round(critical, 4), cues=cues)
+        return Severity(urgent=odds[0], critical=odds[1], cues=cues, escalate=odds[2] if len(odds) > 2 else None)
 
     def predict_many(self, texts: Sequence[str]) -> np.ndarray:
         """P(urgent) of each text through scikit-learn's own transform (the reference the fast path is tested against)."""

@@ -40,6 +40,7 @@ def escalation_recommendation(facts: Facts, result: Analysis, config: Escalation
         urgency_score=result.found.urgency_score,
         legal_score=result.found.legal_score,
         churn_score=result.found.churn_score,
+        escalation_lean=result.severity.escalate if result.severity is not None else None,
         repeat_count=facts.repeat_count,
     )
     now = timezone.now()

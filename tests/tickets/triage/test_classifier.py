@@ -170,3 +170,25 @@ def test_a_fine_tuned_hybrid_without_its_encoder_directory_is_a_clear_error(
     )
     with pytest.raises(RuntimeError, match="fine-tuned encoder directory"):
         TextClassifier.load(path)
+
+
+def test_grouped_calibration_fits_the_temperature_on_each_unseen_group() -> None:
+    # Two authors use the same words for opposite asks: a model that never read an author is wrong
+    # about them, and grouped calibration must say so (low confidence), where a random split,
+    # which has read both authors, is confidently right.
+    alice = [("alpha request {i}", "refund"), ("beta request {i}", "bug")] * 15
+    bob = [("beta ask {i}", "refund"), ("alpha ask {i}", "bug")] * 15
+    texts = [t.format(i=i) for i, (t, _) in enumerate(alice + bob)]
+    labels = [label for _, label in alice + bob]
+    groups = ["alice"] * len(alice) + ["bob"] * len(bob)
+    grouped = TextClassifier("tfidf").fit(texts, labels, groups=groups)
+    plain = TextClassifier("tfidf").fit(texts, labels)
+    assert grouped.metadata["validation_size"] == len(texts)  # every text scored by a model without its author
+    assert grouped.metadata["validation_accuracy"] < 0.5 < plain.metadata["validation_accuracy"]
+    assert grouped.temperature > plain.temperature
+    assert grouped.predict("beta ask 99").confidence < plain.predict("beta ask 99").confidence
+    # texts of no named group are always trained on, never held out
+    mixed = TextClassifier("tfidf").fit(texts, labels, groups=["alice"] * len(alice) + [None] * len(bob))
+    assert mixed.metadata["validation_size"] < len(texts)
+    with pytest.raises(ValueError):
+        TextClassifier("tfidf").fit(texts, labels, groups=groups[:-1])

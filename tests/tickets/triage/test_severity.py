@@ -105,9 +105,31 @@ def test_priority_floors_on_a_sure_severity_and_explains_it() -> None:
     assert score_priority(PriorityInput(severity_urgent=0.99, severity_critical=0.99), weights=off).priority > 1
 
 
+def test_an_escalate_head_is_learned_when_flags_are_given() -> None:
+    texts, priorities = history()
+    flags = [priority == 0 or "nonprofit" in text for text, priority in zip(texts, priorities, strict=True)]
+    model = SeverityModel().fit(texts, priorities, flags)
+    incident, question = model.predict("Production is down for our 900 users"), model.predict("How do I change the colour of the widget?")
+    assert incident.escalate is not None and question.escalate is not None
+    assert incident.escalate > 0.6 and question.escalate < 0.4
+    assert SeverityModel().fit(texts, priorities).predict("anything").escalate is None
+
+
+def test_the_wording_signal_grows_from_its_floor_to_its_full_weight() -> None:
+    from escalation_engine import scoring
+
+    assert scoring.wording_signal(None) == 0.0 and scoring.wording_signal(0.2) == 0.0
+    assert 0.0 < scoring.wording_signal(0.5) < 1.0 and scoring.wording_signal(0.9) == 1.0
+    # at its full weight it is just short of escalating alone: with a valuable customer it escalates
+    assert scoring.combine({"wording": 1.0}).recommendation == "monitor"
+    assert scoring.combine({"wording": 1.0, "customer_value": 0.5}).recommendation == "priority"
+    assert scoring.combine({"wording": 0.3, "customer_value": 0.5}).recommendation == "monitor"
+
+
 def test_the_default_is_trained_on_the_written_mail_only() -> None:
-    texts, priorities = default_model.severity_data()
-    assert len(texts) == len(priorities) >= 900 and set(priorities) == {0, 1, 2, 3}
+    texts, priorities, escalate = default_model.severity_data()
+    assert len(texts) == len(priorities) == len(escalate) >= 900 and set(priorities) == {0, 1, 2, 3}
+    assert 0.15 < sum(escalate) / len(escalate) < 0.5
     categories_texts, _ = default_model.training_data()
     assert set(texts) <= set(categories_texts)  # the mail is in the category data too, with the corpus share
-    assert len(categories_texts) == len(texts) + 8 * default_model.CORPUS_PER_LABEL
+    assert len(categories_texts) == len(texts) + 8 * default_model.CORPUS_PER_LABEL == len(default_model.training_groups())
