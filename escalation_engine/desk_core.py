@@ -50,6 +50,8 @@ from foundation.business_time import Calendar
 DAY = 86400.0
 NO_SKILL_NEEDED_LEVEL = 5  # a ticket whose category needs no skill: everyone qualifies, as in agents.services.route_ticket
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FACTS_KEPT = 10_000  # routing outcomes remembered (a replay has a few hundred kinds of ticket; generated lifetime values all differ)
+CEILING_SLACK = 2e-6  # two steps of the score's rounding: a ceiling a float's width too low still cannot cut off a tie
 TABLE_MARGIN_DAYS = 120  # the calendar table runs this far past the last shift (resolution targets are days, not months)
 
 
@@ -222,10 +224,12 @@ class _Simulation:
         self.tickets_by_id: dict[int, DeskTicket] = {}
         self.rules = [rule for rule, _ in desk.rules]
         self.rule_teams = {rule.id: team for rule, team in desk.rules}
-        self.specialists: dict[tuple[str, str, int], bool] = {}
+        self.specialists: dict[tuple[str, str, int], int] = {}  # (team, skill, level) → specialists on duty
         self._stamp_of, self._stamp = math.nan, math.nan
         self.start_microseconds = (desk.start - EPOCH) // timedelta(microseconds=1)
         self.facts: dict[tuple[object, ...], tuple[TicketFacts, str]] = {}  # routing input → (facts, team)
+        self.ceilings: dict[tuple[str, str, bool], list[tuple[float, _Agent]]] = {}
+        self.specialist_keys: dict[str, list[tuple[str, str, int]]] = {}  # team → its keys in ``specialists``
 
     # -- the event loop ------------------------------------------------------------------------
     def schedule(self, at: float, kind: int, payload: object) -> None:
@@ -287,7 +291,7 @@ class _Simulation:
     def arrive(self, ticket: DeskTicket, now: float) -> None:
         routed = (ticket.priority, ticket.category, ticket.tier, ticket.lifetime_value, ticket.channel, ticket.language)
         known = self.facts.get(routed)
-        if known is None:  # the rules see only these fields here, so tickets alike are routed alike
+        if known is None:  # the rules see only these fields here, so tickets alike are routed alike (remembered)
             facts = TicketFacts(
                 priority=ticket.priority,
                 category=ticket.category,
@@ -300,7 +304,9 @@ class _Simulation:
                 in_business_hours=True,
             )
             matched = routing_core.matching_rules(self.rules, facts)
-            known = self.facts[routed] = (facts, self.rule_teams[matched[0].id] if matched else self.desk.default_team)
+            known = (facts, self.rule_teams[matched[0].id] if matched else self.desk.default_team)
+            if len(self.facts) < FACTS_KEPT:
+                self.facts[routed] = known
         facts, team = known
         skill, min_level = self.desk.skills.get(ticket.category, (ticket.category, 1))
         needs: tuple[SkillNeed, ...] = ()
@@ -360,13 +366,22 @@ class _Simulation:
         return routing_core.stand_in_allowed(slack_seconds=self.slack(waiting, now), target_seconds=waiting.target_seconds)
 
     def specialist_on_duty(self, waiting: _Waiting) -> bool:
-        """``routing_core.specialist_on_duty`` over the team's agents on duty (remembered until a shift changes)."""
+        """``routing_core.specialist_on_duty`` over the team's agents on duty (counted once, then kept up as shifts change)."""
         key = (waiting.team, waiting.skill, waiting.min_level)
         found = self.specialists.get(key)
         if found is None:
-            candidates = (self.candidate(self.agents[a], waiting, 0.0) for a in self.team_agents[waiting.team])
-            found = self.specialists[key] = routing_core.specialist_on_duty(candidates, min_level=waiting.min_level)
-        return found
+            found = self.specialists[key] = sum(self.specialist(self.agents[a], key) for a in self.team_agents[waiting.team])
+            self.specialist_keys.setdefault(waiting.team, []).append(key)
+        return found > 0
+
+    def specialist(self, agent: _Agent, key: tuple[str, str, int]) -> bool:
+        """Whether the agent alone is a specialist for (team, skill, level) by ``routing_core.specialist_on_duty``."""
+        _, skill, min_level = key
+        level = agent.spec.skills.get(skill) if skill else NO_SKILL_NEEDED_LEVEL
+        alone = Candidate(
+            agent_id=agent.spec.agent_id, skill_level=level, used_units=0.0, capacity_units=0.0, seniority=agent.spec.seniority
+        )
+        return routing_core.specialist_on_duty([alone], min_level=min_level)
 
     def candidate(self, agent: _Agent, waiting: _Waiting, units: float) -> Candidate:
         spec = agent.spec
@@ -383,26 +398,49 @@ class _Simulation:
         )
 
     def place(self, waiting: _Waiting, now: float) -> bool:
-        """Offer the ticket to its team's agents on duty with room: the best ranked takes it."""
-        candidates = []
-        for agent_id in self.team_agents[waiting.team]:
-            agent = self.agents[agent_id]
-            units = agent.units(waiting.ticket)
-            if agent.used + units <= agent.spec.profile.total_units + 1e-9:
-                candidates.append(self.candidate(agent, waiting, units))
-        if not candidates:
+        """Offer the ticket to its team's agents on duty with room: the best ranked takes it.
+
+        The winner is ``routing_core.rank``'s first (``eligible``, then ``rank_key``). Agents are
+        gone through from the highest ``score_ceiling`` down, and the search stops where the
+        ceiling falls below the best score found, so a big team is not scored agent by agent.
+        """
+        ticket, facts = waiting.ticket, waiting.facts
+        chosen: Candidate | None = None
+        chosen_key: tuple[float, float, int] | None = None
+        asked = False
+        needs: list[SkillNeed] = []
+        stand_in = True
+        for ceiling, agent in self.by_ceiling(waiting):
+            if chosen_key is not None and ceiling + CEILING_SLACK < -chosen_key[0]:
+                break
+            if not agent.on_duty:
+                continue
+            units = agent.units(ticket)
+            if agent.used + units > agent.spec.profile.total_units + 1e-9:
+                continue
+            candidate = self.candidate(agent, waiting, units)
+            if not asked:
+                needs, stand_in, asked = self.kept_needs(waiting, now), self.stand_in(waiting, now), True
+            if routing_core.eligible(candidate, min_level=waiting.min_level, needs=needs, stand_in=stand_in) is not None:
+                continue
+            key = routing_core.rank_key(candidate, facts)
+            if chosen_key is None or key < chosen_key:
+                chosen, chosen_key = candidate, key
+        if chosen is None:
             return False
-        ranked, _ = routing_core.rank(
-            candidates,
-            waiting.facts,
-            min_level=waiting.min_level,
-            needs=self.kept_needs(waiting, now),
-            stand_in=self.stand_in(waiting, now),
-        )
-        if not ranked:
-            return False
-        self.assign(waiting, ranked[0].candidate.agent_id, now)
+        self.assign(waiting, chosen.agent_id, now)
         return True
+
+    def by_ceiling(self, waiting: _Waiting) -> list[tuple[float, _Agent]]:
+        """The team's agents (on duty or not) by their ``routing_core.score_ceiling`` for tickets like this one, highest first."""
+        key = (waiting.team, waiting.skill, routing_core.important(waiting.facts))
+        found = self.ceilings.get(key)
+        if found is None:
+            members = [agent for agent in self.agents.values() if agent.spec.team == waiting.team]
+            found = [(routing_core.score_ceiling(self.candidate(agent, waiting, 1.0), waiting.facts), agent) for agent in members]
+            found.sort(key=lambda pair: -pair[0])
+            self.ceilings[key] = found
+        return found
 
     def enqueue(self, waiting: _Waiting, now: float) -> None:
         waiting.version += 1
@@ -514,7 +552,9 @@ class _Simulation:
             return
         agent.on_duty = on
         members = self.team_agents[agent.spec.team]
-        self.specialists = {key: value for key, value in self.specialists.items() if key[0] != agent.spec.team}
+        for key in self.specialist_keys.get(agent.spec.team, ()):
+            if self.specialist(agent, key):
+                self.specialists[key] += 1 if on else -1
         if on:
             members.append(agent_id)
             self.fill(agent_id, now)
