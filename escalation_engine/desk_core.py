@@ -17,8 +17,10 @@ The model
   weekly hours; days off and leave as holidays). They take new work only on duty and finish
   what they hold after their shift ends.
 - **On arrival** the ticket goes to the best on-duty agent of its team with room
-  (``routing_core.rank`` over ``Candidate`` with capacity units, skills, languages, stand-in
-  by ``routing_core.stand_in_allowed`` or when no specialist is on duty); otherwise it waits in
+  (``routing_core.rank``'s first over ``Candidate`` with capacity units, skills, languages,
+  stand-in by ``routing_core.stand_in_allowed`` or when no specialist is on duty; found with
+  ``eligible`` and ``rank_key`` from the highest ``score_ceiling`` down, so a team of hundreds
+  is not scored agent by agent); otherwise it waits in
   the team's queue, in the team's order (``routing_core.queue_key``). An agent who frees units
   or comes on duty takes the first waiting ticket ``routing_core.eligible`` allows.
 - **Handling** (``Handling``): the assigned agent works ``first_response_seconds`` and replies
@@ -26,8 +28,11 @@ The model
   the ticket is pending for that long — its units free when the profile says so — and the
   customer's answer starts the next-response clock; then the agent works
   ``resolution_seconds`` more and resolves it with a reply.
-- **SLA**: every ticket's story (created, replied, pending, customer wrote, resolved) is played
-  through ``clock_core.replay`` with its priority's ``clock_core.Policy``.
+- **SLA**: every ticket's story (created, replied, pending, customer wrote, resolved) is judged
+  by the clock core's rules with its priority's ``clock_core.Policy``: worked out on timestamps
+  on the policy's ``IndexedCalendar`` (``_outcome_by_stamps``, the same floats and comparisons),
+  or played through ``clock_core.replay`` where the table does not reach or the calendar is
+  24×7. ``tests/escalation/test_desk_core.py`` checks the two give equal records.
 
 Times are seconds from ``Desk.start`` (an aware datetime); only the clock core sees datetimes.
 """
@@ -197,12 +202,9 @@ class _Progress:
     team: str = ""
 
 
-@dataclass(order=True)
-class _Entry:
-    key: tuple[float, ...]
-    seq: int
-    waiting: _Waiting = field(compare=False)
-    version: int = field(compare=False, default=0)
+# A queued ticket: (queue key, sequence, the ticket, its version when queued). A plain tuple so the
+# heap compares in C; the sequence is unique, so the ticket itself is never compared.
+_Entry = tuple[tuple[float, ...], int, _Waiting, int]
 
 
 class _Simulation:
@@ -454,7 +456,7 @@ class _Simulation:
             slack_seconds=waiting.due_seconds,  # the due instant orders waiting tickets as their slack does
         )
         heap = self.queues.setdefault(waiting.team, {}).setdefault(cls, [])
-        heapq.heappush(heap, _Entry(key, next(self.seq), waiting, waiting.version))
+        heapq.heappush(heap, (key, next(self.seq), waiting, waiting.version))
 
     def schedule_relaxation(self, waiting: _Waiting, now: float) -> None:
         hold = routing_core.hold_limit_seconds(waiting.target_seconds)
@@ -483,15 +485,17 @@ class _Simulation:
     def take_for(self, agent: _Agent, now: float) -> _Waiting | None:
         best: tuple[tuple[float, ...], int, list[_Entry]] | None = None
         profile = agent.spec.profile
-        for heap in self.queues.get(agent.spec.team, {}).values():
-            while heap and (heap[0].version != heap[0].waiting.version or heap[0].waiting.ticket.ticket_id not in self.waiting):
+        queues = self.queues.get(agent.spec.team, {})
+        emptied = []
+        for cls, heap in queues.items():
+            while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in self.waiting):
                 heapq.heappop(heap)  # stale: taken, or queued again in another class
             if not heap:
+                emptied.append(cls)
                 continue
-            head = heap[0]
-            if best is not None and (head.key, head.seq) >= best[:2]:
+            key, seq, waiting, _ = heap[0]
+            if best is not None and (key, seq) >= best[:2]:
                 continue
-            waiting = head.waiting
             units = agent.units(waiting.ticket)
             if agent.used + units > profile.total_units + 1e-9:
                 continue
@@ -502,11 +506,12 @@ class _Simulation:
                 stand_in=self.stand_in(waiting, now),
             )
             if why_not is None:
-                best = (head.key, head.seq, heap)
+                best = (key, seq, heap)
+        for cls in emptied:  # the best head wins whatever order the classes are looked at in
+            del queues[cls]
         if best is None:
             return None
-        entry = heapq.heappop(best[2])
-        return entry.waiting
+        return heapq.heappop(best[2])[2]
 
     # -- work ----------------------------------------------------------------------------------
     def assign(self, waiting: _Waiting, agent_id: int, now: float) -> None:
