@@ -338,16 +338,28 @@ def pick_reservation(
     return options[:count]
 
 
-def score(candidate: Candidate, facts: TicketFacts) -> Scored:
+SCORE_PARTS = ("skill", "load", "seniority", "performance")
+
+
+def important(facts: TicketFacts) -> bool:
+    """Whether seniority counts in the score (an urgent or high-value ticket)."""
+    return facts.priority <= 1 or facts.tier in HIGH_VALUE_TIERS or facts.lifetime_value >= HIGH_VALUE_LTV
+
+
+def _parts(candidate: Candidate, seniority_counts: bool) -> tuple[float, float, float, float]:
+    """The weighted parts of the score, in ``SCORE_PARTS`` order."""
     level = candidate.skill_level if candidate.skill_level is not None else SENIOR_WITHOUT_SKILL_LEVEL
-    important = facts.priority <= 1 or facts.tier in HIGH_VALUE_TIERS or facts.lifetime_value >= HIGH_VALUE_LTV
-    parts = {
-        "skill": WEIGHTS["skill"] * min(level, 5) / 5,
-        "load": WEIGHTS["load"] * (max(0.0, 1 - candidate.used_units / candidate.capacity_units) if candidate.capacity_units else 0.0),
-        "seniority": WEIGHTS["seniority"] * (candidate.seniority / 4 if important else 0.0),
-        "performance": WEIGHTS["performance"] * max(0.0, min(1.0, candidate.performance_score)),
-    }
-    return Scored(candidate=candidate, score=round(sum(parts.values()), 6), parts={k: round(v, 4) for k, v in parts.items()})
+    return (
+        WEIGHTS["skill"] * min(level, 5) / 5,
+        WEIGHTS["load"] * (max(0.0, 1 - candidate.used_units / candidate.capacity_units) if candidate.capacity_units else 0.0),
+        WEIGHTS["seniority"] * (candidate.seniority / 4 if seniority_counts else 0.0),
+        WEIGHTS["performance"] * max(0.0, min(1.0, candidate.performance_score)),
+    )
+
+
+def score(candidate: Candidate, facts: TicketFacts) -> Scored:
+    parts = _parts(candidate, important(facts))
+    return Scored(candidate=candidate, score=round(sum(parts), 6), parts={k: round(v, 4) for k, v in zip(SCORE_PARTS, parts, strict=True)})
 
 
 def rank(
@@ -368,3 +380,17 @@ def rank(
             ranked.append(score(candidate, facts))
     ranked.sort(key=lambda s: (-s.score, s.candidate.idle_since, s.candidate.agent_id))
     return ranked, skipped
+
+
+def rank_key(candidate: Candidate, facts: TicketFacts) -> tuple[float, float, int]:
+    """The order ``rank`` puts eligible candidates in (smaller first): best score, then idle longest, then lowest id."""
+    return (-round(sum(_parts(candidate, important(facts))), 6), candidate.idle_since, candidate.agent_id)
+
+
+def score_ceiling(candidate: Candidate, facts: TicketFacts) -> float:
+    """The most this candidate can score, whatever units they hold (the load term is highest with none in use).
+
+    A simulation offering a ticket to a big team can go through its agents from the highest
+    ceiling down and stop where the ceiling falls below the best score found (``rank_key``).
+    """
+    return round(sum(_parts(replace(candidate, used_units=0.0), important(facts))), 6)

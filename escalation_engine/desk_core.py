@@ -17,8 +17,10 @@ The model
   weekly hours; days off and leave as holidays). They take new work only on duty and finish
   what they hold after their shift ends.
 - **On arrival** the ticket goes to the best on-duty agent of its team with room
-  (``routing_core.rank`` over ``Candidate`` with capacity units, skills, languages, stand-in
-  by ``routing_core.stand_in_allowed`` or when no specialist is on duty); otherwise it waits in
+  (``routing_core.rank``'s first over ``Candidate`` with capacity units, skills, languages,
+  stand-in by ``routing_core.stand_in_allowed`` or when no specialist is on duty; found with
+  ``eligible`` and ``rank_key`` from the highest ``score_ceiling`` down, so a team of hundreds
+  is not scored agent by agent); otherwise it waits in
   the team's queue, in the team's order (``routing_core.queue_key``). An agent who frees units
   or comes on duty takes the first waiting ticket ``routing_core.eligible`` allows.
 - **Handling** (``Handling``): the assigned agent works ``first_response_seconds`` and replies
@@ -26,8 +28,11 @@ The model
   the ticket is pending for that long — its units free when the profile says so — and the
   customer's answer starts the next-response clock; then the agent works
   ``resolution_seconds`` more and resolves it with a reply.
-- **SLA**: every ticket's story (created, replied, pending, customer wrote, resolved) is played
-  through ``clock_core.replay`` with its priority's ``clock_core.Policy``.
+- **SLA**: every ticket's story (created, replied, pending, customer wrote, resolved) is judged
+  by the clock core's rules with its priority's ``clock_core.Policy``: worked out on timestamps
+  on the policy's ``IndexedCalendar`` (``_outcome_by_stamps``, the same floats and comparisons),
+  or played through ``clock_core.replay`` where the table does not reach or the calendar is
+  24×7. ``tests/escalation/test_desk_core.py`` checks the two give equal records.
 
 Times are seconds from ``Desk.start`` (an aware datetime); only the clock core sees datetimes.
 """
@@ -37,6 +42,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -48,6 +54,9 @@ from foundation.business_time import Calendar
 
 DAY = 86400.0
 NO_SKILL_NEEDED_LEVEL = 5  # a ticket whose category needs no skill: everyone qualifies, as in agents.services.route_ticket
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+FACTS_KEPT = 10_000  # routing outcomes remembered (a replay has a few hundred kinds of ticket; generated lifetime values all differ)
+CEILING_SLACK = 2e-6  # two steps of the score's rounding: a ceiling a float's width too low still cannot cut off a tie
 TABLE_MARGIN_DAYS = 120  # the calendar table runs this far past the last shift (resolution targets are days, not months)
 
 
@@ -160,6 +169,7 @@ class _Waiting:
     due_seconds: float  # first-response due, as seconds from the start
     target_seconds: float
     version: int = 0
+    due_stamp: float | None = None  # instant(due_seconds).timestamp(), once asked
 
 
 @dataclass
@@ -168,6 +178,16 @@ class _Agent:
     used: float = 0.0
     on_duty: bool = False
     last_assigned: float = 0.0
+    unit_cache: dict[tuple[str, int], float] = field(default_factory=dict)
+    language_levels: Mapping[str, int] = field(default_factory=dict)
+
+    def units(self, ticket: DeskTicket) -> float:
+        """``profile.units`` for the ticket (remembered per channel and priority)."""
+        key = (ticket.channel, ticket.priority)
+        found = self.unit_cache.get(key)
+        if found is None:
+            found = self.unit_cache[key] = self.spec.profile.units(channel=ticket.channel, priority=ticket.priority)
+        return found
 
 
 @dataclass
@@ -182,19 +202,16 @@ class _Progress:
     team: str = ""
 
 
-@dataclass(order=True)
-class _Entry:
-    key: tuple[float, ...]
-    seq: int
-    waiting: _Waiting = field(compare=False)
-    version: int = field(compare=False, default=0)
+# A queued ticket: (queue key, sequence, the ticket, its version when queued). A plain tuple so the
+# heap compares in C; the sequence is unique, so the ticket itself is never compared.
+_Entry = tuple[tuple[float, ...], int, _Waiting, int]
 
 
 class _Simulation:
     def __init__(self, desk: Desk, handling: Handling) -> None:
         self.desk = desk
         self.handling = handling
-        self.agents = {a.agent_id: _Agent(a) for a in desk.agents}
+        self.agents = {a.agent_id: _Agent(a, language_levels={f"lang:{language}": 5 for language in a.languages}) for a in desk.agents}
         self.team_agents: dict[str, list[int]] = {}
         for team in [desk.default_team, *(team for _, team in desk.rules), *(agent.team for agent in desk.agents)]:
             self.team_agents.setdefault(team, [])  # a team without agents keeps its tickets waiting
@@ -209,7 +226,12 @@ class _Simulation:
         self.tickets_by_id: dict[int, DeskTicket] = {}
         self.rules = [rule for rule, _ in desk.rules]
         self.rule_teams = {rule.id: team for rule, team in desk.rules}
-        self.specialists: dict[tuple[str, str, int], bool] = {}
+        self.specialists: dict[tuple[str, str, int], int] = {}  # (team, skill, level) → specialists on duty
+        self._stamp_of, self._stamp = math.nan, math.nan
+        self.start_microseconds = (desk.start - EPOCH) // timedelta(microseconds=1)
+        self.facts: dict[tuple[object, ...], tuple[TicketFacts, str]] = {}  # routing input → (facts, team)
+        self.ceilings: dict[tuple[str, str, bool], list[tuple[float, _Agent]]] = {}
+        self.specialist_keys: dict[str, list[tuple[str, str, int]]] = {}  # team → its keys in ``specialists``
 
     # -- the event loop ------------------------------------------------------------------------
     def schedule(self, at: float, kind: int, payload: object) -> None:
@@ -217,6 +239,12 @@ class _Simulation:
 
     def instant(self, seconds: float) -> datetime:
         return self.desk.start + timedelta(seconds=seconds)
+
+    def stamp(self, seconds: float) -> float:
+        """``instant(seconds).timestamp()``, remembered for the last instant asked (the loop asks one ``now`` often)."""
+        if seconds != self._stamp_of:
+            self._stamp_of, self._stamp = seconds, (self.desk.start + timedelta(seconds=seconds)).timestamp()
+        return self._stamp
 
     def run(self, tickets: Sequence[DeskTicket]) -> None:
         last = max((t.arrival_seconds for t in tickets), default=0.0)
@@ -263,19 +291,25 @@ class _Simulation:
 
     # -- routing -------------------------------------------------------------------------------
     def arrive(self, ticket: DeskTicket, now: float) -> None:
-        facts = TicketFacts(
-            priority=ticket.priority,
-            category=ticket.category,
-            tier=ticket.tier,
-            lifetime_value=ticket.lifetime_value,
-            channel=ticket.channel,
-            language=ticket.language,
-            subject="",
-            body="",
-            in_business_hours=True,
-        )
-        matched = routing_core.matching_rules(self.rules, facts)
-        team = self.rule_teams[matched[0].id] if matched else self.desk.default_team
+        routed = (ticket.priority, ticket.category, ticket.tier, ticket.lifetime_value, ticket.channel, ticket.language)
+        known = self.facts.get(routed)
+        if known is None:  # the rules see only these fields here, so tickets alike are routed alike (remembered)
+            facts = TicketFacts(
+                priority=ticket.priority,
+                category=ticket.category,
+                tier=ticket.tier,
+                lifetime_value=ticket.lifetime_value,
+                channel=ticket.channel,
+                language=ticket.language,
+                subject="",
+                body="",
+                in_business_hours=True,
+            )
+            matched = routing_core.matching_rules(self.rules, facts)
+            known = (facts, self.rule_teams[matched[0].id] if matched else self.desk.default_team)
+            if len(self.facts) < FACTS_KEPT:
+                self.facts[routed] = known
+        facts, team = known
         skill, min_level = self.desk.skills.get(ticket.category, (ticket.category, 1))
         needs: tuple[SkillNeed, ...] = ()
         if ticket.language != "en":
@@ -286,14 +320,27 @@ class _Simulation:
         target = policy.first_response_seconds if policy else 0.0
         due = now + 10 * 365 * DAY
         if policy is not None:
-            due = (self.calendars[ticket.priority].add(self.instant(now), target) - self.desk.start).total_seconds()
+            due = self.due_seconds(self.calendars[ticket.priority], now, target)
         waiting = _Waiting(ticket, team, skill, min_level, needs, facts, due, target)
         self.teams[ticket.ticket_id] = (team, skill)
         if not self.place(waiting, now):
             self.enqueue(waiting, now)
             self.schedule_relaxation(waiting, now)
 
+    def due_seconds(self, calendar: Calendar, now: float, target: float) -> float:
+        """``(calendar.add(instant(now), target) - start).total_seconds()``, on timestamps where the table covers it."""
+        if isinstance(calendar, IndexedCalendar):
+            try:
+                due_stamp = calendar.add_stamp(self.stamp(now), target)
+            except Uncovered:
+                pass
+            else:  # the stamp holds the due instant to the microsecond, as the datetime would
+                return (round(due_stamp * 1e6) - self.start_microseconds) / 1_000_000
+        return (calendar.add(self.instant(now), target) - self.desk.start).total_seconds()
+
     def kept_needs(self, waiting: _Waiting, now: float) -> list[SkillNeed]:
+        if not waiting.needs:
+            return []
         hold = routing_core.hold_limit_seconds(waiting.target_seconds)
         kept, _ = routing_core.active_skills(waiting.needs, waited_seconds=now - waiting.ticket.arrival_seconds + 1e-6, hold_limit=hold)
         return kept
@@ -302,6 +349,15 @@ class _Simulation:
         if not waiting.target_seconds:
             return None
         calendar = self.calendars[waiting.ticket.priority]
+        if isinstance(calendar, IndexedCalendar):
+            if waiting.due_stamp is None:
+                waiting.due_stamp = self.instant(waiting.due_seconds).timestamp()
+            try:
+                if now >= waiting.due_seconds:
+                    return -calendar.elapsed_stamps(waiting.due_stamp, self.stamp(now))
+                return calendar.elapsed_stamps(self.stamp(now), waiting.due_stamp)
+            except Uncovered:
+                pass
         if now >= waiting.due_seconds:
             return -calendar.elapsed(self.instant(waiting.due_seconds), self.instant(now))
         return calendar.elapsed(self.instant(now), self.instant(waiting.due_seconds))
@@ -312,13 +368,22 @@ class _Simulation:
         return routing_core.stand_in_allowed(slack_seconds=self.slack(waiting, now), target_seconds=waiting.target_seconds)
 
     def specialist_on_duty(self, waiting: _Waiting) -> bool:
-        """``routing_core.specialist_on_duty`` over the team's agents on duty (remembered until a shift changes)."""
+        """``routing_core.specialist_on_duty`` over the team's agents on duty (counted once, then kept up as shifts change)."""
         key = (waiting.team, waiting.skill, waiting.min_level)
         found = self.specialists.get(key)
         if found is None:
-            candidates = (self.candidate(self.agents[a], waiting, 0.0) for a in self.team_agents[waiting.team])
-            found = self.specialists[key] = routing_core.specialist_on_duty(candidates, min_level=waiting.min_level)
-        return found
+            found = self.specialists[key] = sum(self.specialist(self.agents[a], key) for a in self.team_agents[waiting.team])
+            self.specialist_keys.setdefault(waiting.team, []).append(key)
+        return found > 0
+
+    def specialist(self, agent: _Agent, key: tuple[str, str, int]) -> bool:
+        """Whether the agent alone is a specialist for (team, skill, level) by ``routing_core.specialist_on_duty``."""
+        _, skill, min_level = key
+        level = agent.spec.skills.get(skill) if skill else NO_SKILL_NEEDED_LEVEL
+        alone = Candidate(
+            agent_id=agent.spec.agent_id, skill_level=level, used_units=0.0, capacity_units=0.0, seniority=agent.spec.seniority
+        )
+        return routing_core.specialist_on_duty([alone], min_level=min_level)
 
     def candidate(self, agent: _Agent, waiting: _Waiting, units: float) -> Candidate:
         spec = agent.spec
@@ -330,31 +395,54 @@ class _Simulation:
             seniority=spec.seniority,
             performance_score=spec.performance_score,
             idle_since=agent.last_assigned,
-            skill_levels={f"lang:{language}": 5 for language in spec.languages},
+            skill_levels=agent.language_levels,
             ticket_units=units,
         )
 
     def place(self, waiting: _Waiting, now: float) -> bool:
-        """Offer the ticket to its team's agents on duty with room: the best ranked takes it."""
-        candidates = []
-        for agent_id in self.team_agents[waiting.team]:
-            agent = self.agents[agent_id]
-            units = agent.spec.profile.units(channel=waiting.ticket.channel, priority=waiting.ticket.priority)
-            if agent.used + units <= agent.spec.profile.total_units + 1e-9:
-                candidates.append(self.candidate(agent, waiting, units))
-        if not candidates:
+        """Offer the ticket to its team's agents on duty with room: the best ranked takes it.
+
+        The winner is ``routing_core.rank``'s first (``eligible``, then ``rank_key``). Agents are
+        gone through from the highest ``score_ceiling`` down, and the search stops where the
+        ceiling falls below the best score found, so a big team is not scored agent by agent.
+        """
+        ticket, facts = waiting.ticket, waiting.facts
+        chosen: Candidate | None = None
+        chosen_key: tuple[float, float, int] | None = None
+        asked = False
+        needs: list[SkillNeed] = []
+        stand_in = True
+        for ceiling, agent in self.by_ceiling(waiting):
+            if chosen_key is not None and ceiling + CEILING_SLACK < -chosen_key[0]:
+                break
+            if not agent.on_duty:
+                continue
+            units = agent.units(ticket)
+            if agent.used + units > agent.spec.profile.total_units + 1e-9:
+                continue
+            candidate = self.candidate(agent, waiting, units)
+            if not asked:
+                needs, stand_in, asked = self.kept_needs(waiting, now), self.stand_in(waiting, now), True
+            if routing_core.eligible(candidate, min_level=waiting.min_level, needs=needs, stand_in=stand_in) is not None:
+                continue
+            key = routing_core.rank_key(candidate, facts)
+            if chosen_key is None or key < chosen_key:
+                chosen, chosen_key = candidate, key
+        if chosen is None:
             return False
-        ranked, _ = routing_core.rank(
-            candidates,
-            waiting.facts,
-            min_level=waiting.min_level,
-            needs=self.kept_needs(waiting, now),
-            stand_in=self.stand_in(waiting, now),
-        )
-        if not ranked:
-            return False
-        self.assign(waiting, ranked[0].candidate.agent_id, now)
+        self.assign(waiting, chosen.agent_id, now)
         return True
+
+    def by_ceiling(self, waiting: _Waiting) -> list[tuple[float, _Agent]]:
+        """The team's agents (on duty or not) by their ``routing_core.score_ceiling`` for tickets like this one, highest first."""
+        key = (waiting.team, waiting.skill, routing_core.important(waiting.facts))
+        found = self.ceilings.get(key)
+        if found is None:
+            members = [agent for agent in self.agents.values() if agent.spec.team == waiting.team]
+            found = [(routing_core.score_ceiling(self.candidate(agent, waiting, 1.0), waiting.facts), agent) for agent in members]
+            found.sort(key=lambda pair: -pair[0])
+            self.ceilings[key] = found
+        return found
 
     def enqueue(self, waiting: _Waiting, now: float) -> None:
         waiting.version += 1
@@ -368,7 +456,7 @@ class _Simulation:
             slack_seconds=waiting.due_seconds,  # the due instant orders waiting tickets as their slack does
         )
         heap = self.queues.setdefault(waiting.team, {}).setdefault(cls, [])
-        heapq.heappush(heap, _Entry(key, next(self.seq), waiting, waiting.version))
+        heapq.heappush(heap, (key, next(self.seq), waiting, waiting.version))
 
     def schedule_relaxation(self, waiting: _Waiting, now: float) -> None:
         hold = routing_core.hold_limit_seconds(waiting.target_seconds)
@@ -397,16 +485,18 @@ class _Simulation:
     def take_for(self, agent: _Agent, now: float) -> _Waiting | None:
         best: tuple[tuple[float, ...], int, list[_Entry]] | None = None
         profile = agent.spec.profile
-        for heap in self.queues.get(agent.spec.team, {}).values():
-            while heap and (heap[0].version != heap[0].waiting.version or heap[0].waiting.ticket.ticket_id not in self.waiting):
+        queues = self.queues.get(agent.spec.team, {})
+        emptied = []
+        for cls, heap in queues.items():
+            while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in self.waiting):
                 heapq.heappop(heap)  # stale: taken, or queued again in another class
             if not heap:
+                emptied.append(cls)
                 continue
-            head = heap[0]
-            if best is not None and (head.key, head.seq) >= best[:2]:
+            key, seq, waiting, _ = heap[0]
+            if best is not None and (key, seq) >= best[:2]:
                 continue
-            waiting = head.waiting
-            units = profile.units(channel=waiting.ticket.channel, priority=waiting.ticket.priority)
+            units = agent.units(waiting.ticket)
             if agent.used + units > profile.total_units + 1e-9:
                 continue
             why_not = routing_core.eligible(
@@ -416,17 +506,18 @@ class _Simulation:
                 stand_in=self.stand_in(waiting, now),
             )
             if why_not is None:
-                best = (head.key, head.seq, heap)
+                best = (key, seq, heap)
+        for cls in emptied:  # the best head wins whatever order the classes are looked at in
+            del queues[cls]
         if best is None:
             return None
-        entry = heapq.heappop(best[2])
-        return entry.waiting
+        return heapq.heappop(best[2])[2]
 
     # -- work ----------------------------------------------------------------------------------
     def assign(self, waiting: _Waiting, agent_id: int, now: float) -> None:
         self.waiting.pop(waiting.ticket.ticket_id, None)
         agent = self.agents[agent_id]
-        units = agent.spec.profile.units(channel=waiting.ticket.channel, priority=waiting.ticket.priority)
+        units = agent.units(waiting.ticket)
         agent.used += units
         agent.last_assigned = now
         work = self.handling(waiting.ticket, agent.spec)
@@ -466,7 +557,9 @@ class _Simulation:
             return
         agent.on_duty = on
         members = self.team_agents[agent.spec.team]
-        self.specialists = {key: value for key, value in self.specialists.items() if key[0] != agent.spec.team}
+        for key in self.specialist_keys.get(agent.spec.team, ()):
+            if self.specialist(agent, key):
+                self.specialists[key] += 1 if on else -1
         if on:
             members.append(agent_id)
             self.fill(agent_id, now)
@@ -543,6 +636,41 @@ class IndexedCalendar(Calendar):
             stamp = a + seconds
         return datetime.fromtimestamp(round(stamp, 6), UTC)
 
+    # The same two operations on POSIX timestamps (floats), for the replay's hot loop: no datetimes
+    # are made. ``add_stamp`` returns what ``add(...).timestamp()`` gives (its datetime holds the
+    # rounded stamp to the microsecond); both raise ``Uncovered`` where ``add``/``elapsed`` would
+    # fall back to ``Calendar``'s walk (outside the table, or round the clock), so the caller
+    # takes the datetime path there.
+
+    def elapsed_stamps(self, a: float, b: float) -> float:
+        """``elapsed`` between two timestamps."""
+        if b <= a:
+            return 0.0
+        opens = self._opens
+        if self.always_open or not opens or a < opens[0] or b > self._closes[-1]:
+            raise Uncovered
+        return self._position(b) - self._position(a)
+
+    def add_stamp(self, a: float, seconds: float) -> float:
+        """``add(...).timestamp()`` from a timestamp."""
+        if seconds <= 0:
+            return a
+        opens = self._opens
+        if self.always_open or not opens or a < opens[0] or a > self._closes[-1]:
+            raise Uncovered
+        target = self._position(a) + seconds
+        j = bisect.bisect_left(self._through, target)
+        if j >= len(opens):
+            raise Uncovered
+        stamp = opens[j] + (target - self._before[j])
+        if stamp < a:
+            stamp = a + seconds
+        return round(stamp, 6)
+
+
+class Uncovered(Exception):
+    """A timestamp an ``IndexedCalendar``'s table does not cover: use the datetime methods instead."""
+
 
 def indexed_policy(policy: clock_core.Policy, *, first: date, last: date) -> clock_core.Policy:
     """The same policy on an ``IndexedCalendar`` over [first, last] (equal results, much faster in a long replay)."""
@@ -563,12 +691,27 @@ def simulate(desk: Desk, tickets: Iterable[DeskTicket], handling: Handling) -> l
     simulation.run(ordered)
     policies = simulation.policies
     end = max([0.0] + [t.arrival_seconds for t in ordered] + [p.resolved for p in simulation.progress.values() if p.resolved is not None])
-    return [_record(simulation, ticket, policies, end=end) for ticket in ordered]
+    end_stamp = simulation.instant(end).timestamp()
+    return [_record(simulation, ticket, policies, end=end, end_stamp=end_stamp) for ticket in ordered]
 
 
-def _record(simulation: _Simulation, ticket: DeskTicket, policies: Mapping[int, clock_core.Policy], *, end: float) -> TicketRecord:
-    team, skill = simulation.teams.get(ticket.ticket_id, ("", ""))
-    progress = simulation.progress.get(ticket.ticket_id)
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """The SLA figures a ``TicketRecord`` keeps from a ticket's clock replay."""
+
+    first_response_business_seconds: float | None
+    resolution_business_seconds: float | None
+    pause_business_seconds: float
+    first_response_breached: bool
+    next_response_breached: bool
+    resolution_breached: bool
+    first_response_at_risk: bool
+
+
+def _outcome_by_replay(
+    simulation: _Simulation, ticket: DeskTicket, progress: _Progress | None, policy: clock_core.Policy | None, *, end: float
+) -> _Outcome:
+    """The ticket's story (created, replied, pending, customer wrote, resolved) played through ``clock_core.replay``."""
     instant = simulation.instant
     events = [clock_core.ClockEvent(clock_core.CREATED, instant(ticket.arrival_seconds))]
     if progress is not None and progress.replied is not None:
@@ -579,9 +722,105 @@ def _record(simulation: _Simulation, ticket: DeskTicket, policies: Mapping[int, 
         if progress.resolved is not None:
             events.append(clock_core.ClockEvent(clock_core.AGENT_REPLIED, instant(progress.resolved)))
             events.append(clock_core.ClockEvent(clock_core.RESOLVED, instant(progress.resolved)))
-    outcome = clock_core.replay(events, policy=policies.get(ticket.priority), until=instant(end))
+    outcome = clock_core.replay(events, policy=policy, until=instant(end))
     first = outcome.runs_of(clock_core.FIRST_RESPONSE)
     clocks = outcome.clocks
+    return _Outcome(
+        first_response_business_seconds=clocks.first_response_seconds,
+        resolution_business_seconds=clocks.resolution_seconds,
+        pause_business_seconds=clocks.paused_seconds,
+        first_response_breached=any(run.breached for run in first),
+        next_response_breached=any(run.breached for run in outcome.runs_of(clock_core.NEXT_RESPONSE)),
+        resolution_breached=any(run.breached for run in outcome.runs_of(clock_core.RESOLUTION)),
+        first_response_at_risk=any(run.at_risk_at is not None for run in first),
+    )
+
+
+def _outcome_by_stamps(
+    simulation: _Simulation, ticket: DeskTicket, progress: _Progress | None, policy: clock_core.Policy | None, *, end_stamp: float
+) -> _Outcome:
+    """What ``_outcome_by_replay`` gives, worked out on timestamps on the policy's ``IndexedCalendar``.
+
+    The story here has one shape (created; first reply; optionally pending from the reply until
+    the customer wrote; the resolving reply), so the clock rules reduce to a few calendar steps,
+    taken in the order ``clock_core.replay`` takes them (the same floats, the same comparisons):
+
+    * created at c: first response due fd = add(c, first target), resolution due rd = add(c,
+      resolution target); the first-response clock turns at risk at ``clock_core.at_risk_at``
+      seen from c, if that comes no later than the reply (or the end);
+    * the first reply at r stops it (breached when r > fd; its business time elapsed(c, r));
+    * pending from r to p: the resolution clock keeps elapsed(r, rd), pauses elapsed(r, p) and
+      runs again due add(p, kept); the customer's answer starts the next-response clock, due
+      add(p, next target), which the resolving reply stops;
+    * resolved at z: elapsed(c, z) less the pause, breached when z > its due time.
+
+    Raises ``Uncovered`` where that does not hold (no policy, a round-the-clock calendar, a time
+    outside the calendar's table): the caller replays through the clock core instead.
+    ``tests/escalation/test_desk_core.py`` checks the two agree on every ticket of whole histories.
+    """
+    if policy is None:
+        raise Uncovered
+    calendar = policy.calendar
+    if not isinstance(calendar, IndexedCalendar):
+        raise Uncovered
+    add, elapsed = calendar.add_stamp, calendar.elapsed_stamps
+    stamp = simulation.stamp
+    c = stamp(ticket.arrival_seconds)
+    first_target = policy.first_response_seconds
+    first_due = add(c, first_target)
+    resolution_due = add(c, policy.resolution_seconds)
+    margin = (1 - policy.at_risk_ratio) * first_target
+    remaining = elapsed(c, first_due)
+    risk_at = c if remaining <= margin else add(c, remaining - margin)
+    if progress is None or progress.replied is None:
+        return _Outcome(
+            first_response_business_seconds=None,
+            resolution_business_seconds=None,
+            pause_business_seconds=0.0,
+            first_response_breached=end_stamp > first_due,
+            next_response_breached=False,
+            resolution_breached=end_stamp > resolution_due,
+            first_response_at_risk=risk_at <= end_stamp,
+        )
+    r = stamp(progress.replied)
+    first_business = elapsed(c, r)
+    paused = 0.0
+    next_breached = False
+    if progress.pending_until is not None:
+        p = stamp(progress.pending_until)
+        kept = elapsed(r, resolution_due)
+        paused = 0.0 + elapsed(r, p)
+        resolution_due = add(p, kept)
+        next_due = add(p, policy.next_response_seconds)
+        next_breached = (stamp(progress.resolved) if progress.resolved is not None else end_stamp) > next_due
+    resolution_business = None
+    if progress.resolved is not None:
+        z = stamp(progress.resolved)
+        resolution_business = max(0.0, elapsed(c, z) - paused)
+        resolution_breached = z > resolution_due
+    else:
+        resolution_breached = end_stamp > resolution_due
+    return _Outcome(
+        first_response_business_seconds=first_business,
+        resolution_business_seconds=resolution_business,
+        pause_business_seconds=paused,
+        first_response_breached=r > first_due,
+        next_response_breached=next_breached,
+        resolution_breached=resolution_breached,
+        first_response_at_risk=risk_at <= r,
+    )
+
+
+def _record(
+    simulation: _Simulation, ticket: DeskTicket, policies: Mapping[int, clock_core.Policy], *, end: float, end_stamp: float
+) -> TicketRecord:
+    team, skill = simulation.teams.get(ticket.ticket_id, ("", ""))
+    progress = simulation.progress.get(ticket.ticket_id)
+    policy = policies.get(ticket.priority)
+    try:
+        outcome = _outcome_by_stamps(simulation, ticket, progress, policy, end_stamp=end_stamp)
+    except Uncovered:
+        outcome = _outcome_by_replay(simulation, ticket, progress, policy, end=end)
     return TicketRecord(
         ticket_id=ticket.ticket_id,
         arrival_seconds=ticket.arrival_seconds,
@@ -597,11 +836,11 @@ def _record(simulation: _Simulation, ticket: DeskTicket, policies: Mapping[int, 
         pending_from_seconds=progress.replied if progress and progress.pending_until is not None else None,
         pending_until_seconds=progress.pending_until if progress else None,
         resolved_seconds=progress.resolved if progress else None,
-        first_response_business_seconds=clocks.first_response_seconds,
-        resolution_business_seconds=clocks.resolution_seconds,
-        pause_business_seconds=clocks.paused_seconds,
-        first_response_breached=any(run.breached for run in first),
-        next_response_breached=any(run.breached for run in outcome.runs_of(clock_core.NEXT_RESPONSE)),
-        resolution_breached=any(run.breached for run in outcome.runs_of(clock_core.RESOLUTION)),
-        first_response_at_risk=any(run.at_risk_at is not None for run in first),
+        first_response_business_seconds=outcome.first_response_business_seconds,
+        resolution_business_seconds=outcome.resolution_business_seconds,
+        pause_business_seconds=outcome.pause_business_seconds,
+        first_response_breached=outcome.first_response_breached,
+        next_response_breached=outcome.next_response_breached,
+        resolution_breached=outcome.resolution_breached,
+        first_response_at_risk=outcome.first_response_at_risk,
     )

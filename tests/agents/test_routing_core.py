@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
@@ -153,3 +155,36 @@ def test_a_heavy_urgent_ticket_holds_the_skilled_agents_closest_to_fitting_it() 
     held = routing_core.pick_reservation(agents, min_level=1)
     assert [c.agent_id for c in held] == [3, 1]
     assert [c.agent_id for c in routing_core.pick_reservation(agents, min_level=3, count=3)] == [3, 2]
+
+
+def test_rank_key_orders_as_rank_does_and_no_load_scores_above_the_ceiling() -> None:
+    rng = random.Random(5)
+    urgent = TicketFacts(**{**FACTS.__dict__, "priority": 0})
+    for round_ in range(300):
+        pool = [
+            candidate(
+                agent_id=i,
+                skill_level=rng.choice([None, 1, 2, 3, 4, 5]),
+                used_units=rng.choice([0.0, 1.0, 2.0, 5.0]),
+                capacity_units=rng.choice([4.0, 6.0]),
+                seniority=rng.randint(1, 4),
+                performance_score=rng.choice([0.2, 0.5, 0.5, 0.9]),
+                idle_since=float(rng.choice([0, 10, 10, 20])),
+                skill_levels={"lang:de": 5} if rng.random() < 0.5 else {},
+                ticket_units=rng.choice([1.0, 2.0]),
+            )
+            for i in rng.sample(range(1, 50), rng.randint(0, 8))
+        ]
+        options = {
+            "min_level": rng.randint(1, 4),
+            "needs": (SkillNeed("lang:de", required=False),) if round_ % 3 == 0 else (),
+            "stand_in": round_ % 2 == 0,
+        }
+        for facts in (FACTS, urgent):
+            ranked, _ = routing_core.rank(pool, facts, **options)  # type: ignore[arg-type]
+            eligible = [c for c in pool if routing_core.eligible(c, **options) is None]  # type: ignore[arg-type]
+            assert sorted(eligible, key=lambda c: routing_core.rank_key(c, facts)) == [s.candidate for s in ranked]
+            for c in pool:
+                ceiling = routing_core.score_ceiling(c, facts)
+                assert routing_core.score(c, facts).score <= ceiling
+                assert ceiling == routing_core.score(replace(c, used_units=0.0), facts).score

@@ -1,12 +1,15 @@
 """The desk simulation engine on small hand-built desks: shifts, capacity, skills, languages,
 pending, and the SLA outcome each ticket gets from the clock core."""
 
+import random
 from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from agents.routing_core import CapacityProfile, RuleSpec
-from escalation_engine import clock_core
+from escalation_engine import clock_core, desk_core
 from escalation_engine.desk_core import Desk, DeskAgent, DeskTicket, IndexedCalendar, Work, simulate
 from foundation.business_time import Calendar
 
@@ -123,3 +126,101 @@ def test_the_indexed_calendar_agrees_with_the_walk() -> None:
             assert abs((indexed.add(begin, seconds) - office.add(begin, seconds)).total_seconds()) < 1e-5
         for end in instants:
             assert indexed.elapsed(begin, end) == pytest.approx(office.elapsed(begin, end), abs=1e-5)  # across the March DST change too
+
+
+def _busy_desk_across_dst() -> tuple[Desk, list[DeskTicket]]:
+    """Three weeks over the March DST change in Berlin: split opening hours, pending customers,
+    tight targets (breaches, at-risk), a team nobody works on (unanswered) and a 24×7 priority."""
+    berlin = Calendar(time_zone="Europe/Berlin", weekly={d: [(time(8), time(12)), (time(13), time(19))] for d in range(6)})
+    policies = {
+        priority: clock_core.Policy(
+            key=f"P{priority}",
+            first_response_seconds=minutes * MINUTE,
+            next_response_seconds=2 * minutes * MINUTE,
+            resolution_seconds=8 * minutes * MINUTE,
+            calendar=berlin if priority != 0 else clock_core.ALWAYS_OPEN,
+        )
+        for priority, minutes in ((0, 15), (1, 30), (2, 60), (3, 240))
+    }
+    shift = Calendar(time_zone="Europe/Berlin", weekly={d: [(time(7), time(15)), (time(12), time(20))] for d in range(6)})
+    staff = [
+        DeskAgent(
+            agent_id=i,
+            name=f"agent {i}",
+            team="support",
+            skills={"billing": 1 + i % 4, "security": 2 + i % 3},
+            shift=shift,
+            profile=CapacityProfile(total_units=3.0, channel_weights={"chat": 2.0}),
+            seniority=1 + i % 4,
+            performance_score=0.1 * i,
+            languages=frozenset({"en", "de"} if i % 2 else {"en"}),
+        )
+        for i in range(1, 5)
+    ]
+    rules = [(RuleSpec(id=1, name="refunds", categories=frozenset({"refund"})), "nobody"), (RuleSpec(id=2, name="everything"), "support")]
+    start = datetime(2026, 3, 20, tzinfo=ZoneInfo("Europe/Berlin"))
+    the_desk = Desk(
+        start=start,
+        agents=staff,
+        rules=rules,
+        default_team="support",
+        skills={"billing": ("billing", 2), "security": ("security", 3)},
+        policies=policies,
+    )
+    rng = random.Random(3)
+    tickets = [
+        DeskTicket(
+            ticket_id=i,
+            arrival_seconds=i * 700.0 + rng.random(),
+            category=rng.choice(["billing", "billing", "security", "refund"]),
+            priority=rng.choice([0, 1, 2, 2, 3]),
+            channel=rng.choice(["email", "chat"]),
+            language=rng.choice(["en", "en", "de"]),
+            pending_seconds=rng.choice([None, None, 1800.0 + rng.random(), 20 * HOUR]),
+        )
+        for i in range(1, 2600)
+    ]
+    return the_desk, tickets
+
+
+def test_the_sla_outcome_on_timestamps_equals_the_clock_core_replay_on_every_ticket(monkeypatch: pytest.MonkeyPatch) -> None:
+    the_desk, tickets = _busy_desk_across_dst()
+
+    def handling(t: DeskTicket, a: DeskAgent) -> Work:
+        return Work(300.0 + (t.ticket_id * 37 % 1700) + a.agent_id / 7, 900.0 + (t.ticket_id * 53 % 5000))
+
+    fallbacks = []
+    by_stamps = desk_core._outcome_by_stamps
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return by_stamps(*args, **kwargs)
+        except desk_core.Uncovered:
+            fallbacks.append(args[1].ticket_id)
+            raise
+
+    monkeypatch.setattr(desk_core, "_outcome_by_stamps", counted)
+    fast = simulate(the_desk, tickets, handling)
+    monkeypatch.setattr(desk_core, "_outcome_by_stamps", _always_uncovered)
+    replayed = simulate(the_desk, tickets, handling)
+    assert fast == replayed
+    p0 = {t.ticket_id for t in tickets if t.priority == 0}
+    assert set(fallbacks) == p0  # only the 24×7 priority took the clock core's path the first time
+    others = [r for r in fast if r.priority != 0]
+    assert any(r.first_response_breached for r in others) and any(not r.first_response_breached for r in others)
+    assert any(r.first_response_at_risk and not r.first_response_breached for r in others)
+    assert any(r.next_response_breached for r in others) and any(r.resolution_breached for r in others)
+    assert any(r.pause_business_seconds > 0 for r in others)
+    assert any(r.first_response_seconds is None for r in others)  # the team nobody works on
+    assert any(r.arrival_seconds > 9 * 24 * HOUR for r in others)  # after the clocks went forward on 29 March
+
+
+def _always_uncovered(*args: Any, **kwargs: Any) -> Any:
+    raise desk_core.Uncovered
+
+
+def test_a_reply_at_exactly_three_quarters_of_the_target_counts_as_at_risk() -> None:
+    (at_risk,) = simulate(desk(agent(1)), [ticket(1, 10)], fixed(first=45 * MINUTE))  # type: ignore[arg-type]
+    (in_time,) = simulate(desk(agent(1)), [ticket(1, 10)], fixed(first=45 * MINUTE - 1))  # type: ignore[arg-type]
+    assert at_risk.first_response_at_risk and not at_risk.first_response_breached
+    assert not in_time.first_response_at_risk
