@@ -54,7 +54,7 @@ def score_author(held: str, *, weights: dict[str, float], threshold: float | Non
         priority_weights={**(base.priority_weights or {}), **weights},
     )
     config = EscalationSettings()
-    counts = dict.fromkeys(("cat", "covered", "covered_right", "near", "p0", "p0_hit", "p01", "p01_hit", "tp", "fp", "fn"), 0)
+    counts = dict.fromkeys(("cat", "covered", "covered_right", "near", "exact", "p0", "p0_hit", "p01", "p01_hit", "tp", "fp", "fn"), 0)
     for row in test:
         facts = analysis.Facts(subject=row["subject"], body=row["body"], tier=row.get("tier") or "bronze")
         result = analysis.analyze(facts, classifier=classifier, settings=settings, severity_model=severity)
@@ -64,6 +64,7 @@ def score_author(held: str, *, weights: dict[str, float], threshold: float | Non
         counts["covered_right"] += result.confident and right
         expected, got = int(row["priority"]), result.decision.priority
         counts["near"] += abs(got - expected) <= 1
+        counts["exact"] += got == expected
         counts["p0"] += expected == 0
         counts["p0_hit"] += expected == 0 and got == 0
         counts["p01"] += expected <= 1
@@ -80,6 +81,7 @@ def score_author(held: str, *, weights: dict[str, float], threshold: float | Non
         "coverage": _ratio(counts["covered"], n),
         "accuracy_at_threshold": _ratio(counts["covered_right"], counts["covered"]),
         "priority_within_one": _ratio(counts["near"], n),
+        "priority_exact": _ratio(counts["exact"], n),
         "p0_recall": _ratio(counts["p0_hit"], counts["p0"]),
         "p0p1_recall": _ratio(counts["p01_hit"], counts["p01"]),
         "escalate_precision": _ratio(counts["tp"], counts["tp"] + counts["fp"]),
@@ -88,6 +90,7 @@ def score_author(held: str, *, weights: dict[str, float], threshold: float | Non
 
 
 def run(*, weights: dict[str, float] | None = None, threshold: float | None = None) -> dict[str, Any]:
+    """Every author held out in turn, with ``weights`` over the default priority weights."""
     from tickets.triage import default_model
 
     authors = sorted({row["source"] for row in default_model.read_rows(default_model.SEED_MAIL_CSV)})

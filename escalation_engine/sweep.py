@@ -88,8 +88,9 @@ def ticket_signals(
         "incident": 1.0 if ticket.is_incident else 0.0,
         "requested": 1.0 if ticket.escalation_requested else 0.0,
         "p0": 1.0 if ticket.priority == 0 and ticket.incident_id is None else 0.0,  # an incident child: the parent escalates
-        # Triage's severity model: the customer's words read like mail a supervisor should see.
-        "wording": scoring.wording_signal(ticket.escalation_lean),
+        # Triage's severity model: the customer's words read like mail a supervisor should see (an incident's
+        # child speaks of the incident, which escalates for all of them).
+        "wording": scoring.wording_signal(ticket.escalation_lean) if ticket.incident_id is None else 0.0,
         # The breach forecast says the next response target is missed soon (escalation_engine.forecasting).
         "forecast": forecast,
     }

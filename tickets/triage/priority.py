@@ -105,9 +105,10 @@ THRESHOLDS = (0.75, 0.55, 0.25)
 IMPACT_FLOOR = {"severe": 1, "wide": 0}
 
 # The learned severity model (severity.py) floors the priority when it is sure: a message that reads critical
-# with at least SEVERITY_P0 probability is at least P0, one that reads urgent with at least SEVERITY_P1 is at
-# least P1. Below those it adds ``severity`` × how far P(urgent) is above one half to the score.
+# with at least SEVERITY_P0 probability (and urgent with SEVERITY_P0_URGENT) is at least P0, one that reads
+# urgent with at least SEVERITY_P1 is at least P1. Below those it adds ``severity`` × how far P(urgent) is above one half to the score.
 SEVERITY_P0 = 0.5
+SEVERITY_P0_URGENT = 0.7
 SEVERITY_P1 = 0.7
 
 
@@ -190,7 +191,7 @@ def _severity_floor(inp: PriorityInput, w: Mapping[str, float]) -> int | None:
     """P0 or P1 when the severity model is sure enough (thresholds can be tuned as weights), else None."""
     if inp.severity_urgent is None or inp.severity_critical is None:
         return None
-    if inp.severity_critical >= w.get("severity_p0", SEVERITY_P0) and inp.severity_urgent >= w.get("severity_p1", SEVERITY_P1):
+    if inp.severity_critical >= w.get("severity_p0", SEVERITY_P0) and inp.severity_urgent >= w.get("severity_p0_urgent", SEVERITY_P0_URGENT):
         return 0
     if inp.severity_urgent >= w.get("severity_p1", SEVERITY_P1):
         return 1
