@@ -25,6 +25,19 @@ that agent's unanswered tickets ahead of it). With no agent online the team cann
 its queue: the wait is at least the time until the next agent comes on, handed in as
 ``offline_for``.
 
+Servers that come and go. When the caller knows the shifts, it passes ``capacity`` (servers
+from each instant on) and ``until_due`` (wall seconds until the due instant, so nights and
+weekends need no special case: the queue simply does not drain while nobody is on duty) and,
+if it knows them, the newcomers that will sort ahead as a rate schedule (``arrivals_ahead``).
+The work is then counted in server-seconds: ``n`` departures from the queue ahead are done by
+``t`` once the schedule's server-seconds by ``t`` exceed the sum of ``n`` handling times, so a
+shift ending before the target, a handover or the morning shift after a night all enter the
+probability. The servers on duty when the first one comes take the tickets at the front at once.
+
+The tickets ahead are of every category the team answers, so the queue drains at the
+team-wide handling time (``HandlingTable.overall``); the ticket's own category decides only
+its own answer.
+
 `forecast` returns the probability, the expected wait and the factors in words, the way
 escalation reasons are shown.
 """

@@ -9,6 +9,11 @@ ticket's ``BreachForecast`` row. A forecast that *fires* (due within the lead ti
 with at least the set probability; ``EscalationSettings``) moves the ticket's next check to
 now, so the sweep scores it within a minute with the ``forecast`` signal.
 
+A team whose agents keep shifts (``AgentShift``) also hands the core who is on duty from now
+until the tickets fall due (``duty_schedule``: each coming shift, the one under way only for
+agents online now), so a shift that ends before the target or a handover is in the probability;
+a team without shifts keeps the plain queue (the agents online now, throughout).
+
 Handling time: the gap between an agent's consecutive public replies on the team's
 tickets (a busy agent's gap is the time a reply takes), within two hours, over the last
 three days, per category; cached ten minutes per team.
