@@ -25,12 +25,26 @@ that agent's unanswered tickets ahead of it). With no agent online the team cann
 its queue: the wait is at least the time until the next agent comes on, handed in as
 ``offline_for``.
 
+Servers that come and go. When the caller knows the shifts, it passes ``capacity`` (servers
+from each instant on) and ``until_due`` (wall seconds until the due instant, so nights and
+weekends need no special case: the queue simply does not drain while nobody is on duty) and,
+if it knows them, the newcomers that will sort ahead as a rate schedule (``arrivals_ahead``).
+The work is then counted in server-seconds: ``n`` departures from the queue ahead are done by
+``t`` once the schedule's server-seconds by ``t`` exceed the sum of ``n`` handling times, so a
+shift ending before the target, a handover or the morning shift after a night all enter the
+probability. The servers on duty when the first one comes take the tickets at the front at once.
+
+The tickets ahead are of every category the team answers, so the queue drains at the
+team-wide handling time (``HandlingTable.overall``); the ticket's own category decides only
+its own answer.
+
 `forecast` returns the probability, the expected wait and the factors in words, the way
 escalation reasons are shown.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -111,6 +125,14 @@ class Situation:
     category: str = ""
     arrivals_ahead_per_second: float = 0.0  # rate of new tickets that will sort ahead of this one
     offline_for: float = 0.0  # business seconds until an agent comes online (servers == 0)
+    # The servers to come, when the caller knows them (shifts): ``(seconds from now, servers from then on)``,
+    # in wall seconds, the first at 0; with it the wait is compared with ``until_due`` (wall seconds until the
+    # due instant) instead of ``remaining``, and ``servers`` / ``offline_for`` are read from the schedule.
+    capacity: tuple[tuple[float, float], ...] = ()
+    until_due: float | None = None
+    # With ``capacity``: the rate of tickets that will sort ahead, as ``(seconds from now, per second from then
+    # on)`` (the desk's arrivals follow the hour of the week); empty: ``arrivals_ahead_per_second`` throughout.
+    arrivals_ahead: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,8 +154,10 @@ def forecast(situation: Situation, handling: HandlingTable, *, own: HandlingTabl
     the slot time as ``handling`` and the first-response work as ``own``)."""
     if situation.remaining <= 0:
         return Forecast(1.0, 0.0, situation.remaining, ("the target is already due",))
-    work = handling.for_category(situation.category)
+    work = handling.overall  # the tickets ahead are of every category the team answers
     mine = (own or handling).for_category(situation.category)
+    if situation.capacity:
+        return _forecast_on_schedule(situation, work, mine)
     factors: list[str] = []
     servers = max(situation.servers, 0)
     mean = mine.mean
@@ -167,6 +191,107 @@ def forecast(situation: Situation, handling: HandlingTable, *, own: HandlingTabl
     probability = gamma_exceedance(situation.remaining, mean, variance)
     factors.append(f"{_minutes(situation.remaining)} left on the clock")
     return Forecast(round(probability, 4), mean, situation.remaining, tuple(factors))
+
+
+class Schedule:
+    """Servers over the time ahead, piecewise constant: the server-seconds of work done by ``t`` and back."""
+
+    def __init__(self, pieces: Iterable[tuple[float, float]]) -> None:
+        steps = sorted((max(start, 0.0), max(servers, 0.0)) for start, servers in pieces)
+        if not steps or steps[0][0] > 0:
+            steps.insert(0, (0.0, 0.0))
+        self.starts = [start for start, _ in steps]
+        self.servers = [servers for _, servers in steps]
+        self.done = [0.0]  # server-seconds by each piece's start
+        for index in range(1, len(steps)):
+            self.done.append(self.done[-1] + self.servers[index - 1] * (self.starts[index] - self.starts[index - 1]))
+
+    def _piece(self, t: float) -> int:
+        return max(bisect.bisect_right(self.starts, t) - 1, 0)
+
+    def at(self, t: float) -> float:
+        """Servers on duty at ``t`` (the last piece goes on for ever)."""
+        return self.servers[self._piece(t)]
+
+    def work_by(self, t: float) -> float:
+        if t <= 0:
+            return 0.0
+        index = self._piece(t)
+        return self.done[index] + self.servers[index] * (t - self.starts[index])
+
+    def first_on(self) -> float:
+        """When the first server is on duty (inf: never)."""
+        return next((start for start, servers in zip(self.starts, self.servers, strict=True) if servers > 0), math.inf)
+
+    def most_within(self, t: float) -> float:
+        return max(servers for start, servers in zip(self.starts, self.servers, strict=True) if start < max(t, 1e-9))
+
+
+def _forecast_on_schedule(situation: Situation, work: Handling, mine: Handling) -> Forecast:
+    """The same queue with servers that come and go (shifts), on the wall clock up to the due instant.
+
+    Work is counted in server-seconds: a departure from the queue ahead costs one handling time of
+    one server, so ``n`` departures are done by ``t`` when the schedule's server-seconds by ``t``
+    exceed the sum of ``n`` handling times (gamma, moment-matched as above). The servers on duty
+    when the first one comes take the tickets at the front at once; tickets that will sort ahead
+    add departures at their arrival rate.
+    """
+    schedule = Schedule(situation.capacity)
+    horizon = situation.until_due if situation.until_due is not None else situation.remaining
+    factors: list[str] = []
+    servers_now = schedule.at(0.0)
+    start = schedule.first_on()
+    if horizon <= 0:
+        return Forecast(1.0, 0.0, situation.remaining, ("the target is already due",))
+    if start >= horizon:
+        return Forecast(1.0, math.inf, situation.remaining, ("no agent on duty before the target is due", *_speed(work)))
+    if servers_now <= 0:
+        factors.append(f"no agent on duty for {_minutes(start)}")
+    first_servers = schedule.at(start)
+    queued = max(situation.ahead - max(int(first_servers), 1) + 1, 0)
+    average = max(1.0, schedule.work_by(horizon) / max(horizon - start, 1.0))
+    arrivals = Schedule(situation.arrivals_ahead or ((0.0, max(situation.arrivals_ahead_per_second, 0.0)),))
+    step_variance = (1.0 + (work.cv**2 - 1.0) / average) * work.mean**2
+    if queued:
+        shown = round(first_servers)
+        factors.append(f"{situation.ahead} ahead for {shown} agent{'s' if shown != 1 else ''}")
+    elif situation.ahead:
+        factors.append(f"{situation.ahead} ahead, an agent free")
+    later = schedule.most_within(horizon)
+    if later > max(servers_now, first_servers):
+        factors.append(f"up to {round(later)} on duty before it is due")
+    factors.extend(_speed(work))
+    jumpers = arrivals.work_by(horizon - mine.mean) if queued else 0.0
+    needed = queued + jumpers
+    if needed <= 0:
+        probability = gamma_exceedance(horizon - start, mine.mean, mine.variance)
+        wait = start + mine.mean
+    else:
+        available = schedule.work_by(horizon - mine.mean)
+        # The departures needed vary with the handling times and, Poisson, with the number of newcomers ahead.
+        variance = needed * step_variance + jumpers * work.mean**2 + mine.variance * average**2
+        probability = gamma_exceedance(available, needed * work.mean, variance)
+        wait = _time_for(schedule, arrivals, queued, work.mean) + mine.mean
+    factors.append(f"{_minutes(situation.remaining)} left on the clock")
+    return Forecast(round(probability, 4), wait, situation.remaining, tuple(factors))
+
+
+def _time_for(schedule: Schedule, arrivals: Schedule, queued: int, mean: float) -> float:
+    """When the schedule has done, on average, the ``queued`` departures and the newcomers ahead by then (inf: never)."""
+    low, high = 0.0, 60 * 86400.0
+
+    def behind(t: float) -> float:
+        return schedule.work_by(t) - (queued + arrivals.work_by(t)) * mean
+
+    if behind(high) < 0:
+        return math.inf
+    for _ in range(60):
+        middle = (low + high) / 2
+        if behind(middle) >= 0:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def _speed(work: Handling) -> tuple[str, ...]:

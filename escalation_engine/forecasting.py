@@ -9,6 +9,11 @@ ticket's ``BreachForecast`` row. A forecast that *fires* (due within the lead ti
 with at least the set probability; ``EscalationSettings``) moves the ticket's next check to
 now, so the sweep scores it within a minute with the ``forecast`` signal.
 
+A team whose agents keep shifts (``AgentShift``) also hands the core who is on duty from now
+until the tickets fall due (``duty_schedule``: each coming shift, the one under way only for
+agents online now), so a shift that ends before the target or a handover is in the probability;
+a team without shifts keeps the plain queue (the agents online now, throughout).
+
 Handling time: the gap between an agent's consecutive public replies on the team's
 tickets (a busy agent's gap is the time a reply takes), within two hours, over the last
 three days, per category; cached ten minutes per team.
@@ -21,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db import transaction
@@ -28,7 +34,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from agents import routing_core
-from agents.models import Agent, Availability, Team
+from agents.models import Agent, AgentShift, Availability, Team
 from agents.services import on_shift
 from escalation_engine import forecast as core
 from escalation_engine import sla
@@ -42,6 +48,7 @@ HISTORY_ROWS = 20_000
 ARRIVAL_WINDOW = timedelta(hours=2)
 NOBODY_ONLINE_SECONDS = 30 * 60  # inside business hours with nobody online: someone is expected back in about this long
 HANDLING_CACHE_SECONDS = 600
+SHIFT_HORIZON = timedelta(days=7)  # shifts are read this far ahead (a P3 target after a weekend)
 
 
 @dataclass
@@ -116,25 +123,78 @@ def _open_tickets(team_ids: list[int] | None) -> list[Ticket]:
     )  # fmt: skip
 
 
-def _agents_online(team_ids: list[int], now: datetime) -> tuple[dict[int, list[int]], dict[int, int], set[int]]:
-    """Per team: online agents on shift; per team: every agent; the set of online agent ids."""
+def _shift_windows(agent: Agent, shifts: list[AgentShift], now: datetime, horizon: float) -> list[tuple[float, float]]:
+    """The agent's shifts over the next ``horizon`` seconds, as (start, end) seconds from now."""
+    try:
+        zone = ZoneInfo(agent.time_zone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    today = now.astimezone(zone).date()
+    windows = []
+    for offset in range(-1, int(horizon // 86400) + 2):
+        day = today + timedelta(days=offset)
+        for shift in shifts:
+            if shift.weekday != day.weekday():
+                continue
+            begin = (datetime.combine(day, shift.starts_at, tzinfo=zone) - now).total_seconds()
+            end = (datetime.combine(day, shift.ends_at, tzinfo=zone) - now).total_seconds()
+            if end > 0 and begin < horizon:
+                windows.append((max(begin, 0.0), end))
+    return windows
+
+
+def duty_schedule(members: list[tuple[Agent, list[AgentShift], bool]], now: datetime, horizon: float) -> tuple[tuple[float, float], ...]:
+    """``core.Situation.capacity`` of a team whose agents keep shifts: agents on duty over the next ``horizon`` seconds.
+
+    An agent counts during each coming shift, the one under way only if they are online now; an agent
+    without shifts counts throughout if online now (on shift whenever online)."""
+    changes: dict[float, int] = defaultdict(int)
+    for agent, shifts, is_online in members:
+        if not shifts:
+            if is_online:
+                changes[0.0] += 1
+            continue
+        for begin, end in _shift_windows(agent, shifts, now, horizon):
+            if begin <= 0 and not is_online:
+                continue  # on shift but not online: not counted until their next shift
+            changes[begin] += 1
+            changes[end] -= 1
+    pieces, level = [(0.0, 0.0)], 0
+    for at in sorted(changes):
+        level += changes[at]
+        if at <= 0:
+            pieces[0] = (0.0, float(level))
+        else:
+            pieces.append((at, float(level)))
+    return tuple(pieces)
+
+
+def _agents_online(
+    team_ids: list[int], now: datetime
+) -> tuple[dict[int, list[int]], dict[int, int], set[int], dict[int, list[tuple[Agent, list[AgentShift], bool]]]]:
+    """Per team: online agents on shift; per team: every agent; the set of online agent ids; per team: every agent,
+    their shifts and whether they are online now."""
     online: dict[int, list[int]] = defaultdict(list)
     everyone: dict[int, int] = defaultdict(int)
     online_ids: set[int] = set()
+    members: dict[int, list[tuple[Agent, list[AgentShift], bool]]] = defaultdict(list)
     agents = Agent.objects.filter(teams__in=team_ids).prefetch_related("shifts").only("id", "availability", "time_zone")
     memberships = Agent.teams.through.objects.filter(team_id__in=team_ids).values_list("agent_id", "team_id")
     teams_of: dict[int, list[int]] = defaultdict(list)
     for agent_id, team_id in memberships:
         teams_of[agent_id].append(team_id)
     for agent in agents.distinct():
-        is_on = agent.availability == Availability.ONLINE and on_shift(agent, now, list(agent.shifts.all()))
+        shifts = list(agent.shifts.all())
+        is_online = agent.availability == Availability.ONLINE
+        is_on = is_online and on_shift(agent, now, shifts)
         if is_on:
             online_ids.add(agent.pk)
         for team_id in teams_of[agent.pk]:
             everyone[team_id] += 1
+            members[team_id].append((agent, shifts, is_online))
             if is_on:
                 online[team_id].append(agent.pk)
-    return online, everyone, online_ids
+    return online, everyone, online_ids, members
 
 
 def _arrivals_by_priority(team_ids: list[int], now: datetime) -> dict[int, dict[int, int]]:
@@ -154,7 +214,7 @@ def situations(*, now: datetime, team_ids: list[int] | None = None) -> dict[int,
     tickets = _open_tickets(team_ids)
     teams = sorted({t.team_id for t in tickets if t.team_id is not None})
     orders = dict(Team.objects.filter(pk__in=teams).values_list("pk", "queue_order"))
-    online, everyone, online_ids = _agents_online(teams, now)
+    online, everyone, online_ids, members = _agents_online(teams, now)
     arrivals = _arrivals_by_priority(teams, now)
     found: dict[int, tuple[Ticket, str, datetime, core.Situation]] = {}
     by_team: dict[int, list[tuple[tuple[float, ...], Ticket, str, datetime, float]]] = defaultdict(list)
@@ -178,6 +238,11 @@ def situations(*, now: datetime, team_ids: list[int] | None = None) -> dict[int,
                 offline_for = NOBODY_ONLINE_SECONDS
             else:  # outside business hours the clock stands still too: the team is back when it starts again
                 servers = everyone.get(team_id, 0)
+        # A team whose agents keep shifts: who comes on and goes off before each ticket falls due is known.
+        capacity: tuple[tuple[float, float], ...] = ()
+        if any(shifts for _, shifts, _ in members.get(team_id, [])):
+            horizon = min(max((due - now).total_seconds() for _, _, _, due, _ in rows), SHIFT_HORIZON.total_seconds())
+            capacity = duty_schedule(members[team_id], now, max(horizon, 1.0))
         per_agent: dict[int, int] = defaultdict(int)
         window = ARRIVAL_WINDOW.total_seconds()
         team_arrivals = arrivals.get(team_id, {})
@@ -203,6 +268,8 @@ def situations(*, now: datetime, team_ids: list[int] | None = None) -> dict[int,
                     category=ticket.category.slug if ticket.category else "",
                     arrivals_ahead_per_second=ahead_rate,
                     offline_for=offline_for,
+                    capacity=capacity,
+                    until_due=(due - now).total_seconds() if capacity else None,
                 )
             found[ticket.pk] = (ticket, target, due, situation)
     return found

@@ -120,3 +120,130 @@ def test_reliability_table_groups_by_decile() -> None:
     table = fc.reliability([(0.05, False), (0.07, True), (0.95, True), (1.0, True)])
     assert [(row["from"], row["count"], row["observed"]) for row in table] == [(0.0, 2, 0.5), (0.9, 2, 1.0)]
     assert fc.brier([(1.0, True), (0.0, False)]) == 0.0
+
+
+def _mmc_tail(*, departures: int, servers: int, rate: float, target: float) -> float:
+    """Exact P(response > target) in an M/M/c queue: ``departures`` exponential steps at ``servers × rate``,
+    then the ticket's own exponential answer at ``rate`` (the integral done numerically, 20,000 steps)."""
+    fast, slow, n = servers * rate, rate, departures
+
+    def erlang_density(s: float) -> float:
+        return math.exp(n * math.log(fast) + (n - 1) * math.log(s) - fast * s - math.lgamma(n)) if s > 0 else 0.0
+
+    tail = fc.regularized_upper_gamma(n, fast * target)  # still waiting at the target
+    steps = 20_000
+    width = target / steps
+    tail += sum(erlang_density((i + 0.5) * width) * math.exp(-slow * (target - (i + 0.5) * width)) * width for i in range(steps))
+    return tail
+
+
+@pytest.mark.parametrize(("ahead", "servers"), [(0, 1), (3, 1), (9, 1), (4, 3), (8, 3), (14, 3), (20, 6), (40, 12)])
+def test_an_mmc_queue_gets_its_exact_breach_probability(ahead: int, servers: int) -> None:
+    # Exponential handling (mean 10 min) and first come, first served: the breach probability is known exactly.
+    # With one agent the gamma *is* the answer (a sum of exponentials of one rate); with several, close to it.
+    mean, target = 600.0, 3600.0
+    table = fc.HandlingTable(overall=fc.Handling(mean, mean**2, 1000))
+    got = fc.forecast(fc.Situation(remaining=target, ahead=ahead, servers=servers), table).probability
+    queued = max(ahead - servers + 1, 0)
+    exact = math.exp(-target / mean) if queued == 0 else _mmc_tail(departures=queued, servers=servers, rate=1 / mean, target=target)
+    assert got == pytest.approx(exact, abs=0.005 if servers == 1 else 0.04), (got, exact)
+
+
+def test_agents_coming_on_later_are_counted_when_they_come() -> None:
+    # Nobody on duty for an hour, then three agents (exponential, 10 min): the ticket fifth in line waits the hour,
+    # then 5 - 3 + 1 = 3 departures at 3 × the rate, then its own answer; known exactly.
+    mean = 600.0
+    table = fc.HandlingTable(overall=fc.Handling(mean, mean**2, 1000))
+    for until_due in (4500.0, 5400.0, 7200.0):
+        situation = fc.Situation(remaining=until_due, ahead=5, servers=0, capacity=((0.0, 0.0), (3600.0, 3.0)), until_due=until_due)
+        result = fc.forecast(situation, table)
+        exact = _mmc_tail(departures=3, servers=3, rate=1 / mean, target=until_due - 3600.0)
+        assert result.probability == pytest.approx(exact, abs=0.06), (until_due, result.probability, exact)
+        assert result.factors[0] == "no agent on duty for 60 min"
+    # Their shift ends in 10 min: the 10 departures needed before this one starts are not done by then.
+    gone = fc.Situation(remaining=5400, ahead=12, servers=3, capacity=((0.0, 3.0), (600.0, 0.0)), until_due=5400)
+    assert fc.forecast(gone, table).probability > 0.99
+    never = fc.Situation(remaining=5400, ahead=0, servers=0, capacity=((0.0, 0.0), (7200.0, 2.0)), until_due=5400)
+    result = fc.forecast(never, table)
+    assert result.probability == 1.0 and result.factors[0] == "no agent on duty before the target is due"
+
+
+def test_a_constant_schedule_agrees_with_the_plain_queue() -> None:
+    table = fc.HandlingTable(overall=fc.Handling(600.0, 500.0**2, 100))
+    for ahead, servers, remaining in [(6, 3, 3600.0), (12, 3, 3600.0), (2, 4, 900.0), (30, 8, 7200.0)]:
+        plain = fc.forecast(fc.Situation(remaining=remaining, ahead=ahead, servers=servers), table).probability
+        scheduled = fc.Situation(remaining=remaining, ahead=ahead, servers=servers, capacity=((0.0, float(servers)),), until_due=remaining)
+        assert fc.forecast(scheduled, table).probability == pytest.approx(plain, abs=0.05)
+
+
+def _simulate_shifts(*, seed: int, agents: int, days: int, mean: float, sigma: float, target: float, load: float = 0.9):
+    """A FIFO team on one day shift (08–16 of each 24 h) with arrivals mostly by day (``agents`` × 0.85 of the shift's
+    capacity); an agent finishes what they started after the shift. Returns (handling samples, (situation, breached))."""
+    rng = random.Random(seed)
+    mu = math.log(mean) - sigma**2 / 2
+    day, opens, closes = 86400.0, 8 * 3600.0, 16 * 3600.0
+    day_rate = load * agents / mean * (closes - opens) / (closes - opens + 0.25 * (day - closes + opens))
+    night_rate = 0.25 * day_rate
+
+    def on_duty_from(t: float) -> float:
+        base, into = divmod(t, day)
+        if into < opens:
+            return base * day + opens
+        if into >= closes:
+            return (base + 1) * day + opens
+        return t
+
+    def schedule(t: float, horizon: float) -> tuple[tuple[float, float], ...]:
+        pieces, base = [], (t // day) * day
+        pieces.append((0.0, float(agents) if on_duty_from(t) == t else 0.0))
+        while base < t + horizon:
+            for edge, level in ((base + opens, agents), (base + closes, 0)):
+                if t < edge < t + horizon:
+                    pieces.append((edge - t, float(level)))
+            base += day
+        return tuple(pieces)
+
+    clock, free_at = 0.0, [0.0] * agents
+    ends: list[float] = []
+    handling: list[tuple[str, float]] = []
+    outcomes: list[tuple[fc.Situation, bool]] = []
+    while clock < days * day:
+        into = clock % day
+        clock += rng.expovariate(day_rate if opens <= into < closes else night_rate)
+        work = rng.lognormvariate(mu, sigma)
+        agent = min(range(agents), key=lambda a: free_at[a])
+        start = on_duty_from(max(clock, free_at[agent]))
+        free_at[agent] = start + work
+        ahead = sum(1 for end in ends[-600:] if end > clock)
+        situation = fc.Situation(
+            remaining=target, ahead=ahead, servers=agents if on_duty_from(clock) == clock else 0,
+            capacity=schedule(clock, target), until_due=target,
+        )  # fmt: skip
+        outcomes.append((situation, start + work - clock > target))
+        ends.append(start + work)
+        handling.append(("billing", work))
+    return handling, outcomes
+
+
+@pytest.mark.parametrize(("agents", "sigma", "hours", "load"), [(2, 0.6, 3, 0.9), (5, 0.8, 3, 0.95), (3, 0.8, 4, 0.97)])
+def test_forecast_with_shifts_is_calibrated_on_a_simulated_day_and_night(agents: int, sigma: float, hours: int, load: float) -> None:
+    # Tickets that arrive at night wait for the morning shift and the day's queue: the plain queue (the servers
+    # of now, for ever) cannot know that; the schedule does. Fitted on one run, scored on another.
+    mean, target = 900.0, hours * 3600.0
+    history, _ = _simulate_shifts(seed=3, agents=agents, days=20, mean=mean, sigma=sigma, target=target, load=load)
+    table = fc.fit_handling(history)
+    _, later = _simulate_shifts(seed=4, agents=agents, days=40, mean=mean, sigma=sigma, target=target, load=load)
+    later = later[200:]
+    pairs = [(fc.forecast(situation, table).probability, breached) for situation, breached in later]
+    plain = [
+        (fc.forecast(fc.Situation(remaining=s.remaining, ahead=s.ahead, servers=s.servers, offline_for=3600.0), table).probability, b)
+        for s, b in later
+    ]
+    base_rate = sum(1 for _, breached in pairs if breached) / len(pairs)
+    assert 0.2 < base_rate < 0.6, base_rate
+    # measured: 0.07–0.11 of the base rate's Brier score, 0.11–0.36 of the plain queue's
+    assert fc.brier(pairs) < 0.2 * fc.brier([(base_rate, breached) for _, breached in pairs])
+    assert fc.brier(pairs) < 0.75 * fc.brier(plain)
+    for row in fc.reliability(pairs):
+        if row["count"] >= 100:  # measured: within 0.18 (the gamma around a shift change is rough)
+            assert abs(row["predicted"] - row["observed"]) <= 0.2, row

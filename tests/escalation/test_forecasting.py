@@ -11,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agents.models import Agent, Availability
+from agents.models import Agent, AgentShift, Availability
 from escalation_engine import forecasting
 from escalation_engine.models import BreachForecast, Escalation, EscalationSettings, SlaPolicy
 from escalation_engine.services import dismiss_escalation
@@ -126,6 +127,55 @@ def test_an_assigned_ticket_waits_for_its_own_agent() -> None:
     rows = _by_ticket()
     assert "5 ahead for 1 agent" in rows[tickets[-1].pk].factors
     assert rows[tickets[-1].pk].probability > rows[tickets[1].pk].probability
+
+
+def _shift(agent: Agent, starts: str, ends: str) -> None:
+    AgentShift.objects.create(agent=agent, weekday=NOW.weekday(), starts_at=starts, ends_at=ends)
+
+
+def test_a_shift_ending_before_the_target_raises_the_risk_and_a_handover_keeps_it() -> None:
+    team, crew, tickets = _desk()
+    forecasting.refresh_forecasts(now=NOW)
+    unknown = _by_ticket()[tickets[8].pk].probability  # no shifts: the two online agents are counted throughout
+    for agent in crew:
+        _shift(agent, "08:00", "12:20")  # both go off in 20 minutes, 30 minutes before the tickets fall due
+    forecasting.refresh_forecasts(now=NOW)
+    ending = _by_ticket()[tickets[8].pk]
+    assert ending.probability > unknown + 0.3
+    for _ in range(2):  # the late shift takes over at 12:20 (offline now: they are not on shift yet)
+        late = AgentFactory.create(availability=Availability.OFFLINE)
+        late.teams.add(team)
+        _shift(late, "12:20", "20:00")
+    forecasting.refresh_forecasts(now=NOW)
+    handover = _by_ticket()[tickets[8].pk].probability
+    assert handover < ending.probability - 0.3 and handover == pytest.approx(unknown, abs=0.1)
+    # An agent on shift but not online now is not counted until their next shift: nobody answers before the target.
+    Agent.objects.filter(pk__in=[a.pk for a in crew]).update(availability=Availability.OFFLINE)
+    AgentShift.objects.filter(agent__in=crew).update(ends_at="20:00")
+    AgentShift.objects.filter(starts_at="12:20").delete()
+    forecasting.refresh_forecasts(now=NOW)
+    row = _by_ticket()[tickets[0].pk]
+    assert row.probability == 1.0 and row.factors[0] == "no agent on duty before the target is due"
+
+
+def test_the_forecast_fires_at_the_configured_lead_time_and_probability_and_not_before() -> None:
+    _, _, tickets = _desk(queue=24)
+    Ticket.objects.filter(pk__in=[t.pk for t in tickets]).update(sla_first_response_due_at=NOW + timedelta(minutes=90))
+    EscalationSettings.objects.update_or_create(pk=1, defaults={"forecast_lead_minutes": 30, "forecast_probability": 0.8})
+    last = tickets[-1].pk
+    with time_machine.travel(NOW, tick=False) as clock:
+        forecasting.refresh_forecasts(now=NOW)
+        assert _by_ticket()[last].probability >= 0.8 and not BreachForecast.objects.filter(fires=True).exists()  # due in 90 min
+        clock.move_to(NOW + timedelta(minutes=59))  # due in 31 min: still outside the 30-minute lead
+        assert forecasting.refresh_forecasts(now=NOW + timedelta(minutes=59)).firing == 0
+        clock.move_to(NOW + timedelta(minutes=61))  # due in 29 min
+        run = forecasting.refresh_forecasts(now=NOW + timedelta(minutes=61))
+        rows = _by_ticket()
+        firing = {pk for pk, row in rows.items() if row.fires}
+        assert last in firing and run.firing == len(firing)
+        assert all(rows[pk].probability >= 0.8 for pk in firing)
+        assert all(row.probability < 0.8 for pk, row in rows.items() if pk not in firing)  # the rest: inside the lead, too unlikely
+        assert tickets[0].pk not in firing
 
 
 def test_switched_off_the_forecast_does_not_escalate() -> None:
