@@ -81,7 +81,8 @@ def work_the_queue(desk: Desk, *, category: Callable[[Ticket, str], str], priori
 
 
 def honest_priority(ticket: Ticket, kind: str) -> int | None:
-    return 2 if kind == "delivery" and ticket.priority == 3 else None
+    # This shop's rule: a delivery question is normal priority (triage, which does not know delivery, ranks them P1-P3).
+    return 2 if kind == "delivery" and ticket.priority != 2 else None
 
 
 def test_beat_promotes_a_version_that_learned_from_people_and_triage_uses_it(desk: Desk, django_capture_on_commit_callbacks: Any) -> None:
@@ -105,7 +106,7 @@ def test_beat_promotes_a_version_that_learned_from_people_and_triage_uses_it(des
     assert active["category"]["per_class"]["delivery"]["recall"] == 0.0  # the seed model cannot know the desk's own category
     assert candidate["category"]["per_class"]["delivery"]["recall"] >= 0.8
     assert metrics["priority_weights"]["category_delivery"] > 0
-    assert candidate["priority"]["n"] >= 1  # ≈ 12 of the 60 raised delivery tickets are held out
+    assert candidate["priority"]["n"] >= 1  # about one in five of the corrected delivery tickets is held out
     assert candidate["priority"]["mean_band_error"] < active["priority"]["mean_band_error"]
     assert metrics["promotion"] == {"promoted": True, "reason": metrics["promotion"]["reason"]}
     assert metrics["promotion"]["reason"].startswith("better")

@@ -191,7 +191,8 @@ def _severity_floor(inp: PriorityInput, w: Mapping[str, float]) -> int | None:
     """P0 or P1 when the severity model is sure enough (thresholds can be tuned as weights), else None."""
     if inp.severity_urgent is None or inp.severity_critical is None:
         return None
-    if inp.severity_critical >= w.get("severity_p0", SEVERITY_P0) and inp.severity_urgent >= w.get("severity_p0_urgent", SEVERITY_P0_URGENT):
+    reads_critical = inp.severity_critical >= w.get("severity_p0", SEVERITY_P0)
+    if reads_critical and inp.severity_urgent >= w.get("severity_p0_urgent", SEVERITY_P0_URGENT):
         return 0
     if inp.severity_urgent >= w.get("severity_p1", SEVERITY_P1):
         return 1
