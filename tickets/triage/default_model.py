@@ -83,8 +83,10 @@ def severity_data() -> tuple[list[str], list[int], list[bool]]:
     return [row[0] for row in mail], [row[2] for row in mail], [row[3] for row in mail]
 
 
+@lru_cache(maxsize=1)
 def recipe_digest() -> str:
-    """Names the cached model files: the training files' content and the recipe."""
+    """Names the cached model files: the training files' content and the recipe (read once per process: the
+    files ship with the code, and triage asks for the severity model on every ticket)."""
     digest = hashlib.sha256(f"recipe {RECIPE} corpus {CORPUS_PER_LABEL}".encode())
     for path in (SEED_MAIL_CSV, SEED_CORPUS_CSV):
         digest.update(path.read_bytes())
