@@ -26,6 +26,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -42,7 +43,7 @@ from rest_framework.authtoken.models import Token
 from agents.models import RoutingRule
 from analytics.csat import token_for
 from analytics.models import SatisfactionSurvey
-from escalation_engine.models import Escalation
+from escalation_engine.models import Escalation, WhatIfRun
 from foundation.api_pagination import CURSOR_SALT
 from helpcenter.models import KnowledgeArticle, Macro
 from tests.factories import AgentFactory, CategoryFactory, InteractionFactory, SkillFactory, TeamFactory, TicketFactory, UserFactory
@@ -172,6 +173,12 @@ ROUTES: dict[str, Route] = {
     "console-apply-macro": Route(form={"macro": lambda w: w["macro"].pk}, path=TICKET),
     "console-split": Route(form={"messages": lambda w: w["attachment"].interaction_id, "subject": const("Invoice")}, path=TICKET),
     "console-macros": Route(),
+    "console-whatif-list": Route(query={"page": const("1")}),
+    "console-whatif-new": Route(
+        form={"start": const("2026-11-02"), "end": const("2026-11-16"), "scenario": const('{"name": "one more agent"}'), "seed": const("1")}
+    ),
+    "console-whatif": Route(path={"pk": lambda w: w["whatif_run"].pk}, htmx=True),
+    "console-whatif-csv": Route(path={"pk": lambda w: w["whatif_run"].pk}),
     "console-macro-new": Route(form=MACRO_FORM),
     "console-macro-edit": Route(form=MACRO_FORM, path={"pk": lambda w: w["macro"].pk}),
     "console-status": Route(form={"status": const("in_progress")}, path=TICKET),
@@ -420,6 +427,9 @@ def world(settings: Any, tmp_path: Path) -> dict[str, Any]:
         "attachment": attachment,
         "billing": billing,
         "macro": Macro.objects.create(name="Thanks", body="Thanks, {{ customer.first_name }}!", add_tags=["thanks"]),
+        "whatif_run": WhatIfRun.objects.create(
+            requested_by=boss.user, period_start_at=datetime(2026, 11, 2, tzinfo=UTC), period_end_at=datetime(2026, 11, 16, tzinfo=UTC)
+        ),
         "status_token": links.status_token(ticket),
         "auto_reply_token": links.auto_reply_token(ticket, article.pk),
         "survey_token": token_for(survey),
