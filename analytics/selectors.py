@@ -51,6 +51,12 @@ class Filters:
         return query
 
 
+# Dashboards cover days a desk can have: outside these a date is refused with a 400 (date arithmetic near
+# year 1 or 9999 overflows).
+EARLIEST_DAY = date(1970, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
 def parse_filters(params: Any, dashboard: str) -> Filters:
     """Filters from a query string; bad values raise ``ValidationError`` with a clear message."""
     today = timezone.localdate()
@@ -61,10 +67,14 @@ def parse_filters(params: Any, dashboard: str) -> Filters:
         if not raw:
             return default
         try:
-            return date.fromisoformat(raw)
+            value = date.fromisoformat(raw)
         except ValueError:
             errors[name] = f"{name} must be a date like {today.isoformat()}."
             return default
+        if not EARLIEST_DAY <= value <= LATEST_DAY:  # 9999-12-31 + a day or a month overflows further down
+            errors[name] = f"{name} must be between {EARLIEST_DAY.isoformat()} and {LATEST_DAY.isoformat()}."
+            return default
+        return value
 
     end = day("end", today)
     start = day("start", end - timedelta(days=29))
