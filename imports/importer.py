@@ -13,8 +13,13 @@ recorded is computed here from the recorded times instead:
 
 - SLA outcomes under the policy that matches the ticket (``escalation_engine.sla.policy_for``,
   its business calendar): first-response and resolution business seconds, met or breached,
-  ``sla_status`` met/breached. Open imported tickets keep their due times from creation but no
-  running check: the next agent action on them runs the clocks as usual.
+  ``sla_status`` met/breached; the resolution clock stands still while the source's status
+  changes say the ticket waited on the customer (``sla_paused_seconds``), as the live clock does.
+  Open imported tickets keep their due times from creation but no running check: the next
+  agent action on them runs the clocks as usual.
+- the source's status changes as ``status_changed`` audit events (``detail.imported``: the
+  source), so pending periods read back like the live desk's; the assignment time where the
+  source has one (Zendesk's ``initially_assigned_at``), else the creation time;
 - the survey answer (``SatisfactionSurvey``, sent and answered at resolution);
 - people's categories and priorities as training labels (``TrainingLabel``, source corrected);
 - the dashboards' rollups (``analytics.rollup``) of every day the import touched, rebuilt at the end.
@@ -61,7 +66,7 @@ TICKET_FIELDS = [
     "subject", "body", "channel", "status", "category", "priority", "customer", "team", "assignee", "tags", "created_at",
     "assigned_at", "first_response_at", "resolved_at", "closed_at", "triaged_at", "needs_triage", "agent_reply_count",
     "sla_policy", "sla_first_response_due_at", "sla_next_response_due_at", "sla_resolution_due_at", "sla_status",
-    "next_check_at", "first_response_seconds", "first_response_met", "resolution_seconds", "resolution_met",
+    "next_check_at", "first_response_seconds", "first_response_met", "resolution_seconds", "resolution_met", "sla_paused_seconds",
 ]  # fmt: skip
 
 
@@ -180,8 +185,9 @@ def _customers(rows: list[SourceTicket]) -> dict[str, Customer]:
     return found
 
 
-def apply_outcomes(ticket: Ticket) -> None:
-    """The SLA results the live clock would have recorded, from the recorded times (no event, no check scheduled)."""
+def apply_outcomes(ticket: Ticket, *, pending: Iterable[tuple[datetime, datetime]] = ()) -> None:
+    """The SLA results the live clock would have recorded, from the recorded times (no event, no check scheduled);
+    ``pending``: the periods the ticket waited on the customer, when its resolution clock stood still."""
     policy = sla.policy_for(ticket)
     ticket.sla_policy = policy
     ticket.next_check_at = None
@@ -192,6 +198,10 @@ def apply_outcomes(ticket: Ticket) -> None:
         calendar = sla.calendar_for(policy)
         first_due = calendar.add(created, policy.first_response_minutes * 60)
         resolution_due = calendar.add(created, policy.resolution_minutes * 60)
+    paused = sum(sla.business_seconds(ticket, since, until) for since, until in pending) if policy is not None else 0.0
+    ticket.sla_paused_seconds = paused
+    if policy is not None and paused:
+        resolution_due = sla.calendar_for(policy).add(created, policy.resolution_minutes * 60 + paused)
     if ticket.first_response_at is not None:
         ticket.first_response_seconds = sla.business_seconds(ticket, created, ticket.first_response_at)
         ticket.first_response_met = None if first_due is None else ticket.first_response_at <= first_due
@@ -201,7 +211,7 @@ def apply_outcomes(ticket: Ticket) -> None:
         ticket.sla_first_response_due_at = first_due
     ticket.sla_resolution_due_at = resolution_due
     if ticket.resolved_at is not None:
-        ticket.resolution_seconds = sla.business_seconds(ticket, created, ticket.resolved_at)
+        ticket.resolution_seconds = max(0.0, sla.business_seconds(ticket, created, ticket.resolved_at) - paused)
         ticket.resolution_met = None if resolution_due is None else ticket.resolved_at <= resolution_due
         ticket.sla_status = "none" if policy is None else ("met" if ticket.resolution_met else "breached")
     else:
@@ -314,12 +324,12 @@ class Importer:
             ticket.subject, ticket.body, ticket.channel, ticket.status = row.subject, row.body, row.channel, row.status
             ticket.category, ticket.priority = category, 2 if row.priority is None else row.priority
             ticket.customer, ticket.team, ticket.assignee, ticket.tags = customers[row.requester_email], team, assignee, row.tags
-            ticket.created_at, ticket.assigned_at = row.created_at, row.created_at if assignee else None
+            ticket.created_at, ticket.assigned_at = row.created_at, (row.assigned_at or row.created_at) if assignee else None
             ticket.first_response_at, ticket.resolved_at, ticket.closed_at = row.first_response_at, row.resolved_at, row.closed_at
             ticket.triaged_at, ticket.needs_triage = row.created_at, False  # people triaged it on the old desk
             public_agent = sum(1 for c in row.comments if c.author_kind == "agent" and not c.is_internal)
             ticket.agent_reply_count = min(row.agent_replies if row.agent_replies is not None else public_agent, 32767)
-            apply_outcomes(ticket)
+            apply_outcomes(ticket, pending=row.pending_periods())
             return ticket
 
         new_tickets = [fill(Ticket(), row) for row, _ in fresh]
@@ -333,6 +343,7 @@ class Importer:
             Interaction.objects.filter(ticket_id__in=ids, external_message_id__startswith=IMPORT_PREFIX).delete()
             SatisfactionSurvey.objects.filter(ticket_id__in=ids).delete()
             TrainingLabel.objects.filter(ticket_id__in=ids, actor__isnull=True, old_value="").delete()
+            TicketEvent.objects.filter(ticket_id__in=ids, kind="status_changed", detail__has_key="imported").delete()
             ImportedTicket.objects.filter(pk__in=[o.pk for _, _, o in changed]).update(updated_at=self.now)
             for _, fingerprint, origin in changed:
                 origin.fingerprint = fingerprint
@@ -365,6 +376,11 @@ class Importer:
                     TrainingLabel(ticket=ticket, field=TrainingLabel.Field.PRIORITY, new_value=f"P{row.priority}",
                                   source=TrainingLabel.Source.CORRECTED, created_at=labelled_at)
                 )  # fmt: skip
+            audit.extend(
+                TicketEvent(ticket=ticket, kind="status_changed", created_at=change.created_at,
+                            detail={"from": change.old, "to": change.new, "imported": self.source})
+                for change in row.status_changes
+            )  # fmt: skip
             if ticket.pk not in new_ids:  # a new ticket's origin is its ImportedTicket row; a change to one is audited
                 audit.append(
                     TicketEvent(ticket=ticket, kind="import_updated", created_at=self.now,

@@ -32,6 +32,15 @@ class SourceComment:
     author_name: str = ""
 
 
+@dataclass(frozen=True)
+class SourceStatusChange:
+    """A status change the source recorded (Zendesk's ticket audits), in our status words."""
+
+    created_at: datetime
+    old: str
+    new: str
+
+
 @dataclass
 class SourceTicket:
     line: int
@@ -50,6 +59,7 @@ class SourceTicket:
     assignee_name: str = ""
     tags: list[str] = field(default_factory=list)
     channel: str = "email"
+    assigned_at: datetime | None = None  # None: the source does not say (the ticket counts as assigned at creation)
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
@@ -57,6 +67,21 @@ class SourceTicket:
     csat_comment: str = ""
     agent_replies: int | None = None  # None: counted from the comments
     comments: list[SourceComment] = field(default_factory=list)
+    status_changes: list[SourceStatusChange] = field(default_factory=list)
+
+    def pending_periods(self) -> list[tuple[datetime, datetime]]:
+        """When the ticket waited on the customer: from each change to pending until the next change away from it
+        (a ticket still pending at resolution waited until then; one still pending and open is not counted)."""
+        periods, since = [], None
+        for change in self.status_changes:
+            if since is None and change.new == "pending_customer":
+                since = change.created_at
+            elif since is not None and change.new != "pending_customer":
+                periods.append((since, change.created_at))
+                since = None
+        if since is not None and self.resolved_at is not None:
+            periods.append((since, max(since, self.resolved_at)))
+        return periods
 
     def fingerprint(self) -> str:
         """SHA-256 of everything imported (not the line): a changed source row has a new one."""
@@ -138,12 +163,17 @@ def check_ticket(ticket: SourceTicket) -> SourceTicket:
             ticket.closed_at = ticket.resolved_at
     else:
         ticket.resolved_at = ticket.closed_at = None
+    if ticket.assigned_at is not None and not ticket.assignee_email:
+        ticket.assigned_at = None
+    ticket.status_changes = sorted(ticket.status_changes, key=lambda c: c.created_at)
+    if ticket.status_changes and ticket.status_changes[0].created_at < ticket.created_at:
+        raise RowProblem(f"audits: a status change at {ticket.status_changes[0].created_at.isoformat()} is before created_at")
     if ticket.first_response_at is None:
         ticket.first_response_at = next(
             (c.created_at for c in sorted(ticket.comments, key=lambda c: c.created_at) if c.author_kind == "agent" and not c.is_internal),
             None,
         )
-    for name in ("first_response_at", "resolved_at", "closed_at"):
+    for name in ("assigned_at", "first_response_at", "resolved_at", "closed_at"):
         moment = getattr(ticket, name)
         if moment is not None and moment < ticket.created_at:
             raise RowProblem(f"{name}: {moment.isoformat()} is before created_at {ticket.created_at.isoformat()}")

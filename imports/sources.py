@@ -2,8 +2,9 @@
 
 - ``read_csv``: a generic CSV, one ticket per row, with a mapping file naming the columns.
 - ``read_zendesk``: Zendesk's ticket JSON (the REST API's ticket objects with their
-  ``comments``, ``metric_set`` and ``satisfaction_rating``, users / groups / organizations
-  sideloaded) as one JSON document or as JSON Lines (Zendesk's own JSON export).
+  ``comments``, ``metric_set`` (solved and initially-assigned times), ``audits`` (status changes,
+  so pending periods) and ``satisfaction_rating``, users / groups / organizations sideloaded)
+  as one JSON document or as JSON Lines (Zendesk's own JSON export).
 - ``read_freshdesk``: Freshdesk's ticket JSON (``include=requester,stats,conversations``;
   agents, groups and companies sideloaded), a document or JSON Lines.
 - ``read_helpdesk``: a django-helpdesk database through a DB-API connection
@@ -22,7 +23,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
-from imports.records import RowError, RowProblem, SourceComment, SourceTicket, check_email, check_ticket, clean, parse_time
+from imports.records import (
+    RowError,
+    RowProblem,
+    SourceComment,
+    SourceStatusChange,
+    SourceTicket,
+    check_email,
+    check_ticket,
+    clean,
+    parse_time,
+)
 
 Row = SourceTicket | RowError
 
@@ -269,6 +280,24 @@ def _category(ticket: dict[str, Any], field: object) -> str:
     return ""
 
 
+def _zendesk_status_changes(ticket: dict[str, Any], assignee: str) -> list[SourceStatusChange]:
+    """Status changes from the ticket's ``audits`` (Zendesk's Ticket Audits API: ``Change`` events of ``status``)."""
+    changes = []
+    for audit in ticket.get("audits") or []:
+        if not isinstance(audit, dict):
+            raise RowProblem("audits: not an audit object")
+        for event in audit.get("events") or []:
+            if not isinstance(event, dict) or event.get("type") != "Change" or event.get("field_name") != "status":
+                continue
+            at = parse_time(event.get("created_at") or audit.get("created_at"), field=f"audits[{audit.get('id')}].created_at")
+            if at is None:
+                raise RowProblem(f"audits[{audit.get('id')}].created_at: missing")
+            old = _word(ZENDESK_STATUS, event.get("previous_value") or "new", field="audits.previous_value")
+            new = _word(ZENDESK_STATUS, event.get("value") or "", field="audits.value")
+            changes.append(SourceStatusChange(created_at=at, old=_working_status(old, assignee), new=_working_status(new, assignee)))
+    return changes
+
+
 def read_zendesk(text: str, *, mapping: dict[str, Any] | None = None) -> Iterator[Row]:
     mapping = mapping or {}
     items, sideloads = _parse_json(text)
@@ -325,6 +354,9 @@ def read_zendesk(text: str, *, mapping: dict[str, Any] | None = None) -> Iterato
                 requester_name=clean(requester.get("name"), max_length=200),
                 organization=clean(org.get("name"), max_length=200),
                 created_at=created,
+                assigned_at=parse_time(
+                    metrics.get("initially_assigned_at") or metrics.get("assigned_at"), field="metric_set.initially_assigned_at"
+                ),
                 resolved_at=solved,
                 closed_at=solved if status == "closed" else None,
                 status=_working_status(status, assignee_email),
@@ -338,6 +370,7 @@ def read_zendesk(text: str, *, mapping: dict[str, Any] | None = None) -> Iterato
                 csat=ZENDESK_SCORE.get(clean(rating.get("score"))),
                 csat_comment=clean(rating.get("comment")),
                 comments=comments,
+                status_changes=_zendesk_status_changes(ticket, assignee_email),
             )
 
         yield _row(line, ticket.get("id"), build)
