@@ -151,8 +151,10 @@ def policies() -> dict[int, clock_core.Policy]:
     }
 
 
-def make_roster(*, scale: int, seed: int, days: int) -> tuple[list[DeskAgent], dict[int, dict[str, Any]]]:
-    """The named agents and each one's truth (speed, shift, leave days)."""
+def make_roster(
+    *, scale: int, seed: int, days: int, leave_days: int = LEAVE_DAYS, multilingual: bool = True
+) -> tuple[list[DeskAgent], dict[int, dict[str, Any]]]:
+    """The named agents and each one's truth (speed, shift, leave days); ``multilingual=False``: everyone writes English only."""
     rng = random.Random(f"roster-{seed}")
     agents, truth = [], {}
     agent_id = 0
@@ -167,9 +169,11 @@ def make_roster(*, scale: int, seed: int, days: int) -> tuple[list[DeskAgent], d
                 skills[other] = rng.choice((1, 2, 3))
             seniority = 4 if index == 0 else rng.choice((1, 1, 2, 2, 3, 4))  # every team has a lead
             languages = {"en"} | {lang for lang, share in (("de", 0.35), ("fr", 0.2)) if rng.random() < share}
+            if not multilingual:
+                languages = {"en"}  # drawn all the same, so the rest of the roster is the one the seed gives
             pattern = SHIFT_ROTATION[index % len(SHIFT_ROTATION)]
             weekdays = [d for d in range(days) if (START.date() + timedelta(days=d)).weekday() in SHIFTS[pattern]]
-            leave = frozenset(START.date() + timedelta(days=d) for d in rng.sample(weekdays, min(LEAVE_DAYS, len(weekdays))))
+            leave = frozenset(START.date() + timedelta(days=d) for d in rng.sample(weekdays, min(leave_days, len(weekdays))))
             speed = math.exp(rng.gauss(0.0, AGENT_SPEED_SIGMA))
             name = f"{NAMES[(agent_id - 1) % len(NAMES)]} {team.title()} {index + 1}"
             agents.append(
@@ -245,7 +249,9 @@ def _pick(rng: random.Random, mix: dict[Any, float]) -> Any:
     return rng.choices(list(mix), list(mix.values()))[0]
 
 
-def make_tickets(*, per_day: float, days: int, seed: int) -> tuple[list[DeskTicket], dict[int, tuple[float, float]]]:
+def make_tickets(
+    *, per_day: float, days: int, seed: int, multilingual: bool = True
+) -> tuple[list[DeskTicket], dict[int, tuple[float, float]]]:
     """Poisson arrivals hour by hour under the weekly pattern; each ticket's two work draws beside it."""
     rng = random.Random(f"arrivals-{seed}")
     weekly_weight = sum(w * h for w in WEEKDAY_FACTOR for h in HOUR_FACTOR)
@@ -274,7 +280,7 @@ def make_tickets(*, per_day: float, days: int, seed: int) -> tuple[list[DeskTick
                     category=category,
                     priority=_pick(rng, PRIORITY_MIX),
                     channel=_pick(rng, CHANNEL_MIX),
-                    language=_pick(rng, LANGUAGE_MIX),
+                    language=_pick(rng, LANGUAGE_MIX) if multilingual else _english(rng),
                     tier=rng.choice(("bronze", "silver", "gold")),
                     lifetime_value=round(rng.lognormvariate(7.0, 1.0), 2),
                     pending_seconds=pending,
@@ -282,6 +288,11 @@ def make_tickets(*, per_day: float, days: int, seed: int) -> tuple[list[DeskTick
             )
             draws[ticket_id] = (rng.gauss(0.0, 1.0), rng.gauss(0.0, 1.0))
     return tickets, draws
+
+
+def _english(rng: random.Random) -> str:
+    _pick(rng, LANGUAGE_MIX)  # the draw is taken all the same, so the rest of the history is the one the seed gives
+    return "en"
 
 
 def _poisson(rng: random.Random, mean: float) -> int:
@@ -311,12 +322,17 @@ def true_handling(draws: dict[int, tuple[float, float]], speeds: dict[int, float
     return handling
 
 
-def generate(*, days: int = 42, scale: int = 1, seed: int = 7, utilization: float = 0.9) -> History:
-    """The whole history: roster, arrivals, the simulated desk's records and the truth behind them."""
-    agents, agent_truth = make_roster(scale=scale, seed=seed, days=days)
+def generate(
+    *, days: int = 42, scale: int = 1, seed: int = 7, utilization: float = 0.9, leave_days: int = LEAVE_DAYS, multilingual: bool = True
+) -> History:
+    """The whole history: roster, arrivals, the simulated desk's records and the truth behind them.
+
+    ``leave_days=0`` and ``multilingual=False`` give a desk the product's own models can hold (they keep weekly shifts,
+    not days of leave, and no agent languages): what ``bench.imported_history`` needs to isolate the importer."""
+    agents, agent_truth = make_roster(scale=scale, seed=seed, days=days, leave_days=leave_days, multilingual=multilingual)
     desk = make_desk(agents)
     per_day = tickets_per_day(agents, utilization=utilization)
-    tickets, draws = make_tickets(per_day=per_day, days=days, seed=seed)
+    tickets, draws = make_tickets(per_day=per_day, days=days, seed=seed, multilingual=multilingual)
     speeds = {agent_id: truth["speed"] for agent_id, truth in agent_truth.items()}
     records = simulate(desk, tickets, true_handling(draws, speeds))
     truth = {
@@ -325,6 +341,8 @@ def generate(*, days: int = 42, scale: int = 1, seed: int = 7, utilization: floa
         "scale": scale,
         "start": START.isoformat(),
         "utilization": utilization,
+        "leave_days": leave_days,
+        "multilingual": multilingual,
         "tickets_per_day": round(per_day, 1),
         "agents": agent_truth,
         "category_mix": CATEGORY_MIX,

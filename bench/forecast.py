@@ -51,7 +51,7 @@ from typing import Any
 
 from bench import desk_sim
 from escalation_engine import forecast as core
-from escalation_engine.desk_core import TicketRecord, indexed_policy
+from escalation_engine.desk_core import Desk, TicketRecord, indexed_policy
 
 SNAPSHOT_MINUTES = 15
 FIT_DAYS = 28
@@ -94,11 +94,11 @@ def _fit_exact(records: Sequence[TicketRecord], units: Callable[[TicketRecord], 
 class _Duty:
     """Per team, the capacity units on duty over the whole history as a step function (shift calendars, leave included)."""
 
-    def __init__(self, history: desk_sim.History, *, days: int) -> None:
-        start = history.desk.start
+    def __init__(self, desk: Desk, *, days: int) -> None:
+        start = desk.start
         changes: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
         first = start.date() - timedelta(days=1)
-        for agent in history.desk.agents:
+        for agent in desk.agents:
             for offset in range(days + HORIZON_DAYS + 2):
                 for opens, closes in agent.shift.intervals_on(first + timedelta(days=offset)):
                     changes[agent.team][(opens - start).total_seconds()] += agent.profile.total_units
@@ -167,24 +167,26 @@ class _Scorer:
 
     def __init__(
         self,
-        history: desk_sim.History,
+        desk: Desk,
         slot: Mapping[tuple[str, float], core.HandlingTable],
         own: core.HandlingTable,
         duty: _Duty,
         arrivals: _Arrivals,
+        *,
+        days: int,
     ) -> None:
-        self.history = history
+        self.desk = desk
         self.slot, self.own = slot, own
         self.duty, self.arrivals = duty, arrivals
-        self.start = history.desk.start
-        first, last = self.start.date() - timedelta(days=3), self.start.date() + timedelta(days=history.truth["days"] + 120)
+        self.start = desk.start
+        first, last = self.start.date() - timedelta(days=3), self.start.date() + timedelta(days=days + 120)
         # The same calendars laid out as tables (equal results, two binary searches instead of a walk day by day).
-        self.policies = {p: indexed_policy(policy, first=first, last=last) for p, policy in history.desk.policies.items()}
-        self.profile = history.desk.agents[0].profile
+        self.policies = {p: indexed_policy(policy, first=first, last=last) for p, policy in desk.policies.items()}
+        self.profile = desk.agents[0].profile
         self.overtaking_cache: dict[tuple[object, ...], dict[tuple[int, float], float]] = {}
         self.weights = sorted({self.profile.units(channel=c, priority=p) for c in desk_sim.CHANNEL_MIX for p in self.policies})
         self.by_team: dict[str, list[Any]] = defaultdict(list)
-        for agent in history.desk.agents:
+        for agent in desk.agents:
             self.by_team[agent.team].append(agent)
 
     def overtaking(self, now: datetime, weight: float, remaining: float, until_due: float) -> dict[tuple[int, float], float]:
@@ -311,19 +313,22 @@ def _quality(scorer: _Scorer, period: dict[str, Any], flagged_at: dict[int, floa
 
 
 def _rule_flags(scorer: _Scorer, period: dict[str, Any]) -> dict[int, float]:
-    """The 75 % rule: flagged when 75 % of the first-response target has passed unanswered."""
+    """The 75 % rule: flagged when 75 % of the first-response target has passed unanswered.
+
+    Judged from the record's times (not its ``first_response_at_risk``, which a history read back from the database
+    does not keep): the ticket was flagged if its first reply came at or after the at-risk instant, or never."""
     found = {}
     for record in period["records"]:
-        if not record.first_response_at_risk:
-            continue
         policy = scorer.policies[record.priority]
         at_risk = policy.calendar.add(scorer._at(record.arrival_seconds), 0.75 * policy.first_response_seconds)
-        found[record.ticket_id] = (at_risk - scorer.start).total_seconds()
+        at = (at_risk - scorer.start).total_seconds()
+        if record.first_response_seconds is None or record.first_response_seconds >= at:
+            found[record.ticket_id] = at
     return found
 
 
-def _units(history: desk_sim.History) -> Callable[[TicketRecord], float]:
-    profiles = {agent.agent_id: agent.profile for agent in history.desk.agents}
+def _units(desk: Desk) -> Callable[[TicketRecord], float]:
+    profiles = {agent.agent_id: agent.profile for agent in desk.agents}
 
     def units(record: TicketRecord) -> float:
         profile = profiles.get(record.agent_id) if record.agent_id is not None else None
@@ -335,19 +340,26 @@ def _units(history: desk_sim.History) -> Callable[[TicketRecord], float]:
 def run_seed(*, seed: int, days: int, utilization: float) -> dict[str, Any]:
     started = time.process_time()
     history = desk_sim.generate(days=days, seed=seed, utilization=utilization)
-    fit_records = history.window(0, FIT_DAYS)
-    score_records = history.window(FIT_DAYS, days)
-    units = _units(history)
+    result = score(history.desk, history.records, days=days)
+    return {"seed": seed, **result, "cpu_seconds": round(time.process_time() - started, 1)}
+
+
+def score(desk: Desk, records: Sequence[TicketRecord], *, days: int) -> dict[str, Any]:
+    """Fit on days [0, ``FIT_DAYS``), score [``FIT_DAYS``, ``days``): a simulated history or one read back from the
+    database (``escalation_engine.whatif.load_desk`` / ``load_records``), seconds counted from ``desk.start``."""
+    fit_records = [r for r in records if r.arrival_seconds < FIT_DAYS * 86400.0]
+    score_records = [r for r in records if FIT_DAYS * 86400.0 <= r.arrival_seconds < days * 86400.0]
+    units = _units(desk)
 
     def units_of(channel: str, priority: int) -> float:
-        return history.desk.agents[0].profile.units(channel=channel, priority=priority)
+        return desk.agents[0].profile.units(channel=channel, priority=priority)
 
     slot, own = _fit(fit_records, units)
     exact = _fit_exact(fit_records, units)
     arrivals = _Arrivals(
         fit_records, weeks=FIT_DAYS / 7, weight=lambda r: units_of(r.channel, r.priority), work=lambda team, w: exact[(team, w)]
     )
-    scorer = _Scorer(history, slot, own, _Duty(history, days=days), arrivals)
+    scorer = _Scorer(desk, slot, own, _Duty(desk, days=days), arrivals, days=days)
     fit = scorer.run(fit_records, 0.0, FIT_DAYS * 86400.0)
     scored = scorer.run(score_records, FIT_DAYS * 86400.0, days * 86400.0)
     rule_fit = _quality(scorer, fit, _rule_flags(scorer, fit))
@@ -373,7 +385,6 @@ def run_seed(*, seed: int, days: int, utilization: float) -> dict[str, Any]:
         for lead in rule["breaches_flagged_with_lead"]
     }
     return {
-        "seed": seed,
         "tickets_scored": len(score_records),
         "threshold_chosen_on_fit_weeks": chosen,
         "rule_on_fit_weeks": rule_fit,
@@ -392,7 +403,6 @@ def run_seed(*, seed: int, days: int, utilization: float) -> dict[str, Any]:
         ),
         "reliability": core.reliability(scored["pairs"]),
         "forecasts": len(scored["pairs"]),
-        "cpu_seconds": round(time.process_time() - started, 1),
     }
 
 
