@@ -203,8 +203,8 @@ def set_up_desk(history: desk_sim.History) -> None:
         users = get_user_model()
         for desk_agent in history.desk.agents:
             email = agent_email(desk_agent.name)
-            first, _, last = desk_agent.name.partition(" ")
-            user = users.objects.create(username=email, email=email, first_name=first, last_name=last)
+            given, _, family = desk_agent.name.partition(" ")
+            user = users.objects.create(username=email, email=email, first_name=given, last_name=family)
             agent = Agent.objects.create(
                 user=user, capacity_profile=profiles[int(desk_agent.profile.total_units)], seniority=desk_agent.seniority,
                 performance_score=desk_agent.performance_score, time_zone=desk_sim.ZONE,

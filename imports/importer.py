@@ -352,7 +352,8 @@ class Importer:
         pairs = [(row, t) for (row, _), t in zip(fresh, new_tickets, strict=True)] + [
             (row, t) for (row, _, _), t in zip(changed, updated, strict=True)
         ]
-        interactions, surveys, labels, audit = [], [], [], []
+        interactions, surveys, labels = [], [], []
+        audit: list[TicketEvent] = []
         new_ids = {t.pk for t in new_tickets}
         for row, ticket in pairs:
             self._touch_days(ticket)

@@ -60,6 +60,7 @@ def test_the_read_back_history_equals_the_simulated_one_and_its_backtest_is_with
             truth.priority,
             truth.channel,
         )
+        assert record.agent_id is not None and truth.agent_id is not None
         assert read_names[record.agent_id] == names[truth.agent_id]
         for field in ("assigned_seconds", "first_response_seconds", "pending_from_seconds", "pending_until_seconds", "resolved_seconds"):
             got, expected = getattr(record, field), getattr(truth, field)
