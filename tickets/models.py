@@ -505,7 +505,7 @@ class TriageSettings(models.Model):
     """Admin-editable triage knobs (one row)."""
 
     confidence_threshold = models.FloatField(
-        default=0.45,
+        default=0.6,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Below this classifier confidence a ticket goes to the Needs triage queue instead of being routed.",
     )

@@ -522,6 +522,36 @@ _STOPPED = re.compile(
 )
 
 
+# Another customer's data in front of this one (a cross-customer exposure, a P0 whoever reports it, however calmly):
+# "I landed on a dashboard that wasn't mine", "I can see payslips from other companies", "it had someone else's
+# name and address", "the confirmations carry the data of other customers", "traía los datos de otra persona".
+_PRIVATE_NOUNS = (
+    r"data|details|information|info|name|names|address|addresses|orders?|invoices?|payslips?|records?|files?"
+    r"|documents?|bookings?|transactions|balances?|contacts?|emails?|messages|phone numbers?|salar(?:y|ies)|medical\s+\w+"
+)
+_PRIVATE = "(?:" + _PRIVATE_NOUNS + ")"
+_ANOTHER = (
+    r"(?:another (?:customer|client|company|business|tenant|organi[sz]ation|merchant|shop)'?s?"
+    r"|other (?:customers|clients|companies|businesses|tenants|organi[sz]ations|merchants|shops)'?)"
+)
+_EXPOSED = re.compile(
+    # someone else's / another customer's … in front of them
+    r"\b(?:(?:someone|somebody) else'?s|" + _ANOTHER + r")\s+(?:\w+\s+){0,2}?" + _PRIVATE + r"\b"
+    r"|\b" + _PRIVATE + r"\s+(?:of|from|for|belonging to)\s+(?:(?:someone|somebody) else|" + _ANOTHER + r")"
+    r"|\b(?:see|saw|seeing|can see|shows?|showed|showing|received?|receiving|getting|displays?|displayed|landed on|access to)"
+    r"\b" + _GAP + r"\bfrom " + _ANOTHER + r"(?!\w)"
+    r"|\b(?:" + _PRIVATE_NOUNS + r"|account|dashboard|page|profile)\s+(?:that|which)\s+"
+    r"(?:wasn't|was not|isn't|is not|weren't|were not|aren't|are not)\s+(?:mine|ours)\b"
+    # the same in the other languages: "datos de otra persona", "Daten anderer Kunden", "données d'un autre client"
+    r"|\b(?:datos|dados|données|informations|daten|dati|gegevens|nombre|nome|nom|name|adresse|dirección|endereço|indirizzo"
+    r"|adres|teléfono|telefone|téléphone|telefonnummer|telefono|telefoonnummer)"
+    r"\b" + _GAP + r"\b(?:de otr[ao]s? (?:persona|personas|clientes?|empresas?|usuarios)|de outr[ao]s? (?:pessoas?|clientes?"
+    r"|empresas?|usuários)|d'(?:un autre client|autres clients|une autre personne|autres entreprises|autres sociétés)"
+    r"|(?:eines anderen|anderer|von anderen|fremder) (?:kunden|firmen|unternehmen|person|personen)|di (?:un altro cliente"
+    r"|altri clienti|un'altra persona|altre aziende)|van (?:een andere klant|andere klanten|iemand anders|andere bedrijven))",
+    re.IGNORECASE,
+)
+
 _TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
 MAX_INFLECTION = 3  # letters a term's last word (of five letters or more) may gain: "lawyer" → "lawyers"
 
@@ -720,6 +750,9 @@ def _impact(text: str) -> tuple[list[str], list[str]]:
         if happened:
             scope += [term for term in reach.get(index, []) if term not in scope]
     security = [term for term, _ in _keyword_hits(text, dict.fromkeys(IMPACT_SECURITY, 1.0))]
+    exposed = _EXPOSED.search(text)
+    if exposed:
+        security.append("another customer's data shown")
     if security:
         severe += [term for term in security if term not in severe]
         scope = scope or ["security incident"]

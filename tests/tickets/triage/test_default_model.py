@@ -51,7 +51,8 @@ def test_default_model_trains_saves_and_classifies_plain_tickets(tmp_path: Path)
     assert loaded.metadata["source"] == "seed_mail+seed_corpus"
     assert set(loaded.labels) == CATEGORY_SLUGS
     examples = {
-        "I was charged twice for my subscription this month": "billing",
+        # (not "charged twice": a double charge is where billing meets refund_request, and the mail asks both ways)
+        "Why is my invoice higher this month? Please send a copy with our VAT number": "billing",
         "Please give me my money back, I want a refund for my order": "refund_request",
         "I forgot my password and the reset email never arrives": "account_access",
         "Could you add a dark mode? It would be a great feature": "feature_request",

@@ -152,6 +152,30 @@ def test_someone_else_acting_in_the_account_is_a_security_incident() -> None:
     assert extract("Can we get an alert for suspicious sign-ins?").impact == ""
 
 
+
+def test_another_customers_data_in_front_of_this_one_is_a_security_incident_in_several_languages() -> None:
+    exposures = (
+        "If I change the number at the end of the payslip URL I can see payslips from other companies.",
+        "After logging in I landed on a dashboard that wasn't mine.",
+        "The confirmation e-mail had someone else's name and phone number on it.",
+        "El correo de confirmación traía el nombre, la dirección y el teléfono de otra persona.",
+        "Les e-mails de confirmation contiennent les données d'un autre client.",
+        "In der Bestätigung stehen Name und Adresse eines anderen Kunden.",
+        "Na confirmação aparecem os dados de outro cliente.",
+    )
+    for text in exposures:
+        found = extract(text)
+        assert found.impact == "wide" and "another customer's data shown" in found.severe_hits, text
+    ordinary = (
+        "I bought it as a gift for someone else's birthday, can I get a refund?",
+        "Please add a way for managers to see other users' calendars.",
+        "Can I transfer the account to someone else?",
+        "We moved from another company's tool last year; can you import our contacts?",
+        "A nota fiscal saiu com o CNPJ de outra empresa, podem emitir de novo?",
+    )
+    for text in ordinary:
+        assert "another customer's data shown" not in extract(text).severe_hits, text
+
 def test_a_whole_company_that_cannot_ship_is_wide_in_german_and_english() -> None:
     assert extract("Betroffen ist das komplette Unternehmen – wir können keine einzige Rechnung verschicken.").impact == "wide"
     assert extract("Since the update not a single order has gone out and nothing works in the warehouse.").impact == "wide"
