@@ -180,6 +180,9 @@ class _Agent:
     last_assigned: float = 0.0
     unit_cache: dict[tuple[str, int], float] = field(default_factory=dict)
     language_levels: Mapping[str, int] = field(default_factory=dict)
+    lightest_units: float = 0.0  # the fewest units any ticket weighs under the profile (``lightest_units``)
+    open: bool = False  # on duty with room for the lightest ticket (``_Simulation.reindex``)
+    slots: list[tuple[list[int], int]] = field(default_factory=list)  # (a ceiling list's open positions, this agent's position in it)
 
     def units(self, ticket: DeskTicket) -> float:
         """``profile.units`` for the ticket (remembered per channel and priority)."""
@@ -188,6 +191,16 @@ class _Agent:
         if found is None:
             found = self.unit_cache[key] = self.spec.profile.units(channel=ticket.channel, priority=ticket.priority)
         return found
+
+
+def lightest_units(profile: CapacityProfile) -> float:
+    """The fewest units any ticket can weigh under the profile (``CapacityProfile.units``); -inf if a weight is negative."""
+    weights = [1.0, *profile.channel_weights.values()]
+    multipliers = [1.0, *profile.priority_multipliers.values()]
+    if min(weights) < 0 or min(multipliers) < 0:
+        return -math.inf
+    lightest = min(weights) * min(multipliers)
+    return min(lightest, profile.total_units) if profile.total_units > 0 else lightest
 
 
 @dataclass
@@ -211,7 +224,10 @@ class _Simulation:
     def __init__(self, desk: Desk, handling: Handling) -> None:
         self.desk = desk
         self.handling = handling
-        self.agents = {a.agent_id: _Agent(a, language_levels={f"lang:{language}": 5 for language in a.languages}) for a in desk.agents}
+        self.agents = {
+            a.agent_id: _Agent(a, language_levels={f"lang:{language}": 5 for language in a.languages}, lightest_units=lightest_units(a.profile))
+            for a in desk.agents
+        }
         self.team_agents: dict[str, list[int]] = {}
         for team in [desk.default_team, *(team for _, team in desk.rules), *(agent.team for agent in desk.agents)]:
             self.team_agents.setdefault(team, [])  # a team without agents keeps its tickets waiting
@@ -219,7 +235,8 @@ class _Simulation:
         self.waiting: dict[int, _Waiting] = {}
         self.progress: dict[int, _Progress] = {}
         self.teams: dict[int, tuple[str, str]] = {}
-        self.events: list[tuple[float, int, int, object]] = []
+        self.events: list[tuple[float, int, int, object]] = []  # events scheduled while running (work done, customer back, relaxation)
+        self.booked: list[tuple[float, int, int, object]] = []  # events known up front (``book``)
         self.seq = itertools.count()
         self.policies: dict[int, clock_core.Policy] = {}
         self.calendars: dict[int, Calendar] = {}
@@ -230,12 +247,16 @@ class _Simulation:
         self._stamp_of, self._stamp = math.nan, math.nan
         self.start_microseconds = (desk.start - EPOCH) // timedelta(microseconds=1)
         self.facts: dict[tuple[object, ...], tuple[TicketFacts, str]] = {}  # routing input → (facts, team)
-        self.ceilings: dict[tuple[str, str, bool], list[tuple[float, _Agent]]] = {}
+        self.ceilings: dict[tuple[str, str, bool], tuple[list[tuple[float, _Agent]], list[int]]] = {}
         self.specialist_keys: dict[str, list[tuple[str, str, int]]] = {}  # team → its keys in ``specialists``
 
     # -- the event loop ------------------------------------------------------------------------
     def schedule(self, at: float, kind: int, payload: object) -> None:
         heapq.heappush(self.events, (at, kind, next(self.seq), payload))
+
+    def book(self, at: float, kind: int, payload: object) -> None:
+        """Schedule an event known before the run (a shift change, an arrival): kept in a list sorted once, not in the heap."""
+        self.booked.append((at, kind, next(self.seq), payload))
 
     def instant(self, seconds: float) -> datetime:
         return self.desk.start + timedelta(seconds=seconds)
@@ -255,9 +276,20 @@ class _Simulation:
         self.calendars = {p: policy.calendar for p, policy in self.policies.items()}
         self._schedule_shifts(until=until)
         for ticket in tickets:
-            self.schedule(ticket.arrival_seconds, _ARRIVE, ticket)
-        while self.events:
-            now, kind, _, payload = heapq.heappop(self.events)
+            self.book(ticket.arrival_seconds, _ARRIVE, ticket)
+        # One order, (time, kind, sequence), over both: the booked list merged with the heap of the rest,
+        # which so stays as small as the work in progress (a heap of a million arrivals is slow to pop).
+        booked, events = self.booked, self.events
+        booked.sort()  # sequences are unique: the payloads are never compared
+        position, count = 0, len(booked)
+        while True:
+            if events and (position == count or events[0] < booked[position]):
+                now, kind, _, payload = heapq.heappop(events)
+            elif position < count:
+                now, kind, _, payload = booked[position]
+                position += 1
+            else:
+                break
             if kind == _ARRIVE:
                 assert isinstance(payload, DeskTicket)
                 self.arrive(payload, now)
@@ -279,15 +311,15 @@ class _Simulation:
         days = int(until // DAY) + 3
         for agent in self.desk.agents:
             if agent.shift.always_open:  # round the clock: on duty from the start, never off
-                self.schedule(0.0, _ON, agent.agent_id)
+                self.book(0.0, _ON, agent.agent_id)
                 continue
             for offset in range(days):
                 for opens, closes in agent.shift.intervals_on(first + timedelta(days=offset)):
                     begin, end = (opens - self.desk.start).total_seconds(), (closes - self.desk.start).total_seconds()
                     if end <= 0 or begin > until:
                         continue
-                    self.schedule(max(0.0, begin), _ON, agent.agent_id)
-                    self.schedule(end, _OFF, agent.agent_id)
+                    self.book(max(0.0, begin), _ON, agent.agent_id)
+                    self.book(end, _OFF, agent.agent_id)
 
     # -- routing -------------------------------------------------------------------------------
     def arrive(self, ticket: DeskTicket, now: float) -> None:
@@ -404,7 +436,9 @@ class _Simulation:
 
         The winner is ``routing_core.rank``'s first (``eligible``, then ``rank_key``). Agents are
         gone through from the highest ``score_ceiling`` down, and the search stops where the
-        ceiling falls below the best score found, so a big team is not scored agent by agent.
+        ceiling falls below the best score found, so a big team is not scored agent by agent;
+        only agents on duty with room for the lightest ticket are looked at (the others are not
+        ``eligible`` for any ticket), so a team mostly off shift or full costs nothing either.
         """
         ticket, facts = waiting.ticket, waiting.facts
         chosen: Candidate | None = None
@@ -412,11 +446,11 @@ class _Simulation:
         asked = False
         needs: list[SkillNeed] = []
         stand_in = True
-        for ceiling, agent in self.by_ceiling(waiting):
+        ranked, open_positions = self.by_ceiling(waiting)
+        for position in open_positions:
+            ceiling, agent = ranked[position]
             if chosen_key is not None and ceiling + CEILING_SLACK < -chosen_key[0]:
                 break
-            if not agent.on_duty:
-                continue
             units = agent.units(ticket)
             if agent.used + units > agent.spec.profile.total_units + 1e-9:
                 continue
@@ -433,16 +467,32 @@ class _Simulation:
         self.assign(waiting, chosen.agent_id, now)
         return True
 
-    def by_ceiling(self, waiting: _Waiting) -> list[tuple[float, _Agent]]:
-        """The team's agents (on duty or not) by their ``routing_core.score_ceiling`` for tickets like this one, highest first."""
+    def by_ceiling(self, waiting: _Waiting) -> tuple[list[tuple[float, _Agent]], list[int]]:
+        """The team's agents (on duty or not) by their ``routing_core.score_ceiling`` for tickets like this one, highest
+        first, and the positions in it of those open (on duty with room), in order (kept up by ``reindex``)."""
         key = (waiting.team, waiting.skill, routing_core.important(waiting.facts))
         found = self.ceilings.get(key)
         if found is None:
             members = [agent for agent in self.agents.values() if agent.spec.team == waiting.team]
-            found = [(routing_core.score_ceiling(self.candidate(agent, waiting, 1.0), waiting.facts), agent) for agent in members]
-            found.sort(key=lambda pair: -pair[0])
-            self.ceilings[key] = found
+            ranked = [(routing_core.score_ceiling(self.candidate(agent, waiting, 1.0), waiting.facts), agent) for agent in members]
+            ranked.sort(key=lambda pair: -pair[0])
+            open_positions = [position for position, (_, agent) in enumerate(ranked) if agent.open]
+            for position, (_, agent) in enumerate(ranked):
+                agent.slots.append((open_positions, position))
+            found = self.ceilings[key] = (ranked, open_positions)
         return found
+
+    def reindex(self, agent: _Agent) -> None:
+        """Keep the agent's place in the open positions of ``by_ceiling`` after their duty or units in use changed."""
+        now_open = agent.on_duty and agent.used + agent.lightest_units <= agent.spec.profile.total_units + 1e-9
+        if now_open == agent.open:
+            return
+        agent.open = now_open
+        for open_positions, position in agent.slots:
+            if now_open:
+                bisect.insort(open_positions, position)
+            else:
+                del open_positions[bisect.bisect_left(open_positions, position)]
 
     def enqueue(self, waiting: _Waiting, now: float) -> None:
         waiting.version += 1
@@ -519,6 +569,7 @@ class _Simulation:
         agent = self.agents[agent_id]
         units = agent.units(waiting.ticket)
         agent.used += units
+        self.reindex(agent)
         agent.last_assigned = now
         work = self.handling(waiting.ticket, agent.spec)
         self.progress[waiting.ticket.ticket_id] = _Progress(agent_id, units, work, now, team=waiting.team)
@@ -534,6 +585,7 @@ class _Simulation:
             if ticket.pending_seconds is not None:
                 if agent.spec.profile.pending_frees_units:
                     agent.used -= progress.units
+                    self.reindex(agent)
                     self.fill(progress.agent_id, now)
                 self.schedule(now + ticket.pending_seconds, _BACK, ticket_id)
                 return
@@ -541,6 +593,7 @@ class _Simulation:
             return
         progress.resolved = now
         agent.used -= progress.units
+        self.reindex(agent)
         self.fill(progress.agent_id, now)
 
     def customer_back(self, ticket_id: int, now: float) -> None:
@@ -549,6 +602,7 @@ class _Simulation:
         agent = self.agents[progress.agent_id]
         if agent.spec.profile.pending_frees_units:
             agent.used += progress.units  # back to the same agent, over capacity if need be
+            self.reindex(agent)
         self.schedule(now + progress.work.resolution_seconds, _DONE, ticket_id)
 
     def shift(self, agent_id: int, now: float, *, on: bool) -> None:
@@ -556,6 +610,7 @@ class _Simulation:
         if agent.on_duty == on:
             return
         agent.on_duty = on
+        self.reindex(agent)
         members = self.team_agents[agent.spec.team]
         for key in self.specialist_keys.get(agent.spec.team, ()):
             if self.specialist(agent, key):
