@@ -182,14 +182,18 @@ class _Agent:
     language_levels: Mapping[str, int] = field(default_factory=dict)
     lightest_units: float = 0.0  # the fewest units any ticket weighs under the profile (``lightest_units``)
     open: bool = False  # on duty with room for the lightest ticket (``_Simulation.reindex``)
+    load_loss: float = 0.0  # ``routing_core.load_loss`` at the units in use (``_Simulation.reindex``)
     slots: list[tuple[list[int], int]] = field(default_factory=list)  # (a ceiling list's open positions, this agent's position in it)
 
     def units(self, ticket: DeskTicket) -> float:
         """``profile.units`` for the ticket (remembered per channel and priority)."""
-        key = (ticket.channel, ticket.priority)
-        found = self.unit_cache.get(key)
+        return self.units_of((ticket.channel, ticket.priority))
+
+    def units_of(self, weighed: tuple[str, int]) -> float:
+        """``profile.units`` for a (channel, priority)."""
+        found = self.unit_cache.get(weighed)
         if found is None:
-            found = self.unit_cache[key] = self.spec.profile.units(channel=ticket.channel, priority=ticket.priority)
+            found = self.unit_cache[weighed] = self.spec.profile.units(channel=weighed[0], priority=weighed[1])
         return found
 
 
@@ -218,6 +222,9 @@ class _Progress:
 # A queued ticket: (queue key, sequence, the ticket, its version when queued). A plain tuple so the
 # heap compares in C; the sequence is unique, so the ticket itself is never compared.
 _Entry = tuple[tuple[float, ...], int, _Waiting, int]
+# A queue class: (skill, minimum level, (channel, priority), optional skills still asked for). Its tickets are
+# alike for eligibility but for their waiting (slack, skills dropped since), and weigh the same for any one agent.
+_Class = tuple[str, int, tuple[str, int], tuple[str, ...]]
 
 
 class _Simulation:
@@ -231,7 +238,7 @@ class _Simulation:
         self.team_agents: dict[str, list[int]] = {}
         for team in [desk.default_team, *(team for _, team in desk.rules), *(agent.team for agent in desk.agents)]:
             self.team_agents.setdefault(team, [])  # a team without agents keeps its tickets waiting
-        self.queues: dict[str, dict[tuple[object, ...], list[_Entry]]] = {}
+        self.queues: dict[str, dict[_Class, list[_Entry]]] = {}
         self.waiting: dict[int, _Waiting] = {}
         self.progress: dict[int, _Progress] = {}
         self.teams: dict[int, tuple[str, str]] = {}
@@ -436,8 +443,8 @@ class _Simulation:
 
         The winner is ``routing_core.rank``'s first (``eligible``, then ``rank_key``). Agents are
         gone through from the highest ``score_ceiling`` down, and the search stops where the
-        ceiling falls below the best score found, so a big team is not scored agent by agent;
-        only agents on duty with room for the lightest ticket are looked at (the others are not
+        ceiling falls below the best score found, so a big team is not scored agent by agent (nor
+        is an agent whose ceiling less their ``routing_core.load_loss`` is below it); only agents on duty with room for the lightest ticket are looked at (the others are not
         ``eligible`` for any ticket), so a team mostly off shift or full costs nothing either.
         """
         ticket, facts = waiting.ticket, waiting.facts
@@ -449,8 +456,11 @@ class _Simulation:
         ranked, open_positions = self.by_ceiling(waiting)
         for position in open_positions:
             ceiling, agent = ranked[position]
-            if chosen_key is not None and ceiling + CEILING_SLACK < -chosen_key[0]:
-                break
+            if chosen_key is not None:
+                if ceiling + CEILING_SLACK < -chosen_key[0]:
+                    break
+                if ceiling - agent.load_loss + CEILING_SLACK < -chosen_key[0]:
+                    continue  # their units in use already put them below the best
             units = agent.units(ticket)
             if agent.used + units > agent.spec.profile.total_units + 1e-9:
                 continue
@@ -483,7 +493,8 @@ class _Simulation:
         return found
 
     def reindex(self, agent: _Agent) -> None:
-        """Keep the agent's place in the open positions of ``by_ceiling`` after their duty or units in use changed."""
+        """Keep the agent's place in the open positions of ``by_ceiling`` (and their load loss) after their duty or units in use changed."""
+        agent.load_loss = routing_core.load_loss(used_units=agent.used, capacity_units=agent.spec.profile.total_units)
         now_open = agent.on_duty and agent.used + agent.lightest_units <= agent.spec.profile.total_units + 1e-9
         if now_open == agent.open:
             return
@@ -498,7 +509,7 @@ class _Simulation:
         waiting.version += 1
         self.waiting[waiting.ticket.ticket_id] = waiting
         kept = tuple(sorted(n.skill for n in self.kept_needs(waiting, now)))
-        cls = (waiting.skill, waiting.min_level, waiting.ticket.channel, waiting.ticket.priority, kept)
+        cls: _Class = (waiting.skill, waiting.min_level, (waiting.ticket.channel, waiting.ticket.priority), kept)
         key = routing_core.queue_key(
             self.desk.queue_order,
             priority=waiting.ticket.priority,
@@ -533,21 +544,29 @@ class _Simulation:
             self.assign(waiting, agent_id, now)
 
     def take_for(self, agent: _Agent, now: float) -> _Waiting | None:
+        """The first waiting ticket of the agent's team (by queue key) that ``routing_core.eligible`` lets them take.
+
+        Every ticket of a queue class weighs the same for the agent (the class holds its channel
+        and priority), so a class whose tickets do not fit the agent's free units is passed over
+        before its head is looked at.
+        """
+        queues = self.queues.get(agent.spec.team)
+        if not queues:
+            return None
         best: tuple[tuple[float, ...], int, list[_Entry]] | None = None
-        profile = agent.spec.profile
-        queues = self.queues.get(agent.spec.team, {})
+        total, used, waiting_now = agent.spec.profile.total_units + 1e-9, agent.used, self.waiting
         emptied = []
         for cls, heap in queues.items():
-            while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in self.waiting):
+            units = agent.units_of(cls[2])
+            if used + units > total:
+                continue
+            while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in waiting_now):
                 heapq.heappop(heap)  # stale: taken, or queued again in another class
             if not heap:
                 emptied.append(cls)
                 continue
             key, seq, waiting, _ = heap[0]
             if best is not None and (key, seq) >= best[:2]:
-                continue
-            units = agent.units(waiting.ticket)
-            if agent.used + units > profile.total_units + 1e-9:
                 continue
             why_not = routing_core.eligible(
                 self.candidate(agent, waiting, units),
