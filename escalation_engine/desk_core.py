@@ -170,6 +170,10 @@ class _Waiting:
     target_seconds: float
     version: int = 0
     due_stamp: float | None = None  # instant(due_seconds).timestamp(), once asked
+    kept: list[SkillNeed] | None = None  # the skills still asked for (``kept_needs``) while waited < kept_until
+    kept_until: float = -math.inf
+    slack_at: float = math.nan  # the instant ``slack`` was last asked for, and its answer
+    slack_seconds: float | None = None
 
 
 @dataclass
@@ -238,7 +242,7 @@ class _Simulation:
         self.team_agents: dict[str, list[int]] = {}
         for team in [desk.default_team, *(team for _, team in desk.rules), *(agent.team for agent in desk.agents)]:
             self.team_agents.setdefault(team, [])  # a team without agents keeps its tickets waiting
-        self.queues: dict[str, dict[_Class, list[_Entry]]] = {}
+        self.queues: dict[str, dict[tuple[str, int], dict[_Class, list[_Entry]]]] = {}  # team → (channel, priority) → class → heap
         self.waiting: dict[int, _Waiting] = {}
         self.progress: dict[int, _Progress] = {}
         self.teams: dict[int, tuple[str, str]] = {}
@@ -378,15 +382,28 @@ class _Simulation:
         return (calendar.add(self.instant(now), target) - self.desk.start).total_seconds()
 
     def kept_needs(self, waiting: _Waiting, now: float) -> list[SkillNeed]:
+        """``routing_core.active_skills`` for the ticket now: the same until the next skill is dropped, so asked again only then."""
         if not waiting.needs:
             return []
+        waited = now - waiting.ticket.arrival_seconds + 1e-6
+        if waiting.kept is not None and waited < waiting.kept_until:
+            return waiting.kept
         hold = routing_core.hold_limit_seconds(waiting.target_seconds)
-        kept, _ = routing_core.active_skills(waiting.needs, waited_seconds=now - waiting.ticket.arrival_seconds + 1e-6, hold_limit=hold)
+        kept, _ = routing_core.active_skills(waiting.needs, waited_seconds=waited, hold_limit=hold)
+        later = routing_core.next_relaxation_seconds(waiting.needs, waited_seconds=waited, hold_limit=hold)
+        waiting.kept, waiting.kept_until = kept, math.inf if later is None else later
         return kept
 
     def slack(self, waiting: _Waiting, now: float) -> float | None:
+        """Business seconds left to the first-response due time (negative past it); remembered for the last instant asked."""
         if not waiting.target_seconds:
             return None
+        if waiting.slack_at == now:
+            return waiting.slack_seconds
+        waiting.slack_at, waiting.slack_seconds = now, self._slack(waiting, now)
+        return waiting.slack_seconds
+
+    def _slack(self, waiting: _Waiting, now: float) -> float:
         calendar = self.calendars[waiting.ticket.priority]
         if isinstance(calendar, IndexedCalendar):
             if waiting.due_stamp is None:
@@ -516,7 +533,7 @@ class _Simulation:
             arrived_at=waiting.ticket.arrival_seconds,
             slack_seconds=waiting.due_seconds,  # the due instant orders waiting tickets as their slack does
         )
-        heap = self.queues.setdefault(waiting.team, {}).setdefault(cls, [])
+        heap = self.queues.setdefault(waiting.team, {}).setdefault(cls[2], {}).setdefault(cls, [])
         heapq.heappush(heap, (key, next(self.seq), waiting, waiting.version))
 
     def schedule_relaxation(self, waiting: _Waiting, now: float) -> None:
@@ -546,38 +563,39 @@ class _Simulation:
     def take_for(self, agent: _Agent, now: float) -> _Waiting | None:
         """The first waiting ticket of the agent's team (by queue key) that ``routing_core.eligible`` lets them take.
 
-        Every ticket of a queue class weighs the same for the agent (the class holds its channel
-        and priority), so a class whose tickets do not fit the agent's free units is passed over
-        before its head is looked at.
+        The team's queue classes are kept by their tickets' channel and priority, which give one
+        weight for the agent, so the classes whose tickets do not fit the agent's free units are
+        passed over together before any head is looked at.
         """
         queues = self.queues.get(agent.spec.team)
         if not queues:
             return None
         best: tuple[tuple[float, ...], int, list[_Entry]] | None = None
         total, used, waiting_now = agent.spec.profile.total_units + 1e-9, agent.used, self.waiting
-        emptied = []
-        for cls, heap in queues.items():
-            units = agent.units_of(cls[2])
+        emptied: list[tuple[dict[_Class, list[_Entry]], _Class]] = []
+        for weighed, classes in queues.items():
+            units = agent.units_of(weighed)
             if used + units > total:
                 continue
-            while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in waiting_now):
-                heapq.heappop(heap)  # stale: taken, or queued again in another class
-            if not heap:
-                emptied.append(cls)
-                continue
-            key, seq, waiting, _ = heap[0]
-            if best is not None and (key, seq) >= best[:2]:
-                continue
-            why_not = routing_core.eligible(
-                self.candidate(agent, waiting, units),
-                min_level=waiting.min_level,
-                needs=self.kept_needs(waiting, now),
-                stand_in=self.stand_in(waiting, now),
-            )
-            if why_not is None:
-                best = (key, seq, heap)
-        for cls in emptied:  # the best head wins whatever order the classes are looked at in
-            del queues[cls]
+            for cls, heap in classes.items():
+                while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in waiting_now):
+                    heapq.heappop(heap)  # stale: taken, or queued again in another class
+                if not heap:
+                    emptied.append((classes, cls))
+                    continue
+                key, seq, waiting, _ = heap[0]
+                if best is not None and (key, seq) >= best[:2]:
+                    continue
+                why_not = routing_core.eligible(
+                    self.candidate(agent, waiting, units),
+                    min_level=waiting.min_level,
+                    needs=self.kept_needs(waiting, now),
+                    stand_in=self.stand_in(waiting, now),
+                )
+                if why_not is None:
+                    best = (key, seq, heap)
+        for classes, cls in emptied:  # the best head wins whatever order the classes are looked at in
+            del classes[cls]
         if best is None:
             return None
         return heapq.heappop(best[2])[2]
