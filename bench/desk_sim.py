@@ -311,14 +311,16 @@ def true_handling(draws: dict[int, tuple[float, float]], speeds: dict[int, float
     return handling
 
 
-def generate(*, days: int = 42, scale: int = 1, seed: int = 7, utilization: float = 0.9) -> History:
-    """The whole history: roster, arrivals, the simulated desk's records and the truth behind them."""
+def generate(*, days: int = 42, scale: int = 1, seed: int = 7, utilization: float = 0.9, processes: int = 1) -> History:
+    """The whole history: roster, arrivals, the simulated desk's records and the truth behind them.
+
+    ``processes``: play the teams in that many processes (``desk_core.simulate``; the same history)."""
     agents, agent_truth = make_roster(scale=scale, seed=seed, days=days)
     desk = make_desk(agents)
     per_day = tickets_per_day(agents, utilization=utilization)
     tickets, draws = make_tickets(per_day=per_day, days=days, seed=seed)
     speeds = {agent_id: truth["speed"] for agent_id, truth in agent_truth.items()}
-    records = simulate(desk, tickets, true_handling(draws, speeds))
+    records = simulate(desk, tickets, true_handling(draws, speeds), processes=processes)
     truth = {
         "seed": seed,
         "days": days,

@@ -40,11 +40,17 @@ Times are seconds from ``Desk.start`` (an aware datetime); only the clock core s
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import multiprocessing
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from typing import Any
 from datetime import UTC, date, datetime, timedelta
 
 from agents import routing_core
@@ -278,8 +284,10 @@ class _Simulation:
             self._stamp_of, self._stamp = seconds, (self.desk.start + timedelta(seconds=seconds)).timestamp()
         return self._stamp
 
-    def run(self, tickets: Sequence[DeskTicket]) -> None:
-        last = max((t.arrival_seconds for t in tickets), default=0.0)
+    def run(self, tickets: Sequence[DeskTicket], *, last_arrival: float | None = None) -> None:
+        """Play the tickets (in arrival order). ``last_arrival``: the whole desk's last arrival when these
+        tickets are a part of it (``simulate``'s parts), which sets how long shifts go on and the calendars' span."""
+        last = max((t.arrival_seconds for t in tickets), default=0.0) if last_arrival is None else last_arrival
         until = last + self.desk.drain_days * DAY
         first_day = self.desk.start.astimezone(UTC).date() - timedelta(days=3)
         last_day = self.instant(until).astimezone(UTC).date() + timedelta(days=TABLE_MARGIN_DAYS)
@@ -333,7 +341,8 @@ class _Simulation:
                     self.book(end, _OFF, agent.agent_id)
 
     # -- routing -------------------------------------------------------------------------------
-    def arrive(self, ticket: DeskTicket, now: float) -> None:
+    def route(self, ticket: DeskTicket) -> tuple[TicketFacts, str]:
+        """The facts the routing rules see and the team the first matching rule (or the default) sends the ticket to."""
         routed = (ticket.priority, ticket.category, ticket.tier, ticket.lifetime_value, ticket.channel, ticket.language)
         known = self.facts.get(routed)
         if known is None:  # the rules see only these fields here, so tickets alike are routed alike (remembered)
@@ -352,7 +361,10 @@ class _Simulation:
             known = (facts, self.rule_teams[matched[0].id] if matched else self.desk.default_team)
             if len(self.facts) < FACTS_KEPT:
                 self.facts[routed] = known
-        facts, team = known
+        return known
+
+    def arrive(self, ticket: DeskTicket, now: float) -> None:
+        facts, team = self.route(ticket)
         skill, min_level = self.desk.skills.get(ticket.category, (ticket.category, 1))
         needs: tuple[SkillNeed, ...] = ()
         if ticket.language != "en":
@@ -776,15 +788,125 @@ def indexed_policy(policy: clock_core.Policy, *, first: date, last: date) -> clo
     )
 
 
-def simulate(desk: Desk, tickets: Iterable[DeskTicket], handling: Handling) -> list[TicketRecord]:
-    """Play the tickets (in arrival order) at the desk and return each one's record, in ticket order."""
+def simulate(desk: Desk, tickets: Iterable[DeskTicket], handling: Handling, *, processes: int = 1) -> list[TicketRecord]:
+    """Play the tickets (in arrival order) at the desk and return each one's record, in arrival order.
+
+    ``processes`` > 1 plays groups of teams in that many processes (forked, so ``handling`` may
+    be any callable). Teams share no agents and no tickets — a ticket's team is decided by the
+    rules on arrival, and an agent only ever works their own team's tickets — and each part keeps
+    the whole desk's span and its events' relative order, so the records are the same as in one
+    process (``tests/escalation/test_desk_core.py`` checks it). A desk of one team stays in one.
+    """
     ordered = sorted(tickets, key=lambda t: (t.arrival_seconds, t.ticket_id))
-    simulation = _Simulation(desk, handling)
-    simulation.run(ordered)
-    policies = simulation.policies
-    end = max([0.0] + [t.arrival_seconds for t in ordered] + [p.resolved for p in simulation.progress.values() if p.resolved is not None])
+    last = max((t.arrival_seconds for t in ordered), default=0.0)
+    parts = _team_parts(desk, ordered, handling, processes) if processes > 1 else []
+    if len(parts) < 2:
+        simulation = _Simulation(desk, handling)
+        with _collector_paused():
+            simulation.run(ordered, last_arrival=last)
+        return _records(simulation, ordered, end=max(last, _last_resolved(simulation)))
+    return _simulate_parts(parts, handling, ordered, last=last)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the run: it makes no cycles, but millions of objects it keeps (the
+    records, the history around it) would be gone through again and again (a tenth of a long replay)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _last_resolved(simulation: _Simulation) -> float:
+    return max([0.0] + [p.resolved for p in simulation.progress.values() if p.resolved is not None])
+
+
+def _records(simulation: _Simulation, ordered: Sequence[DeskTicket], *, end: float) -> list[TicketRecord]:
     end_stamp = simulation.instant(end).timestamp()
-    return [_record(simulation, ticket, policies, end=end, end_stamp=end_stamp) for ticket in ordered]
+    return [_record(simulation, ticket, simulation.policies, end=end, end_stamp=end_stamp) for ticket in ordered]
+
+
+def _team_parts(
+    desk: Desk, ordered: Sequence[DeskTicket], handling: Handling, processes: int
+) -> list[tuple[Desk, list[DeskTicket]]]:
+    """The desk cut into at most ``processes`` groups of whole teams, about equal in tickets (each part: its agents, its tickets)."""
+    router = _Simulation(desk, handling)
+    by_team: dict[str, list[DeskTicket]] = {}
+    for ticket in ordered:
+        by_team.setdefault(router.route(ticket)[1], []).append(ticket)
+    for agent in desk.agents:
+        by_team.setdefault(agent.team, [])
+    groups: list[list[str]] = [[] for _ in range(min(processes, len(by_team)))]
+    loads = [0] * len(groups)
+    for team in sorted(by_team, key=lambda t: (-len(by_team[t]), t)):  # the biggest first, each to the lightest group
+        lightest = loads.index(min(loads))
+        groups[lightest].append(team)
+        loads[lightest] += len(by_team[team])
+    parts = []
+    for group in groups:
+        teams = set(group)
+        tickets = sorted((t for team in group for t in by_team[team]), key=lambda t: (t.arrival_seconds, t.ticket_id))
+        parts.append((replace(desk, agents=[a for a in desk.agents if a.team in teams]), tickets))
+    return [part for part in parts if part[1]]
+
+
+def _play_part(connection: Connection, desk: Desk, tickets: Sequence[DeskTicket], handling: Handling, last: float) -> None:
+    """A child process's part: play it, send the latest resolution, wait for the desk's end, send the records."""
+    try:
+        simulation = _Simulation(desk, handling)
+        with _collector_paused():
+            simulation.run(tickets, last_arrival=last)
+            connection.send(("resolved", _last_resolved(simulation)))
+            end = connection.recv()
+            connection.send(("records", _records(simulation, tickets, end=end)))
+    except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
+        connection.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    finally:
+        connection.close()
+
+
+def _simulate_parts(
+    parts: Sequence[tuple[Desk, list[DeskTicket]]], handling: Handling, ordered: Sequence[DeskTicket], *, last: float
+) -> list[TicketRecord]:
+    """Play the first part here and each other one in a forked child; the records merged back in arrival order."""
+    context = multiprocessing.get_context("fork")
+    children = []
+    for part_desk, part_tickets in parts[1:]:
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_play_part, args=(theirs, part_desk, part_tickets, handling, last), daemon=True)
+        child.start()
+        theirs.close()
+        children.append((child, ours))
+
+    def answer(connection: Connection, expected: str) -> Any:
+        kind, value = connection.recv()
+        if kind != expected:
+            raise RuntimeError(f"a part of the desk simulation failed: {value}")
+        return value
+
+    try:
+        first_desk, first_tickets = parts[0]
+        simulation = _Simulation(first_desk, handling)
+        with _collector_paused():
+            simulation.run(first_tickets, last_arrival=last)
+            resolved = [_last_resolved(simulation)] + [answer(ours, "resolved") for _, ours in children]
+            end = max(last, *resolved)
+            for _, ours in children:
+                ours.send(end)
+            by_id = {r.ticket_id: r for r in _records(simulation, first_tickets, end=end)}
+            for _, ours in children:
+                by_id.update((r.ticket_id, r) for r in answer(ours, "records"))
+    finally:
+        for child, ours in children:
+            ours.close()
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
+    return [by_id[t.ticket_id] for t in ordered]
 
 
 @dataclass(frozen=True, slots=True)

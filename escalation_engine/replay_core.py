@@ -241,11 +241,22 @@ def sampled_handling(model: HandlingModel, *, seed: int, stand_ins: Mapping[int,
 
 
 def replay(
-    desk: Desk, records: Sequence[TicketRecord], model: HandlingModel, *, scenario: Scenario | None = None, seed: int = 1
+    desk: Desk,
+    records: Sequence[TicketRecord],
+    model: HandlingModel,
+    *,
+    scenario: Scenario | None = None,
+    seed: int = 1,
+    processes: int = 1,
 ) -> tuple[Desk, list[TicketRecord]]:
-    """Play the recorded tickets again at the desk (changed by ``scenario``) with fitted work times."""
+    """Play the recorded tickets again at the desk (changed by ``scenario``) with fitted work times.
+
+    ``processes`` > 1 plays groups of teams in forked processes (``desk_core.simulate``): the
+    same records, for a big desk on several CPUs; not from a daemon process (a Celery worker's).
+    """
     changed, stand_ins = apply_scenario(desk, scenario or Scenario())
-    return changed, simulate(changed, tickets_from(records), sampled_handling(model, seed=seed, stand_ins=stand_ins))
+    handling = sampled_handling(model, seed=seed, stand_ins=stand_ins)
+    return changed, simulate(changed, tickets_from(records), handling, processes=processes)
 
 
 def _percentile(values: Sequence[float], share: float) -> float | None:
