@@ -49,9 +49,9 @@ import multiprocessing
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
-from datetime import UTC, date, datetime, timedelta
 
 from agents import routing_core
 from agents.routing_core import Candidate, CapacityProfile, RuleSpec, SkillNeed, TicketFacts
@@ -242,7 +242,9 @@ class _Simulation:
         self.desk = desk
         self.handling = handling
         self.agents = {
-            a.agent_id: _Agent(a, language_levels={f"lang:{language}": 5 for language in a.languages}, lightest_units=lightest_units(a.profile))
+            a.agent_id: _Agent(
+                a, language_levels={f"lang:{language}": 5 for language in a.languages}, lightest_units=lightest_units(a.profile)
+            )
             for a in desk.agents
         }
         self.team_agents: dict[str, list[int]] = {}
@@ -473,8 +475,9 @@ class _Simulation:
         The winner is ``routing_core.rank``'s first (``eligible``, then ``rank_key``). Agents are
         gone through from the highest ``score_ceiling`` down, and the search stops where the
         ceiling falls below the best score found, so a big team is not scored agent by agent (nor
-        is an agent whose ceiling less their ``routing_core.load_loss`` is below it); only agents on duty with room for the lightest ticket are looked at (the others are not
-        ``eligible`` for any ticket), so a team mostly off shift or full costs nothing either.
+        is an agent whose ceiling less their ``routing_core.load_loss`` is below it). Only agents
+        on duty with room for the lightest ticket are looked at (the others are not ``eligible``
+        for any ticket), so a team mostly off shift or full costs nothing either.
         """
         ticket, facts = waiting.ticket, waiting.facts
         chosen: Candidate | None = None
@@ -830,9 +833,7 @@ def _records(simulation: _Simulation, ordered: Sequence[DeskTicket], *, end: flo
     return [_record(simulation, ticket, simulation.policies, end=end, end_stamp=end_stamp) for ticket in ordered]
 
 
-def _team_parts(
-    desk: Desk, ordered: Sequence[DeskTicket], handling: Handling, processes: int
-) -> list[tuple[Desk, list[DeskTicket]]]:
+def _team_parts(desk: Desk, ordered: Sequence[DeskTicket], handling: Handling, processes: int) -> list[tuple[Desk, list[DeskTicket]]]:
     """The desk cut into at most ``processes`` groups of whole teams, about equal in tickets (each part: its agents, its tickets)."""
     router = _Simulation(desk, handling)
     by_team: dict[str, list[DeskTicket]] = {}
