@@ -35,6 +35,8 @@ The model
   24×7. ``tests/escalation/test_desk_core.py`` checks the two give equal records.
 
 Times are seconds from ``Desk.start`` (an aware datetime); only the clock core sees datetimes.
+Teams share no agents and no tickets, so ``simulate(..., processes=N)`` can play groups of them
+in forked processes and merge the records, which are the same as in one process.
 """
 
 from __future__ import annotations
@@ -798,7 +800,7 @@ def simulate(desk: Desk, tickets: Iterable[DeskTicket], handling: Handling, *, p
     be any callable). Teams share no agents and no tickets — a ticket's team is decided by the
     rules on arrival, and an agent only ever works their own team's tickets — and each part keeps
     the whole desk's span and its events' relative order, so the records are the same as in one
-    process (``tests/escalation/test_desk_core.py`` checks it). A desk of one team stays in one.
+    process (``tests/escalation/test_whatif_replay.py`` checks it). A desk of one team stays in one.
     """
     ordered = sorted(tickets, key=lambda t: (t.arrival_seconds, t.ticket_id))
     last = max((t.arrival_seconds for t in ordered), default=0.0)
@@ -813,8 +815,9 @@ def simulate(desk: Desk, tickets: Iterable[DeskTicket], handling: Handling, *, p
 
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for the run: it makes no cycles, but millions of objects it keeps (the
-    records, the history around it) would be gone through again and again (a tenth of a long replay)."""
+    """The cyclic garbage collector off for the run: what it makes is freed by reference counting (the next
+    collection after it still finds any cycle), and the millions of objects alive meanwhile (the records, the
+    history around them) would be gone through again and again (about a tenth of a replay at ``--scale 40``)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
