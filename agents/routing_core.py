@@ -387,6 +387,17 @@ def rank_key(candidate: Candidate, facts: TicketFacts) -> tuple[float, float, in
     return (-round(sum(_parts(candidate, important(facts))), 6), candidate.idle_since, candidate.agent_id)
 
 
+def load_loss(*, used_units: float, capacity_units: float) -> float:
+    """What units in use take off the score: ``score_ceiling`` less ``score``, up to their rounding (each to 1e-6).
+
+    A simulation can pass over an agent whose ceiling less this is below the best score found
+    without scoring them (``tests/agents/test_routing_core.py`` checks the bound).
+    """
+    if not capacity_units:
+        return 0.0
+    return WEIGHTS["load"] * (1 - max(0.0, 1 - used_units / capacity_units))
+
+
 def score_ceiling(candidate: Candidate, facts: TicketFacts) -> float:
     """The most this candidate can score, whatever units they hold (the load term is highest with none in use).
 

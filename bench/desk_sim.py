@@ -323,18 +323,26 @@ def true_handling(draws: dict[int, tuple[float, float]], speeds: dict[int, float
 
 
 def generate(
-    *, days: int = 42, scale: int = 1, seed: int = 7, utilization: float = 0.9, leave_days: int = LEAVE_DAYS, multilingual: bool = True
+    *,
+    days: int = 42,
+    scale: int = 1,
+    seed: int = 7,
+    utilization: float = 0.9,
+    leave_days: int = LEAVE_DAYS,
+    multilingual: bool = True,
+    processes: int = 1,
 ) -> History:
     """The whole history: roster, arrivals, the simulated desk's records and the truth behind them.
 
     ``leave_days=0`` and ``multilingual=False`` give a desk the product's own models can hold (they keep weekly shifts,
-    not days of leave, and no agent languages): what ``bench.imported_history`` needs to isolate the importer."""
+    not days of leave, and no agent languages): what ``bench.imported_history`` needs to isolate the importer.
+    ``processes``: play the teams in that many processes (``desk_core.simulate``; the same history)."""
     agents, agent_truth = make_roster(scale=scale, seed=seed, days=days, leave_days=leave_days, multilingual=multilingual)
     desk = make_desk(agents)
     per_day = tickets_per_day(agents, utilization=utilization)
     tickets, draws = make_tickets(per_day=per_day, days=days, seed=seed, multilingual=multilingual)
     speeds = {agent_id: truth["speed"] for agent_id, truth in agent_truth.items()}
-    records = simulate(desk, tickets, true_handling(draws, speeds))
+    records = simulate(desk, tickets, true_handling(draws, speeds), processes=processes)
     truth = {
         "seed": seed,
         "days": days,

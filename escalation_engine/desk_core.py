@@ -35,17 +35,25 @@ The model
   24×7. ``tests/escalation/test_desk_core.py`` checks the two give equal records.
 
 Times are seconds from ``Desk.start`` (an aware datetime); only the clock core sees datetimes.
+Teams share no agents and no tickets, so ``simulate(..., processes=N)`` can play groups of them
+in forked processes and merge the records, which are the same as in one process.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import heapq
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import multiprocessing
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
 
 from agents import routing_core
 from agents.routing_core import Candidate, CapacityProfile, RuleSpec, SkillNeed, TicketFacts
@@ -170,6 +178,10 @@ class _Waiting:
     target_seconds: float
     version: int = 0
     due_stamp: float | None = None  # instant(due_seconds).timestamp(), once asked
+    kept: list[SkillNeed] | None = None  # the skills still asked for (``kept_needs``) while waited < kept_until
+    kept_until: float = -math.inf
+    slack_at: float = math.nan  # the instant ``slack`` was last asked for, and its answer
+    slack_seconds: float | None = None
 
 
 @dataclass
@@ -180,14 +192,31 @@ class _Agent:
     last_assigned: float = 0.0
     unit_cache: dict[tuple[str, int], float] = field(default_factory=dict)
     language_levels: Mapping[str, int] = field(default_factory=dict)
+    lightest_units: float = 0.0  # the fewest units any ticket weighs under the profile (``lightest_units``)
+    open: bool = False  # on duty with room for the lightest ticket (``_Simulation.reindex``)
+    load_loss: float = 0.0  # ``routing_core.load_loss`` at the units in use (``_Simulation.reindex``)
+    slots: list[tuple[list[int], int]] = field(default_factory=list)  # (a ceiling list's open positions, this agent's position in it)
 
     def units(self, ticket: DeskTicket) -> float:
         """``profile.units`` for the ticket (remembered per channel and priority)."""
-        key = (ticket.channel, ticket.priority)
-        found = self.unit_cache.get(key)
+        return self.units_of((ticket.channel, ticket.priority))
+
+    def units_of(self, weighed: tuple[str, int]) -> float:
+        """``profile.units`` for a (channel, priority)."""
+        found = self.unit_cache.get(weighed)
         if found is None:
-            found = self.unit_cache[key] = self.spec.profile.units(channel=ticket.channel, priority=ticket.priority)
+            found = self.unit_cache[weighed] = self.spec.profile.units(channel=weighed[0], priority=weighed[1])
         return found
+
+
+def lightest_units(profile: CapacityProfile) -> float:
+    """The fewest units any ticket can weigh under the profile (``CapacityProfile.units``); -inf if a weight is negative."""
+    weights = [1.0, *profile.channel_weights.values()]
+    multipliers = [1.0, *profile.priority_multipliers.values()]
+    if min(weights) < 0 or min(multipliers) < 0:
+        return -math.inf
+    lightest = min(weights) * min(multipliers)
+    return min(lightest, profile.total_units) if profile.total_units > 0 else lightest
 
 
 @dataclass
@@ -205,21 +234,30 @@ class _Progress:
 # A queued ticket: (queue key, sequence, the ticket, its version when queued). A plain tuple so the
 # heap compares in C; the sequence is unique, so the ticket itself is never compared.
 _Entry = tuple[tuple[float, ...], int, _Waiting, int]
+# A queue class: (skill, minimum level, (channel, priority), optional skills still asked for). Its tickets are
+# alike for eligibility but for their waiting (slack, skills dropped since), and weigh the same for any one agent.
+_Class = tuple[str, int, tuple[str, int], tuple[str, ...]]
 
 
 class _Simulation:
     def __init__(self, desk: Desk, handling: Handling) -> None:
         self.desk = desk
         self.handling = handling
-        self.agents = {a.agent_id: _Agent(a, language_levels={f"lang:{language}": 5 for language in a.languages}) for a in desk.agents}
+        self.agents = {
+            a.agent_id: _Agent(
+                a, language_levels={f"lang:{language}": 5 for language in a.languages}, lightest_units=lightest_units(a.profile)
+            )
+            for a in desk.agents
+        }
         self.team_agents: dict[str, list[int]] = {}
         for team in [desk.default_team, *(team for _, team in desk.rules), *(agent.team for agent in desk.agents)]:
             self.team_agents.setdefault(team, [])  # a team without agents keeps its tickets waiting
-        self.queues: dict[str, dict[tuple[object, ...], list[_Entry]]] = {}
+        self.queues: dict[str, dict[tuple[str, int], dict[_Class, list[_Entry]]]] = {}  # team → (channel, priority) → class → heap
         self.waiting: dict[int, _Waiting] = {}
         self.progress: dict[int, _Progress] = {}
         self.teams: dict[int, tuple[str, str]] = {}
-        self.events: list[tuple[float, int, int, object]] = []
+        self.events: list[tuple[float, int, int, object]] = []  # events scheduled while running (work done, customer back, relaxation)
+        self.booked: list[tuple[float, int, int, object]] = []  # events known up front (``book``)
         self.seq = itertools.count()
         self.policies: dict[int, clock_core.Policy] = {}
         self.calendars: dict[int, Calendar] = {}
@@ -230,12 +268,16 @@ class _Simulation:
         self._stamp_of, self._stamp = math.nan, math.nan
         self.start_microseconds = (desk.start - EPOCH) // timedelta(microseconds=1)
         self.facts: dict[tuple[object, ...], tuple[TicketFacts, str]] = {}  # routing input → (facts, team)
-        self.ceilings: dict[tuple[str, str, bool], list[tuple[float, _Agent]]] = {}
+        self.ceilings: dict[tuple[str, str, bool], tuple[list[tuple[float, _Agent]], list[int]]] = {}
         self.specialist_keys: dict[str, list[tuple[str, str, int]]] = {}  # team → its keys in ``specialists``
 
     # -- the event loop ------------------------------------------------------------------------
     def schedule(self, at: float, kind: int, payload: object) -> None:
         heapq.heappush(self.events, (at, kind, next(self.seq), payload))
+
+    def book(self, at: float, kind: int, payload: object) -> None:
+        """Schedule an event known before the run (a shift change, an arrival): kept in a list sorted once, not in the heap."""
+        self.booked.append((at, kind, next(self.seq), payload))
 
     def instant(self, seconds: float) -> datetime:
         return self.desk.start + timedelta(seconds=seconds)
@@ -246,8 +288,10 @@ class _Simulation:
             self._stamp_of, self._stamp = seconds, (self.desk.start + timedelta(seconds=seconds)).timestamp()
         return self._stamp
 
-    def run(self, tickets: Sequence[DeskTicket]) -> None:
-        last = max((t.arrival_seconds for t in tickets), default=0.0)
+    def run(self, tickets: Sequence[DeskTicket], *, last_arrival: float | None = None) -> None:
+        """Play the tickets (in arrival order). ``last_arrival``: the whole desk's last arrival when these
+        tickets are a part of it (``simulate``'s parts), which sets how long shifts go on and the calendars' span."""
+        last = max((t.arrival_seconds for t in tickets), default=0.0) if last_arrival is None else last_arrival
         until = last + self.desk.drain_days * DAY
         first_day = self.desk.start.astimezone(UTC).date() - timedelta(days=3)
         last_day = self.instant(until).astimezone(UTC).date() + timedelta(days=TABLE_MARGIN_DAYS)
@@ -255,9 +299,20 @@ class _Simulation:
         self.calendars = {p: policy.calendar for p, policy in self.policies.items()}
         self._schedule_shifts(until=until)
         for ticket in tickets:
-            self.schedule(ticket.arrival_seconds, _ARRIVE, ticket)
-        while self.events:
-            now, kind, _, payload = heapq.heappop(self.events)
+            self.book(ticket.arrival_seconds, _ARRIVE, ticket)
+        # One order, (time, kind, sequence), over both: the booked list merged with the heap of the rest,
+        # which so stays as small as the work in progress (a heap of a million arrivals is slow to pop).
+        booked, events = self.booked, self.events
+        booked.sort()  # sequences are unique: the payloads are never compared
+        position, count = 0, len(booked)
+        while True:
+            if events and (position == count or events[0] < booked[position]):
+                now, kind, _, payload = heapq.heappop(events)
+            elif position < count:
+                now, kind, _, payload = booked[position]
+                position += 1
+            else:
+                break
             if kind == _ARRIVE:
                 assert isinstance(payload, DeskTicket)
                 self.arrive(payload, now)
@@ -279,18 +334,19 @@ class _Simulation:
         days = int(until // DAY) + 3
         for agent in self.desk.agents:
             if agent.shift.always_open:  # round the clock: on duty from the start, never off
-                self.schedule(0.0, _ON, agent.agent_id)
+                self.book(0.0, _ON, agent.agent_id)
                 continue
             for offset in range(days):
                 for opens, closes in agent.shift.intervals_on(first + timedelta(days=offset)):
                     begin, end = (opens - self.desk.start).total_seconds(), (closes - self.desk.start).total_seconds()
                     if end <= 0 or begin > until:
                         continue
-                    self.schedule(max(0.0, begin), _ON, agent.agent_id)
-                    self.schedule(end, _OFF, agent.agent_id)
+                    self.book(max(0.0, begin), _ON, agent.agent_id)
+                    self.book(end, _OFF, agent.agent_id)
 
     # -- routing -------------------------------------------------------------------------------
-    def arrive(self, ticket: DeskTicket, now: float) -> None:
+    def route(self, ticket: DeskTicket) -> tuple[TicketFacts, str]:
+        """The facts the routing rules see and the team the first matching rule (or the default) sends the ticket to."""
         routed = (ticket.priority, ticket.category, ticket.tier, ticket.lifetime_value, ticket.channel, ticket.language)
         known = self.facts.get(routed)
         if known is None:  # the rules see only these fields here, so tickets alike are routed alike (remembered)
@@ -309,7 +365,10 @@ class _Simulation:
             known = (facts, self.rule_teams[matched[0].id] if matched else self.desk.default_team)
             if len(self.facts) < FACTS_KEPT:
                 self.facts[routed] = known
-        facts, team = known
+        return known
+
+    def arrive(self, ticket: DeskTicket, now: float) -> None:
+        facts, team = self.route(ticket)
         skill, min_level = self.desk.skills.get(ticket.category, (ticket.category, 1))
         needs: tuple[SkillNeed, ...] = ()
         if ticket.language != "en":
@@ -339,15 +398,28 @@ class _Simulation:
         return (calendar.add(self.instant(now), target) - self.desk.start).total_seconds()
 
     def kept_needs(self, waiting: _Waiting, now: float) -> list[SkillNeed]:
+        """``routing_core.active_skills`` for the ticket now: the same until the next skill is dropped, so asked again only then."""
         if not waiting.needs:
             return []
+        waited = now - waiting.ticket.arrival_seconds + 1e-6
+        if waiting.kept is not None and waited < waiting.kept_until:
+            return waiting.kept
         hold = routing_core.hold_limit_seconds(waiting.target_seconds)
-        kept, _ = routing_core.active_skills(waiting.needs, waited_seconds=now - waiting.ticket.arrival_seconds + 1e-6, hold_limit=hold)
+        kept, _ = routing_core.active_skills(waiting.needs, waited_seconds=waited, hold_limit=hold)
+        later = routing_core.next_relaxation_seconds(waiting.needs, waited_seconds=waited, hold_limit=hold)
+        waiting.kept, waiting.kept_until = kept, math.inf if later is None else later
         return kept
 
     def slack(self, waiting: _Waiting, now: float) -> float | None:
+        """Business seconds left to the first-response due time (negative past it); remembered for the last instant asked."""
         if not waiting.target_seconds:
             return None
+        if waiting.slack_at == now:
+            return waiting.slack_seconds
+        waiting.slack_at, waiting.slack_seconds = now, self._slack(waiting, now)
+        return waiting.slack_seconds
+
+    def _slack(self, waiting: _Waiting, now: float) -> float:
         calendar = self.calendars[waiting.ticket.priority]
         if isinstance(calendar, IndexedCalendar):
             if waiting.due_stamp is None:
@@ -404,7 +476,10 @@ class _Simulation:
 
         The winner is ``routing_core.rank``'s first (``eligible``, then ``rank_key``). Agents are
         gone through from the highest ``score_ceiling`` down, and the search stops where the
-        ceiling falls below the best score found, so a big team is not scored agent by agent.
+        ceiling falls below the best score found, so a big team is not scored agent by agent (nor
+        is an agent whose ceiling less their ``routing_core.load_loss`` is below it). Only agents
+        on duty with room for the lightest ticket are looked at (the others are not ``eligible``
+        for any ticket), so a team mostly off shift or full costs nothing either.
         """
         ticket, facts = waiting.ticket, waiting.facts
         chosen: Candidate | None = None
@@ -412,11 +487,14 @@ class _Simulation:
         asked = False
         needs: list[SkillNeed] = []
         stand_in = True
-        for ceiling, agent in self.by_ceiling(waiting):
-            if chosen_key is not None and ceiling + CEILING_SLACK < -chosen_key[0]:
-                break
-            if not agent.on_duty:
-                continue
+        ranked, open_positions = self.by_ceiling(waiting)
+        for position in open_positions:
+            ceiling, agent = ranked[position]
+            if chosen_key is not None:
+                if ceiling + CEILING_SLACK < -chosen_key[0]:
+                    break
+                if ceiling - agent.load_loss + CEILING_SLACK < -chosen_key[0]:
+                    continue  # their units in use already put them below the best
             units = agent.units(ticket)
             if agent.used + units > agent.spec.profile.total_units + 1e-9:
                 continue
@@ -433,29 +511,46 @@ class _Simulation:
         self.assign(waiting, chosen.agent_id, now)
         return True
 
-    def by_ceiling(self, waiting: _Waiting) -> list[tuple[float, _Agent]]:
-        """The team's agents (on duty or not) by their ``routing_core.score_ceiling`` for tickets like this one, highest first."""
+    def by_ceiling(self, waiting: _Waiting) -> tuple[list[tuple[float, _Agent]], list[int]]:
+        """The team's agents (on duty or not) by their ``routing_core.score_ceiling`` for tickets like this one, highest
+        first, and the positions in it of those open (on duty with room), in order (kept up by ``reindex``)."""
         key = (waiting.team, waiting.skill, routing_core.important(waiting.facts))
         found = self.ceilings.get(key)
         if found is None:
             members = [agent for agent in self.agents.values() if agent.spec.team == waiting.team]
-            found = [(routing_core.score_ceiling(self.candidate(agent, waiting, 1.0), waiting.facts), agent) for agent in members]
-            found.sort(key=lambda pair: -pair[0])
-            self.ceilings[key] = found
+            ranked = [(routing_core.score_ceiling(self.candidate(agent, waiting, 1.0), waiting.facts), agent) for agent in members]
+            ranked.sort(key=lambda pair: -pair[0])
+            open_positions = [position for position, (_, agent) in enumerate(ranked) if agent.open]
+            for position, (_, agent) in enumerate(ranked):
+                agent.slots.append((open_positions, position))
+            found = self.ceilings[key] = (ranked, open_positions)
         return found
+
+    def reindex(self, agent: _Agent) -> None:
+        """Keep the agent's place in the open positions of ``by_ceiling`` (and their load loss) after their duty or units in use changed."""
+        agent.load_loss = routing_core.load_loss(used_units=agent.used, capacity_units=agent.spec.profile.total_units)
+        now_open = agent.on_duty and agent.used + agent.lightest_units <= agent.spec.profile.total_units + 1e-9
+        if now_open == agent.open:
+            return
+        agent.open = now_open
+        for open_positions, position in agent.slots:
+            if now_open:
+                bisect.insort(open_positions, position)
+            else:
+                del open_positions[bisect.bisect_left(open_positions, position)]
 
     def enqueue(self, waiting: _Waiting, now: float) -> None:
         waiting.version += 1
         self.waiting[waiting.ticket.ticket_id] = waiting
         kept = tuple(sorted(n.skill for n in self.kept_needs(waiting, now)))
-        cls = (waiting.skill, waiting.min_level, waiting.ticket.channel, waiting.ticket.priority, kept)
+        cls: _Class = (waiting.skill, waiting.min_level, (waiting.ticket.channel, waiting.ticket.priority), kept)
         key = routing_core.queue_key(
             self.desk.queue_order,
             priority=waiting.ticket.priority,
             arrived_at=waiting.ticket.arrival_seconds,
             slack_seconds=waiting.due_seconds,  # the due instant orders waiting tickets as their slack does
         )
-        heap = self.queues.setdefault(waiting.team, {}).setdefault(cls, [])
+        heap = self.queues.setdefault(waiting.team, {}).setdefault(cls[2], {}).setdefault(cls, [])
         heapq.heappush(heap, (key, next(self.seq), waiting, waiting.version))
 
     def schedule_relaxation(self, waiting: _Waiting, now: float) -> None:
@@ -483,32 +578,41 @@ class _Simulation:
             self.assign(waiting, agent_id, now)
 
     def take_for(self, agent: _Agent, now: float) -> _Waiting | None:
+        """The first waiting ticket of the agent's team (by queue key) that ``routing_core.eligible`` lets them take.
+
+        The team's queue classes are kept by their tickets' channel and priority, which give one
+        weight for the agent, so the classes whose tickets do not fit the agent's free units are
+        passed over together before any head is looked at.
+        """
+        queues = self.queues.get(agent.spec.team)
+        if not queues:
+            return None
         best: tuple[tuple[float, ...], int, list[_Entry]] | None = None
-        profile = agent.spec.profile
-        queues = self.queues.get(agent.spec.team, {})
-        emptied = []
-        for cls, heap in queues.items():
-            while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in self.waiting):
-                heapq.heappop(heap)  # stale: taken, or queued again in another class
-            if not heap:
-                emptied.append(cls)
+        total, used, waiting_now = agent.spec.profile.total_units + 1e-9, agent.used, self.waiting
+        emptied: list[tuple[dict[_Class, list[_Entry]], _Class]] = []
+        for weighed, classes in queues.items():
+            units = agent.units_of(weighed)
+            if used + units > total:
                 continue
-            key, seq, waiting, _ = heap[0]
-            if best is not None and (key, seq) >= best[:2]:
-                continue
-            units = agent.units(waiting.ticket)
-            if agent.used + units > profile.total_units + 1e-9:
-                continue
-            why_not = routing_core.eligible(
-                self.candidate(agent, waiting, units),
-                min_level=waiting.min_level,
-                needs=self.kept_needs(waiting, now),
-                stand_in=self.stand_in(waiting, now),
-            )
-            if why_not is None:
-                best = (key, seq, heap)
-        for cls in emptied:  # the best head wins whatever order the classes are looked at in
-            del queues[cls]
+            for cls, heap in classes.items():
+                while heap and (heap[0][3] != heap[0][2].version or heap[0][2].ticket.ticket_id not in waiting_now):
+                    heapq.heappop(heap)  # stale: taken, or queued again in another class
+                if not heap:
+                    emptied.append((classes, cls))
+                    continue
+                key, seq, waiting, _ = heap[0]
+                if best is not None and (key, seq) >= best[:2]:
+                    continue
+                why_not = routing_core.eligible(
+                    self.candidate(agent, waiting, units),
+                    min_level=waiting.min_level,
+                    needs=self.kept_needs(waiting, now),
+                    stand_in=self.stand_in(waiting, now),
+                )
+                if why_not is None:
+                    best = (key, seq, heap)
+        for classes, cls in emptied:  # the best head wins whatever order the classes are looked at in
+            del classes[cls]
         if best is None:
             return None
         return heapq.heappop(best[2])[2]
@@ -519,6 +623,7 @@ class _Simulation:
         agent = self.agents[agent_id]
         units = agent.units(waiting.ticket)
         agent.used += units
+        self.reindex(agent)
         agent.last_assigned = now
         work = self.handling(waiting.ticket, agent.spec)
         self.progress[waiting.ticket.ticket_id] = _Progress(agent_id, units, work, now, team=waiting.team)
@@ -534,6 +639,7 @@ class _Simulation:
             if ticket.pending_seconds is not None:
                 if agent.spec.profile.pending_frees_units:
                     agent.used -= progress.units
+                    self.reindex(agent)
                     self.fill(progress.agent_id, now)
                 self.schedule(now + ticket.pending_seconds, _BACK, ticket_id)
                 return
@@ -541,6 +647,7 @@ class _Simulation:
             return
         progress.resolved = now
         agent.used -= progress.units
+        self.reindex(agent)
         self.fill(progress.agent_id, now)
 
     def customer_back(self, ticket_id: int, now: float) -> None:
@@ -549,6 +656,7 @@ class _Simulation:
         agent = self.agents[progress.agent_id]
         if agent.spec.profile.pending_frees_units:
             agent.used += progress.units  # back to the same agent, over capacity if need be
+            self.reindex(agent)
         self.schedule(now + progress.work.resolution_seconds, _DONE, ticket_id)
 
     def shift(self, agent_id: int, now: float, *, on: bool) -> None:
@@ -556,6 +664,7 @@ class _Simulation:
         if agent.on_duty == on:
             return
         agent.on_duty = on
+        self.reindex(agent)
         members = self.team_agents[agent.spec.team]
         for key in self.specialist_keys.get(agent.spec.team, ()):
             if self.specialist(agent, key):
@@ -684,15 +793,124 @@ def indexed_policy(policy: clock_core.Policy, *, first: date, last: date) -> clo
     )
 
 
-def simulate(desk: Desk, tickets: Iterable[DeskTicket], handling: Handling) -> list[TicketRecord]:
-    """Play the tickets (in arrival order) at the desk and return each one's record, in ticket order."""
+def simulate(desk: Desk, tickets: Iterable[DeskTicket], handling: Handling, *, processes: int = 1) -> list[TicketRecord]:
+    """Play the tickets (in arrival order) at the desk and return each one's record, in arrival order.
+
+    ``processes`` > 1 plays groups of teams in that many processes (forked, so ``handling`` may
+    be any callable). Teams share no agents and no tickets — a ticket's team is decided by the
+    rules on arrival, and an agent only ever works their own team's tickets — and each part keeps
+    the whole desk's span and its events' relative order, so the records are the same as in one
+    process (``tests/escalation/test_whatif_replay.py`` checks it). A desk of one team stays in one.
+    """
     ordered = sorted(tickets, key=lambda t: (t.arrival_seconds, t.ticket_id))
-    simulation = _Simulation(desk, handling)
-    simulation.run(ordered)
-    policies = simulation.policies
-    end = max([0.0] + [t.arrival_seconds for t in ordered] + [p.resolved for p in simulation.progress.values() if p.resolved is not None])
+    last = max((t.arrival_seconds for t in ordered), default=0.0)
+    parts = _team_parts(desk, ordered, handling, processes) if processes > 1 else []
+    if len(parts) < 2:
+        simulation = _Simulation(desk, handling)
+        with _collector_paused():
+            simulation.run(ordered, last_arrival=last)
+        return _records(simulation, ordered, end=max(last, _last_resolved(simulation)))
+    return _simulate_parts(parts, handling, ordered, last=last)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the run: what it makes is freed by reference counting (the next
+    collection after it still finds any cycle), and the millions of objects alive meanwhile (the records, the
+    history around them) would be gone through again and again (about a tenth of a replay at ``--scale 40``)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _last_resolved(simulation: _Simulation) -> float:
+    return max([0.0] + [p.resolved for p in simulation.progress.values() if p.resolved is not None])
+
+
+def _records(simulation: _Simulation, ordered: Sequence[DeskTicket], *, end: float) -> list[TicketRecord]:
     end_stamp = simulation.instant(end).timestamp()
-    return [_record(simulation, ticket, policies, end=end, end_stamp=end_stamp) for ticket in ordered]
+    return [_record(simulation, ticket, simulation.policies, end=end, end_stamp=end_stamp) for ticket in ordered]
+
+
+def _team_parts(desk: Desk, ordered: Sequence[DeskTicket], handling: Handling, processes: int) -> list[tuple[Desk, list[DeskTicket]]]:
+    """The desk cut into at most ``processes`` groups of whole teams, about equal in tickets (each part: its agents, its tickets)."""
+    router = _Simulation(desk, handling)
+    by_team: dict[str, list[DeskTicket]] = {}
+    for ticket in ordered:
+        by_team.setdefault(router.route(ticket)[1], []).append(ticket)
+    for agent in desk.agents:
+        by_team.setdefault(agent.team, [])
+    groups: list[list[str]] = [[] for _ in range(min(processes, len(by_team)))]
+    loads = [0] * len(groups)
+    for team in sorted(by_team, key=lambda t: (-len(by_team[t]), t)):  # the biggest first, each to the lightest group
+        lightest = loads.index(min(loads))
+        groups[lightest].append(team)
+        loads[lightest] += len(by_team[team])
+    parts = []
+    for group in groups:
+        teams = set(group)
+        tickets = sorted((t for team in group for t in by_team[team]), key=lambda t: (t.arrival_seconds, t.ticket_id))
+        parts.append((replace(desk, agents=[a for a in desk.agents if a.team in teams]), tickets))
+    return [part for part in parts if part[1]]
+
+
+def _play_part(connection: Connection, desk: Desk, tickets: Sequence[DeskTicket], handling: Handling, last: float) -> None:
+    """A child process's part: play it, send the latest resolution, wait for the desk's end, send the records."""
+    try:
+        simulation = _Simulation(desk, handling)
+        with _collector_paused():
+            simulation.run(tickets, last_arrival=last)
+            connection.send(("resolved", _last_resolved(simulation)))
+            end = connection.recv()
+            connection.send(("records", _records(simulation, tickets, end=end)))
+    except BaseException as exc:  # noqa: BLE001 - the parent re-raises it
+        connection.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+    finally:
+        connection.close()
+
+
+def _simulate_parts(
+    parts: Sequence[tuple[Desk, list[DeskTicket]]], handling: Handling, ordered: Sequence[DeskTicket], *, last: float
+) -> list[TicketRecord]:
+    """Play the first part here and each other one in a forked child; the records merged back in arrival order."""
+    context = multiprocessing.get_context("fork")
+    children = []
+    for part_desk, part_tickets in parts[1:]:
+        ours, theirs = context.Pipe()
+        child = context.Process(target=_play_part, args=(theirs, part_desk, part_tickets, handling, last), daemon=True)
+        child.start()
+        theirs.close()
+        children.append((child, ours))
+
+    def answer(connection: Connection, expected: str) -> Any:
+        kind, value = connection.recv()
+        if kind != expected:
+            raise RuntimeError(f"a part of the desk simulation failed: {value}")
+        return value
+
+    try:
+        first_desk, first_tickets = parts[0]
+        simulation = _Simulation(first_desk, handling)
+        with _collector_paused():
+            simulation.run(first_tickets, last_arrival=last)
+            resolved = [_last_resolved(simulation)] + [answer(ours, "resolved") for _, ours in children]
+            end = max(last, *resolved)
+            for _, ours in children:
+                ours.send(end)
+            by_id = {r.ticket_id: r for r in _records(simulation, first_tickets, end=end)}
+            for _, ours in children:
+                by_id.update((r.ticket_id, r) for r in answer(ours, "records"))
+    finally:
+        for child, ours in children:
+            ours.close()
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
+    return [by_id[t.ticket_id] for t in ordered]
 
 
 @dataclass(frozen=True, slots=True)

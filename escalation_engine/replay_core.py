@@ -241,11 +241,22 @@ def sampled_handling(model: HandlingModel, *, seed: int, stand_ins: Mapping[int,
 
 
 def replay(
-    desk: Desk, records: Sequence[TicketRecord], model: HandlingModel, *, scenario: Scenario | None = None, seed: int = 1
+    desk: Desk,
+    records: Sequence[TicketRecord],
+    model: HandlingModel,
+    *,
+    scenario: Scenario | None = None,
+    seed: int = 1,
+    processes: int = 1,
 ) -> tuple[Desk, list[TicketRecord]]:
-    """Play the recorded tickets again at the desk (changed by ``scenario``) with fitted work times."""
+    """Play the recorded tickets again at the desk (changed by ``scenario``) with fitted work times.
+
+    ``processes`` > 1 plays groups of teams in forked processes (``desk_core.simulate``): the
+    same records, for a big desk on several CPUs; not from a daemon process (a Celery worker's).
+    """
     changed, stand_ins = apply_scenario(desk, scenario or Scenario())
-    return changed, simulate(changed, tickets_from(records), sampled_handling(model, seed=seed, stand_ins=stand_ins))
+    handling = sampled_handling(model, seed=seed, stand_ins=stand_ins)
+    return changed, simulate(changed, tickets_from(records), handling, processes=processes)
 
 
 def _percentile(values: Sequence[float], share: float) -> float | None:
@@ -299,11 +310,14 @@ def utilization(desk: Desk, records: Sequence[TicketRecord], *, window: tuple[fl
     low, high = window
     agents = {a.agent_id: a for a in desk.agents}
     held: dict[int, float] = defaultdict(float)
+    weights: dict[tuple[int, str, int], float] = {}  # a million records, a few hundred kinds of ticket per agent
     for r in records:
         agent = agents.get(r.agent_id) if r.agent_id is not None else None
         if agent is None or r.assigned_seconds is None or r.first_response_seconds is None:
             continue
-        units = agent.profile.units(channel=r.channel, priority=r.priority)
+        units = weights.get((agent.agent_id, r.channel, r.priority))
+        if units is None:
+            units = weights[agent.agent_id, r.channel, r.priority] = agent.profile.units(channel=r.channel, priority=r.priority)
         spans = [(r.assigned_seconds, r.first_response_seconds)]
         if r.resolved_seconds is not None:
             spans.append((r.pending_until_seconds or r.first_response_seconds, r.resolved_seconds))

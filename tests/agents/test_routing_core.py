@@ -157,7 +157,7 @@ def test_a_heavy_urgent_ticket_holds_the_skilled_agents_closest_to_fitting_it() 
     assert [c.agent_id for c in routing_core.pick_reservation(agents, min_level=3, count=3)] == [3, 2]
 
 
-def test_rank_key_orders_as_rank_does_and_no_load_scores_above_the_ceiling() -> None:
+def test_rank_key_orders_as_rank_does_and_the_ceiling_less_the_load_loss_is_the_score() -> None:
     rng = random.Random(5)
     urgent = TicketFacts(**{**FACTS.__dict__, "priority": 0})
     for round_ in range(300):
@@ -166,7 +166,7 @@ def test_rank_key_orders_as_rank_does_and_no_load_scores_above_the_ceiling() -> 
                 agent_id=i,
                 skill_level=rng.choice([None, 1, 2, 3, 4, 5]),
                 used_units=rng.choice([0.0, 1.0, 2.0, 5.0]),
-                capacity_units=rng.choice([4.0, 6.0]),
+                capacity_units=rng.choice([0.0, 3.0, 4.0, 6.0]),
                 seniority=rng.randint(1, 4),
                 performance_score=rng.choice([0.2, 0.5, 0.5, 0.9]),
                 idle_since=float(rng.choice([0, 10, 10, 20])),
@@ -188,3 +188,5 @@ def test_rank_key_orders_as_rank_does_and_no_load_scores_above_the_ceiling() -> 
                 ceiling = routing_core.score_ceiling(c, facts)
                 assert routing_core.score(c, facts).score <= ceiling
                 assert ceiling == routing_core.score(replace(c, used_units=0.0), facts).score
+                loss = routing_core.load_loss(used_units=c.used_units, capacity_units=c.capacity_units)
+                assert abs(routing_core.score(c, facts).score - (ceiling - loss)) <= 1e-6 + 1e-12

@@ -156,6 +156,17 @@ def test_a_team_left_without_agents_keeps_its_tickets_unanswered_and_breached(
     assert result["unanswered"] == len([r for r in stranded if r.arrival_seconds < REPLAY[1] * DAY])
 
 
+def test_teams_played_in_separate_processes_give_the_same_records(
+    history: desk_sim.History, model: replay_core.HandlingModel, replay_period: list[Any]
+) -> None:
+    general = frozenset(a.agent_id for a in history.desk.agents if a.team == "general")
+    for scenario in (None, Scenario(name="no general team", remove=general)):  # a team with tickets and no agents too
+        _, alone = replay_core.replay(history.desk, replay_period, model, scenario=scenario)
+        for processes in (2, 3):
+            _, split = replay_core.replay(history.desk, replay_period, model, scenario=scenario, processes=processes)
+            assert split == alone
+
+
 def test_a_tighter_p2_target_lowers_p2_compliance(
     history: desk_sim.History, model: replay_core.HandlingModel, replay_period: list[Any], baseline: dict[str, Any]
 ) -> None:
