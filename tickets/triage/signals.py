@@ -388,7 +388,9 @@ IMPACT_SECURITY: tuple[str, ...] = (
     "não solicitado", "não solicitada", "non richiesto", "non richiesta", "niet aangevraagd",
     "gehackt", "unbefugt", "fremder zugriff", "datenleck", "datenpanne", "hackeado", "acceso no autorizado", "filtración",
     "han entrado en nuestra cuenta", "piraté", "accès non autorisé", "fuite de données", "accède encore", "invadida",
-    "hackeada", "acesso não autorizado", "vazamento",
+    "hackeada", "acesso não autorizado", "vazamento", "accesso non autorizzato", "non autorizzato", "non autorizzata",
+    "che non ha richiesto", "che non abbiamo richiesto", "violazione dei dati", "onbevoegde toegang", "gehackt", "datalek",
+    "niet door ons", "nicht autorisiert",
     "sending spam", "sending phishing", "sent phishing", "phishing from our", "spam from our", "enviando spam",
     "enviando phishing", "enviando correos", "envoie du spam", "envoie des e-mails", "verschickt spam", "enviando e-mails",
 )  # fmt: skip
@@ -434,6 +436,8 @@ IMPACT_SCOPE: tuple[str, ...] = (
     "any of our", "our entire", "our clients", "all our clients", "every one of", "all of them", "each of our",
     "nos clients", "tous nos clients", "unsere kunden", "nuestros clientes", "nossos clientes", "i nostri clienti",
     "onze klanten", "in keiner", "en ninguna", "dans aucune", "em nenhuma",
+    "nessuno", "nessuno dei nostri", "tutti i nostri", "tutti gli utenti", "tutta l'azienda", "produzione",
+    "geen enkele", "al onze", "alle gebruikers", "het hele bedrijf", "productie",
 )  # fmt: skip
 # Who is hit, by name: "400 users", "12,000 different contacts", "nos 200 conseillers", "3 000 messages".
 _SCOPE_NOUNS = (
@@ -488,9 +492,12 @@ class Signals:
 
 # "None of our users can log in", "niemand kann", "nadie puede": a scope that cannot work is a severe event.
 _NOBODY_CAN = re.compile(
-    r"\b(?:none of (?:our|the|us|my)|nobody|no one|noone|niemand|keiner|nadie|ninguno|personne|aucune?|ningu[ée]m)\b"
+    r"\b(?:none of (?:our|the|us|my)|nobody|no one|noone|niemand|keiner|nadie|ninguno|personne|aucune?|ningu[ée]m"
+    r"|nessuno|nessuna|geen enkele)\b"
     r"[^.!?\n]{0,40}?\b(?:can|could|is able|are able|kann|k[öo]nnen|puede|pueden|podemos|peut|peuvent|pouvons|consegue"
-    r"|conseguem|conseguimos)\b",
+    r"|conseguem|conseguimos|riesce|riescono|può|possono|kan|kunnen)\b"
+    # the verb first, as German and Dutch put it after a time: "seit dem Update kann niemand …", "sinds gisteren kan niemand …"
+    r"|\b(?:kann|k[öo]nnen|kan|kunnen)\s+(?:(?:sich|mehr|meer|nog|hier|bei uns)\s+)?(?:niemand|geen enkele)\b",
     re.IGNORECASE,
 )
 

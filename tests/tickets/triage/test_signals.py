@@ -176,6 +176,19 @@ def test_another_customers_data_in_front_of_this_one_is_a_security_incident_in_s
     for text in ordinary:
         assert "another customer's data shown" not in extract(text).severe_hits, text
 
+
+def test_nobody_can_is_wide_in_italian_and_dutch_and_with_the_verb_first() -> None:
+    for text in (
+        "Da stamattina nessuno dei nostri docenti riesce ad avviare le lezioni.",
+        "Niemand kan meer inloggen sinds vanochtend.",
+        "Sinds de update kan niemand van ons team inloggen.",
+        "Seit dem Update kann niemand mehr Rechnungen verschicken.",
+        "Geen enkele kassa kan betalingen verwerken.",
+    ):
+        assert extract(text).impact == "wide", text
+    for text in ("Das kann keiner wissen.", "Ich kann keine Rechnung finden, wo ist sie?", "Nessuno ha risposto alla mia email."):
+        assert extract(text).impact == "", text
+
 def test_a_whole_company_that_cannot_ship_is_wide_in_german_and_english() -> None:
     assert extract("Betroffen ist das komplette Unternehmen – wir können keine einzige Rechnung verschicken.").impact == "wide"
     assert extract("Since the update not a single order has gone out and nothing works in the warehouse.").impact == "wide"
