@@ -152,7 +152,6 @@ def test_someone_else_acting_in_the_account_is_a_security_incident() -> None:
     assert extract("Can we get an alert for suspicious sign-ins?").impact == ""
 
 
-
 def test_another_customers_data_in_front_of_this_one_is_a_security_incident_in_several_languages() -> None:
     exposures = (
         "If I change the number at the end of the payslip URL I can see payslips from other companies.",
@@ -188,6 +187,7 @@ def test_nobody_can_is_wide_in_italian_and_dutch_and_with_the_verb_first() -> No
         assert extract(text).impact == "wide", text
     for text in ("Das kann keiner wissen.", "Ich kann keine Rechnung finden, wo ist sie?", "Nessuno ha risposto alla mia email."):
         assert extract(text).impact == "", text
+
 
 def test_a_whole_company_that_cannot_ship_is_wide_in_german_and_english() -> None:
     assert extract("Betroffen ist das komplette Unternehmen – wir können keine einzige Rechnung verschicken.").impact == "wide"
