@@ -104,3 +104,50 @@ def test_every_intake_path_is_triaged_by_a_real_worker(live_server: Any, celery_
     assert legal.legal_score and legal.legal_score > 0
     assert any(reason["signal"] == "legal" for reason in legal.priority_reasons)
     assert Ticket.objects.get(pk=form_id).entities.get("invoice_numbers") == ["INV-20431"]
+
+
+def test_a_german_and_a_spanish_ticket_are_triaged_in_their_language_by_a_real_worker(live_server: Any, celery_worker_process: Any) -> None:
+    """Issue 20: language, category, priority and signals of mail in other languages, stored by the worker."""
+    worker = celery_worker_process()
+    token = Token.objects.create(user=UserFactory.create(role="integration")).key
+    auth = {"Authorization": f"Token {token}"}
+    base = live_server.url
+    # German, by e-mail, with a signature and a quoted earlier reply that must not be read as the customer's words
+    german = make_mail(
+        sender="jonas.weber@weber-logistik.example",
+        subject="Export seit dem Update kaputt",
+        body=(
+            "Guten Tag,\n\nseit dem Update heute früh kann niemand von unseren 120 Mitarbeitern Rechnungen exportieren: jeder "
+            "Export bricht mit Fehler 500 ab. Wir können keine Rechnungen an unsere Kunden verschicken.\n\nMit freundlichen "
+            "Grüßen\nJonas Weber\nWeber Logistik GmbH\n\nAm 02.03.2026 um 10:02 schrieb Support:\n> Gern geschehen, Ihre "
+            "Rückerstattung ist veranlasst.\n"
+        ),
+        message_id="<de-1@weber-logistik.example>",
+    )
+    posted = requests.post(f"{base}/api/v1/inbound/email", data=german, headers={**auth, "Content-Type": "message/rfc822"}, timeout=10)
+    assert posted.status_code == 201, posted.content
+    # Spanish, by the API: a double charge with a chargeback and a consumer-authority threat
+    spanish = {
+        "customer_email": "lucia.martin@example.es",
+        "subject": "Cobro duplicado del pedido 44120",
+        "body": (
+            "Hola:\n\nMe habéis cobrado dos veces 89 € por el pedido 44120. Quiero que me devolváis el cargo duplicado. Si no "
+            "me lo devolvéis esta semana, pediré a mi banco que anule el cargo y presentaré una reclamación ante consumo.\n\n"
+            "Un saludo,\nLucía Martín"
+        ),
+    }
+    created = requests.post(f"{base}/api/v1/tickets/", json=spanish, headers=auth, timeout=10)
+    assert created.status_code == 201, created.content
+
+    wait_for(lambda: Ticket.objects.filter(triaged_at__isnull=False).count() == 2, timeout=120, interval=0.5, what="both tickets triaged")
+    assert worker.poll() is None
+    de = Ticket.objects.select_related("category").get(customer__email="jonas.weber@weber-logistik.example")
+    es = Ticket.objects.select_related("category").get(customer__email="lucia.martin@example.es")
+    assert de.language == "de" and es.language == "es"
+    assert de.category is not None and de.category.slug == "technical_support"
+    assert es.category is not None and es.category.slug == "refund_request"
+    # A company-wide outage said calmly in German is P0 by its impact; the Spanish threats are legal signals.
+    assert de.priority == 0 and any(reason["signal"] == "impact" for reason in de.priority_reasons)
+    assert es.legal_score and es.legal_score > 0 and es.priority <= 1
+    assert any(reason["signal"] == "legal" for reason in es.priority_reasons)
+    assert Interaction.objects.filter(ticket=es, sentiment_score__isnull=False).exists()
