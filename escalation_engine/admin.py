@@ -7,6 +7,7 @@ from escalation_engine.models import (
     EscalationSettings,
     Notification,
     SlaPolicy,
+    WhatIfRun,
 )
 
 
@@ -111,4 +112,22 @@ class SatisfactionModelAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WhatIfRun)
+class WhatIfRunAdmin(admin.ModelAdmin):
+    """What-if runs kept for supervisors (asked for at /console/whatif/, played by the worker); admins may read and delete them."""
+
+    list_display = ("id", "status", "progress", "requested_by", "period_start_at", "period_end_at", "created_at", "finished_at")
+    list_filter = ("status",)
+    list_select_related = ("requested_by",)
+    search_fields = ("=id", "requested_by__username")
+    readonly_fields = [field.name for field in WhatIfRun._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -1,5 +1,6 @@
 """Every model is in Django admin: usable by admins, closed to agents and supervisors."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from escalation_engine.models import WhatIfRun
 from foundation.models import Heartbeat
 from tests.factories import AgentSkillFactory, CategoryFactory, InteractionFactory, TicketFactory
 from tickets.models import TicketEvent
@@ -32,6 +34,7 @@ def one_of_each(db: None) -> None:
     interaction = InteractionFactory.create()
     TicketEvent.objects.create(ticket=interaction.ticket, kind="created")
     Heartbeat.objects.create(component="worker", hostname="w1", last_seen_at=timezone.now())
+    WhatIfRun.objects.create(period_start_at=timezone.now() - timedelta(days=7), period_end_at=timezone.now(), scenario={"name": "x"})
 
 
 def test_every_core_model_is_registered() -> None:
