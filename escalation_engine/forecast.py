@@ -40,6 +40,15 @@ its own answer.
 
 `forecast` returns the probability, the expected wait and the factors in words, the way
 escalation reasons are shown.
+
+Calibrated on the desk's own history. The queue arithmetic ranks tickets well but its
+probabilities are not the desk's breach rates (measured on the known-truth desk: over-confident
+above 0.3; chats need two free units on one agent, backlogs drain in bursts). A small logistic
+layer (`Calibration`) maps the queue's probability and what the desk knows about the ticket
+(`FEATURES`: business hours left, tickets ahead, assigned or queued, anyone on duty) to the
+breach rate that forecasts like it actually had; `fit_calibration` fits it on past forecasts
+whose outcome is known. Until a desk has enough of them (`MIN_SAMPLES`, `MIN_BREACHES`) the
+layer is the identity and the queue's probability is shown as it is.
 """
 
 from __future__ import annotations
@@ -47,7 +56,8 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 # Fewer observations than this for a category: the team-wide handling time is used instead.
 MIN_OBSERVATIONS = 20
@@ -133,25 +143,43 @@ class Situation:
     # With ``capacity``: the rate of tickets that will sort ahead, as ``(seconds from now, per second from then
     # on)`` (the desk's arrivals follow the hour of the week); empty: ``arrivals_ahead_per_second`` throughout.
     arrivals_ahead: tuple[tuple[float, float], ...] = ()
+    assigned: bool = False  # waits for its own agent (``ahead``: that agent's tickets before it), not the team's queue
 
 
 @dataclass(frozen=True)
 class Forecast:
-    probability: float  # that the target is missed
+    probability: float  # that the target is missed (calibrated when a calibration is given)
     expected_wait: float  # business seconds until the response, mean
     remaining: float
     factors: tuple[str, ...]
+    queue_probability: float | None = None  # the queue arithmetic's own, before calibration
+    features: tuple[float, ...] = ()  # what the calibration read (``FEATURES``), kept to learn from the outcome
 
     def will_breach_within(self, lead_time: float, probability: float) -> bool:
         """True when the target falls due within ``lead_time`` and is missed with ≥ ``probability``."""
         return self.remaining <= lead_time and self.probability >= probability
 
 
-def forecast(situation: Situation, handling: HandlingTable, *, own: HandlingTable | None = None) -> Forecast:
+def forecast(
+    situation: Situation, handling: HandlingTable, *, own: HandlingTable | None = None, calibration: Calibration | None = None
+) -> Forecast:
     """``handling``: the time one server is taken per ticket (the queue drains at ``servers / mean``);
     ``own``: the ticket's own work until the response once its turn comes (``handling`` when not given —
     one agent answering one ticket at a time; a desk whose agents hold several tickets at once passes
-    the slot time as ``handling`` and the first-response work as ``own``)."""
+    the slot time as ``handling`` and the first-response work as ``own``); ``calibration``: the desk's
+    fitted layer (the queue's probability as it is when not given)."""
+    result = _queue_forecast(situation, handling, own=own)
+    if situation.remaining <= 0:
+        return result
+    found = features(situation, result.probability)
+    if calibration is None or not calibration.fitted:
+        return replace(result, queue_probability=result.probability, features=found)
+    calibrated = calibration.apply(found)
+    factors = (*result.factors, f"calibrated on {calibration.samples:,} past forecasts (queue alone: {result.probability:.0%})")
+    return replace(result, probability=round(calibrated, 4), queue_probability=result.probability, features=found, factors=factors)
+
+
+def _queue_forecast(situation: Situation, handling: HandlingTable, *, own: HandlingTable | None = None) -> Forecast:
     if situation.remaining <= 0:
         return Forecast(1.0, 0.0, situation.remaining, ("the target is already due",))
     work = handling.overall  # the tickets ahead are of every category the team answers
@@ -351,6 +379,94 @@ def regularized_upper_gamma(a: float, x: float) -> float:
         if abs(delta - 1) < 1e-14:
             break
     return min(1.0, max(0.0, math.exp(log_prefix) * h))
+
+
+# What the calibration reads, in this order (``features``).
+FEATURES = ("queue_logit", "hours_left", "log_ahead", "assigned", "on_duty", "queue_logit_on_duty")
+# A desk needs this many past forecasts with a known outcome, this many of them breaches, before its layer is fitted.
+MIN_SAMPLES = 2000
+MIN_BREACHES = 30
+_CLIP = 1e-4
+
+
+def _logit(probability: float) -> float:
+    clipped = min(max(probability, _CLIP), 1 - _CLIP)
+    return math.log(clipped / (1 - clipped))
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1 / (1 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1 + exp)
+
+
+def features(situation: Situation, probability: float) -> tuple[float, ...]:
+    """``FEATURES`` of one forecast: the queue's probability (as a logit) and what the desk knows about the ticket."""
+    on_duty = 1.0 if (situation.capacity[0][1] > 0 if situation.capacity else situation.servers > 0) else 0.0
+    queue = _logit(probability)
+    return (
+        queue,
+        max(situation.remaining, 0.0) / 3600,
+        math.log1p(max(situation.ahead, 0)),
+        1.0 if situation.assigned else 0.0,
+        on_duty,
+        queue * on_duty,
+    )
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Logistic layer over the queue's probability: P(breach) = σ(intercept + weights · features).
+
+    The default (weight 1 on the queue's logit, 0 elsewhere) is the identity: a desk with no
+    history sees the queue arithmetic's probability."""
+
+    weights: tuple[float, ...] = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    intercept: float = 0.0
+    samples: int = 0
+    breaches: int = 0
+
+    @property
+    def fitted(self) -> bool:
+        return self.samples > 0
+
+    def apply(self, found: tuple[float, ...]) -> float:
+        return _sigmoid(self.intercept + sum(w * x for w, x in zip(self.weights, found, strict=True)))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"weights": list(self.weights), "intercept": self.intercept, "samples": self.samples, "breaches": self.breaches}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Calibration:
+        weights = tuple(float(w) for w in data.get("weights", ()))
+        if len(weights) != len(FEATURES):
+            return cls()
+        return cls(
+            weights=weights,
+            intercept=float(data.get("intercept", 0.0)),
+            samples=int(data.get("samples", 0)),
+            breaches=int(data.get("breaches", 0)),
+        )
+
+
+def fit_calibration(samples: Iterable[tuple[tuple[float, ...], bool]]) -> Calibration:
+    """Fit the layer on past forecasts ``(features, breached)``; the identity when there are too few
+    (``MIN_SAMPLES``) or too few breaches (``MIN_BREACHES``), or too few on-time answers to tell apart."""
+    rows = [(tuple(found), bool(breached)) for found, breached in samples if len(found) == len(FEATURES)]
+    breaches = sum(1 for _, breached in rows if breached)
+    if len(rows) < MIN_SAMPLES or breaches < MIN_BREACHES or len(rows) - breaches < MIN_BREACHES:
+        return Calibration()
+    from sklearn.linear_model import LogisticRegression  # only where a layer is fitted (a beat task, the benchmark)
+
+    model = LogisticRegression(C=1.0, max_iter=2000)
+    model.fit([found for found, _ in rows], [breached for _, breached in rows])
+    return Calibration(
+        weights=tuple(round(float(w), 6) for w in model.coef_[0]),
+        intercept=round(float(model.intercept_[0]), 6),
+        samples=len(rows),
+        breaches=breaches,
+    )
 
 
 def brier(pairs: Iterable[tuple[float, bool]]) -> float:
