@@ -222,8 +222,7 @@ class _Scorer:
         """Sweep the snapshots in time order, keeping the set of tickets not yet answered (no rescans)."""
         records = sorted(records, key=lambda r: r.arrival_seconds)
         dues = {r.ticket_id: self.due(r) for r in records}
-        flags: dict[float, dict[int, float]] = {p: {} for p in THRESHOLDS}
-        pairs: list[tuple[float, bool]] = []
+        samples: list[tuple[int, float, bool, core.Forecast]] = []
         open_now: dict[int, TicketRecord] = {}
         answered: list[tuple[float, int]] = []  # heap of (first response instant, ticket id)
         next_arrival = 0
@@ -245,8 +244,8 @@ class _Scorer:
                 if record.assigned_seconds is not None and record.assigned_seconds <= snapshot:
                     due, _ = dues[record.ticket_id]
                     remaining = self.policies[record.priority].calendar.elapsed(now, due) if due > now else 0.0
-                    situation = core.Situation(remaining=remaining, ahead=0, servers=1, category=record.category)
-                    self._score(record, snapshot, core.forecast(situation, self.own), flags, pairs)
+                    situation = core.Situation(remaining=remaining, ahead=0, servers=1, category=record.category, assigned=True)
+                    self._score(record, snapshot, core.forecast(situation, self.own), samples)
                 else:
                     waiting[record.team].append(record)
             for team, queue in waiting.items():
@@ -273,18 +272,29 @@ class _Scorer:
                         capacity=capacity, until_due=until_due,
                         arrivals_ahead=self.arrivals.schedule(team, cutoffs, snapshot, slot.overall.mean),
                     )  # fmt: skip
-                    self._score(record, snapshot, core.forecast(situation, slot, own=self.own), flags, pairs)
+                    self._score(record, snapshot, core.forecast(situation, slot, own=self.own), samples)
             snapshot += step
-        return {"flags": flags, "pairs": pairs, "dues": dues, "records": records}
+        return {"samples": samples, "dues": dues, "records": records}
 
     @staticmethod
-    def _score(record: TicketRecord, snapshot: float, result: core.Forecast, flags: dict[float, dict[int, float]], pairs: list) -> None:
+    def _score(record: TicketRecord, snapshot: float, result: core.Forecast, samples: list) -> None:
         if result.remaining <= 0:
             return  # already breached: nothing left to forecast
-        pairs.append((result.probability, record.first_response_breached))
+        samples.append((record.ticket_id, snapshot, record.first_response_breached, result))
+
+
+def _judged(period: dict[str, Any], calibration: core.Calibration | None) -> dict[str, Any]:
+    """Every snapshot's probability (the queue's own, or through ``calibration``) and each threshold's first flag per ticket."""
+    probabilities = [
+        result.probability if calibration is None else calibration.apply(result.features) for _, _, _, result in period["samples"]
+    ]
+    flags: dict[float, dict[int, float]] = {p: {} for p in THRESHOLDS}
+    for (ticket_id, snapshot, _, _), probability in zip(period["samples"], probabilities, strict=True):
         for threshold, flagged in flags.items():
-            if result.probability >= threshold and record.ticket_id not in flagged:
-                flagged[record.ticket_id] = snapshot
+            if probability >= threshold and ticket_id not in flagged:
+                flagged[ticket_id] = snapshot
+    pairs = [(probability, breached) for (_, _, breached, _), probability in zip(period["samples"], probabilities, strict=True)]
+    return {**period, "flags": flags, "pairs": pairs}
 
 
 def _quality(scorer: _Scorer, period: dict[str, Any], flagged_at: dict[int, float]) -> dict[str, Any]:
@@ -360,8 +370,22 @@ def score(desk: Desk, records: Sequence[TicketRecord], *, days: int) -> dict[str
         fit_records, weeks=FIT_DAYS / 7, weight=lambda r: units_of(r.channel, r.priority), work=lambda team, w: exact[(team, w)]
     )
     scorer = _Scorer(desk, slot, own, _Duty(desk, days=days), arrivals, days=days)
-    fit = scorer.run(fit_records, 0.0, FIT_DAYS * 86400.0)
-    scored = scorer.run(score_records, FIT_DAYS * 86400.0, days * 86400.0)
+    fit_period = scorer.run(fit_records, 0.0, FIT_DAYS * 86400.0)
+    scored_period = scorer.run(score_records, FIT_DAYS * 86400.0, days * 86400.0)
+    # The calibration layer is fitted on the fit weeks' snapshot forecasts and their outcomes, as the live desk fits it.
+    calibration = core.fit_calibration((result.features, breached) for _, _, breached, result in fit_period["samples"])
+    judged = _judge(scorer, _judged(fit_period, calibration), _judged(scored_period, calibration))
+    queue_alone = _judge(scorer, _judged(fit_period, None), _judged(scored_period, None))
+    return {
+        "tickets_scored": len(score_records),
+        **judged,
+        "calibration": {**calibration.as_dict(), "features": list(core.FEATURES)},
+        "queue_alone": {key: queue_alone[key] for key in ("threshold_chosen_on_fit_weeks", "forecast", "brier", "reliability")},
+    }
+
+
+def _judge(scorer: _Scorer, fit: dict[str, Any], scored: dict[str, Any]) -> dict[str, Any]:
+    """The rule against the forecast's flags (threshold chosen on the fit weeks) on the scored weeks; Brier and reliability."""
     rule_fit = _quality(scorer, fit, _rule_flags(scorer, fit))
     chosen = next(
         (p for p in THRESHOLDS if (_quality(scorer, fit, fit["flags"][p])["precision"] or 0) >= (rule_fit["precision"] or 0)),
@@ -385,7 +409,6 @@ def score(desk: Desk, records: Sequence[TicketRecord], *, days: int) -> dict[str
         for lead in rule["breaches_flagged_with_lead"]
     }
     return {
-        "tickets_scored": len(score_records),
         "threshold_chosen_on_fit_weeks": chosen,
         "rule_on_fit_weeks": rule_fit,
         "rule": rule,

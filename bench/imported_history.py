@@ -308,7 +308,7 @@ def _forecast(desk: Desk, records: Sequence[TicketRecord], *, days: int) -> dict
     began = time.process_time()
     result = forecast.score(desk, records, days=days)
     keep = ("tickets_scored", "threshold_chosen_on_fit_weeks", "rule", "forecast", "recall_ratio", "actionable_breaches_at_rule_precision",
-            "brier", "brier_base_rate", "reliability", "forecasts")  # fmt: skip
+            "brier", "brier_base_rate", "reliability", "forecasts", "calibration", "queue_alone")  # fmt: skip
     return {**{key: result[key] for key in keep}, "cpu_seconds": round(time.process_time() - began, 1)}
 
 

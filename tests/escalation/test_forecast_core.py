@@ -247,3 +247,58 @@ def test_forecast_with_shifts_is_calibrated_on_a_simulated_day_and_night(agents:
     for row in fc.reliability(pairs):
         if row["count"] >= 100:  # measured: within 0.18 (the gamma around a shift change is rough)
             assert abs(row["predicted"] - row["observed"]) <= 0.2, row
+
+
+def test_the_calibration_layer_brings_a_misjudged_queue_back_to_the_observed_rates() -> None:
+    """Known answer: the handling times were fitted on a 40 % slower stretch, so the queue overstates every risk;
+    the layer, fitted on one run's forecasts and outcomes, gives the observed rates on another run."""
+    mean, target, agents, load = 900.0, 3600.0, 4, 0.9
+    slower, _ = _simulate(seed=1, agents=agents, load=load * 0.7, tickets=4000, mean=mean * 1.4, sigma=0.8, target=target)
+    table = fc.fit_handling(slower)
+
+    def forecasts(seed: int) -> list[tuple[fc.Situation, fc.Forecast, bool]]:
+        _, outcomes = _simulate(seed=seed, agents=agents, load=load, tickets=12000, mean=mean, sigma=0.8, target=target)
+        return [(situation, fc.forecast(situation, table), breached) for situation, breached in outcomes[1000:]]
+
+    history, later = forecasts(2), forecasts(3)
+    calibration = fc.fit_calibration((result.features, breached) for _, result, breached in history)
+    assert calibration.fitted and calibration.samples == len(history)
+    queue = [(result.probability, breached) for _, result, breached in later]
+    calibrated = [(fc.forecast(situation, table, calibration=calibration).probability, breached) for situation, _, breached in later]
+    # The queue alone is far off somewhere (this is what the layer is for) ...
+    assert max(abs(row["predicted"] - row["observed"]) for row in fc.reliability(queue) if row["count"] >= 300) > 0.15
+    # ... and the layer is close in every well-filled decile, with a clearly lower Brier score.
+    for row in fc.reliability(calibrated):
+        if row["count"] >= 300:
+            assert abs(row["predicted"] - row["observed"]) <= 0.06, row
+    assert fc.brier(calibrated) < 0.85 * fc.brier(queue)
+
+
+def test_without_enough_history_the_layer_is_the_identity() -> None:
+    situation = fc.Situation(remaining=1800, ahead=6, servers=2)
+    table = fc.HandlingTable(overall=fc.Handling(600.0, 600.0**2, 100))
+    alone = fc.forecast(situation, table)
+    few = [(alone.features, index % 2 == 0) for index in range(fc.MIN_SAMPLES - 1)]
+    assert not fc.fit_calibration(few).fitted
+    rare = [(alone.features, index < fc.MIN_BREACHES - 1) for index in range(fc.MIN_SAMPLES * 2)]
+    assert not fc.fit_calibration(rare).fitted  # too few breaches to learn from
+    same = fc.forecast(situation, table, calibration=fc.fit_calibration(few))
+    assert same.probability == alone.probability == alone.queue_probability
+    assert fc.Calibration().apply(alone.features) == pytest.approx(alone.probability, abs=1e-4)
+    assert not any("calibrated" in factor for factor in same.factors)
+
+
+def test_a_fitted_layer_says_so_and_keeps_the_queue_probability_and_an_overdue_ticket_certain() -> None:
+    table = fc.HandlingTable(overall=fc.Handling(600.0, 600.0**2, 100))
+    halving = fc.Calibration(weights=(1.0, 0, 0, 0, 0, 0), intercept=math.log(0.5), samples=5000, breaches=400)
+    situation = fc.Situation(remaining=1800, ahead=6, servers=2)
+    alone = fc.forecast(situation, table)
+    result = fc.forecast(situation, table, calibration=halving)
+    odds = alone.probability / (1 - alone.probability) / 2
+    assert result.probability == pytest.approx(odds / (1 + odds), abs=1e-3)
+    assert result.queue_probability == alone.probability
+    assert result.factors[-1] == f"calibrated on 5,000 past forecasts (queue alone: {alone.probability:.0%})"
+    overdue = fc.forecast(fc.Situation(remaining=0, ahead=6, servers=2), table, calibration=halving)
+    assert overdue.probability == 1.0
+    assert fc.Calibration.from_dict(halving.as_dict()) == halving
+    assert not fc.Calibration.from_dict({"weights": [1.0, 2.0]}).fitted  # a stored layer of another shape is not used
