@@ -186,6 +186,7 @@ CELERY_BEAT_SCHEDULE = {
     "route-waiting": {"task": "agents.route_waiting", "schedule": timedelta(seconds=60)},
     "escalation-sweep": {"task": "escalation.sweep", "schedule": timedelta(seconds=60)},
     "breach-forecast": {"task": "escalation.forecast_breaches", "schedule": timedelta(seconds=60)},
+    "breach-forecast-calibration": {"task": "escalation.fit_forecast_calibration", "schedule": timedelta(hours=24)},
     "outbox-resend": {"task": "foundation.resend_outbox", "schedule": timedelta(minutes=5)},
     "analytics-rollups": {"task": "analytics.refresh_rollups", "schedule": timedelta(minutes=5)},
     "analytics-churn": {"task": "analytics.score_churn", "schedule": timedelta(hours=1)},

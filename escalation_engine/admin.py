@@ -5,6 +5,7 @@ from escalation_engine.models import (
     Escalation,
     EscalationRule,
     EscalationSettings,
+    ForecastCalibration,
     Notification,
     SlaPolicy,
     WhatIfRun,
@@ -130,4 +131,23 @@ class WhatIfRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ForecastCalibration)
+class ForecastCalibrationAdmin(admin.ModelAdmin):
+    """The breach forecast's calibration fits (daily task); the newest adopted one is in use. Written only by the task."""
+
+    list_display = ("fitted_at", "adopted", "samples", "breaches", "held_out", "brier_queue", "brier_calibrated", "note")
+    list_filter = ("adopted",)
+    readonly_fields = [field.name for field in ForecastCalibration._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -14,6 +14,11 @@ until the tickets fall due (``duty_schedule``: each coming shift, the one under 
 agents online now), so a shift that ends before the target or a handover is in the probability;
 a team without shifts keeps the plain queue (the agents online now, throughout).
 
+Calibration: every ``forecast_learning.SAMPLE_EVERY`` the task also keeps each first-response
+forecast's features and learns, later, whether the target was met; the daily fit's adopted layer
+(``forecast_learning.current``) turns the queue's probability into the desk's own. Next-response
+targets keep the queue's probability (their outcomes are not sampled).
+
 Handling time: the gap between an agent's consecutive public replies on the team's
 tickets (a busy agent's gap is the time a reply takes), within two hours, over the last
 three days, per category; cached ten minutes per team.
@@ -37,7 +42,7 @@ from agents import routing_core
 from agents.models import Agent, AgentShift, Availability, Team
 from agents.services import on_shift
 from escalation_engine import forecast as core
-from escalation_engine import sla
+from escalation_engine import forecast_learning, sla
 from escalation_engine.models import BreachForecast, EscalationSettings
 from foundation import config_cache
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Ticket
@@ -60,6 +65,7 @@ class ForecastRun:
     removed: int = 0
     seconds: float = 0.0
     stopped_early: bool = False
+    sampled: int = 0
 
 
 def settings_now() -> EscalationSettings:
@@ -258,6 +264,7 @@ def situations(*, now: datetime, team_ids: list[int] | None = None) -> dict[int,
                     servers=1 if agent_on else 0,
                     category=ticket.category.slug if ticket.category else "",
                     offline_for=0.0 if agent_on else NOBODY_ONLINE_SECONDS,
+                    assigned=True,
                 )
                 per_agent[ticket.assignee_id] += 1
             else:
@@ -283,15 +290,19 @@ def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20
     lead = config.forecast_lead_minutes * 60
     run = ForecastRun()
     found = situations(now=now)
+    calibration = forecast_learning.current()
     tables: dict[int | None, core.HandlingTable] = {}
     rows: list[BreachForecast] = []
+    samples: list[tuple[int, datetime, core.Forecast]] = []
     for ticket_id, (ticket, target, due, situation) in found.items():
         if time.perf_counter() - started > budget_seconds:
             run.stopped_early = True
             break
         if ticket.team_id not in tables:
             tables[ticket.team_id] = handling_table(ticket.team_id, now=now)
-        result = core.forecast(situation, tables[ticket.team_id])
+        result = core.forecast(situation, tables[ticket.team_id], calibration=calibration if target == "first_response" else None)
+        if target == "first_response":
+            samples.append((ticket_id, due, result))
         fires = result.will_breach_within(lead, config.forecast_probability)
         rows.append(
             BreachForecast(
@@ -322,6 +333,9 @@ def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20
         if newly and config.forecast_escalates:
             Ticket.objects.filter(pk__in=newly).filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now)).update(next_check_at=now)
     run.firing, run.newly_firing = len(firing), len(newly)
+    if forecast_learning.sample_due(now):
+        run.sampled = forecast_learning.sample(samples, now=now)
+        forecast_learning.resolve(now=now)
     run.seconds = round(time.perf_counter() - started, 3)
     return run
 
@@ -341,4 +355,5 @@ def live_forecast(ticket: Ticket, *, now: datetime | None = None) -> core.Foreca
     entry = situations(now=now, team_ids=[ticket.team_id]).get(ticket.pk)
     if entry is None:
         return None
-    return core.forecast(entry[3], handling_table(ticket.team_id, now=now))
+    calibration = forecast_learning.current() if entry[1] == "first_response" else None
+    return core.forecast(entry[3], handling_table(ticket.team_id, now=now), calibration=calibration)

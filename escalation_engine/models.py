@@ -240,6 +240,58 @@ class BreachForecast(models.Model):
         return f"{self.ticket_id}: {self.probability:.0%} by {self.due_at:%Y-%m-%d %H:%M}"
 
 
+class ForecastSample(models.Model):
+    """One past forecast of a ticket's first response, kept to learn from its outcome (``forecast_learning``).
+
+    Taken every ``SAMPLE_EVERY`` by the forecast task while the clock runs; ``breached`` is filled
+    in once the outcome is known (answered by ``due_at``, or not), and a sample whose target moved
+    (priority or pause changed the due time) or whose ticket closed unanswered is dropped.
+    """
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    features = models.JSONField(help_text="What the calibration reads (escalation_engine.forecast.FEATURES), in order.")
+    queue_probability = models.FloatField(help_text="The queue arithmetic's probability, before any calibration.")
+    breached = models.BooleanField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["taken_at"], name="forecastsample_taken_idx"),
+            models.Index(fields=["ticket"], name="forecastsample_open_idx", condition=models.Q(resolved_at__isnull=True)),
+            models.Index(fields=["resolved_at", "taken_at"], name="forecastsample_known_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} at {self.taken_at:%Y-%m-%d %H:%M}: {self.queue_probability:.0%}"
+
+
+class ForecastCalibration(models.Model):
+    """One fit of the desk's calibration layer over the queue's probability (the daily task ``escalation.fit_forecast_calibration``).
+
+    Fitted on the older three quarters of the desk's known outcomes and judged on the newest
+    quarter; adopted (refitted on them all) only when it beats the queue alone there. The newest
+    adopted row is the one the forecasts use.
+    """
+
+    fitted_at = models.DateTimeField(default=timezone.now)
+    calibration = models.JSONField(default=dict, blank=True, help_text="Weights and intercept (escalation_engine.forecast.Calibration).")
+    samples = models.PositiveIntegerField(default=0)
+    breaches = models.PositiveIntegerField(default=0)
+    held_out = models.PositiveIntegerField(default=0, help_text="Samples in the newest quarter it was judged on.")
+    brier_queue = models.FloatField(null=True, blank=True, help_text="Brier score of the queue alone on the held-out quarter.")
+    brier_calibrated = models.FloatField(null=True, blank=True, help_text="Brier score with the layer on the held-out quarter.")
+    adopted = models.BooleanField(default=False)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["adopted", "fitted_at"], name="forecastcal_adopted_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.fitted_at:%Y-%m-%d %H:%M} ({'adopted' if self.adopted else 'not adopted'})"
+
+
 class WhatIfRun(models.Model):
     """One what-if replay a supervisor asked for on the console (``escalation_engine.whatif_runs``).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from escalation_engine import whatif_runs
+from escalation_engine import forecast_learning, whatif_runs
 from escalation_engine.auto_close import run as auto_close_run
 from escalation_engine.forecasting import refresh_forecasts
 from escalation_engine.sweep import recheck_now, sweep
@@ -22,6 +22,18 @@ def sweep_escalations() -> int:
 def forecast_breaches() -> int:
     """Every minute: replace every open ticket's breach forecast; a newly firing one is checked by the next sweep."""
     return refresh_forecasts().tickets
+
+
+@retrying_task("escalation.fit_forecast_calibration", max_retries=2, backoff_max=300)
+def fit_forecast_calibration() -> dict[str, Any]:
+    """Daily: fit the forecast's calibration on the desk's known outcomes; adopted only if it beats the queue alone."""
+    record = forecast_learning.fit()
+    return {
+        "adopted": record.adopted,
+        "samples": record.samples,
+        "brier_queue": record.brier_queue,
+        "brier_calibrated": record.brier_calibrated,
+    }
 
 
 @retrying_task("escalation.check_ticket", max_retries=10)

@@ -37,7 +37,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "triage": ("tickets.TriageSettings", "tickets.ModelVersion", "tickets.Category", "agents.Team", "agents.Skill"),
     "kb": ("helpcenter.KnowledgeArticle",),
     "sla": ("escalation.SlaPolicy",),
-    "escalation": ("escalation.EscalationSettings", "escalation.EscalationRule", "tickets.Category"),
+    "escalation": ("escalation.EscalationSettings", "escalation.EscalationRule", "escalation.ForecastCalibration", "tickets.Category"),
     "routing": ("agents.RoutingRule", "agents.RoutingRuleSkill", "agents.Team", "agents.Skill", "tickets.Category"),
     "auth": ("auth.Group", "auth.Permission"),
     "calendar": ("foundation.BusinessCalendar", "foundation.BusinessHours", "foundation.Holiday"),

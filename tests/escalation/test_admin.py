@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from escalation_engine.models import WhatIfRun
+from escalation_engine.models import ForecastCalibration, WhatIfRun
 from foundation.models import Heartbeat
 from tests.factories import AgentSkillFactory, CategoryFactory, InteractionFactory, TicketFactory
 from tickets.models import TicketEvent
@@ -34,6 +34,7 @@ def one_of_each(db: None) -> None:
     interaction = InteractionFactory.create()
     TicketEvent.objects.create(ticket=interaction.ticket, kind="created")
     Heartbeat.objects.create(component="worker", hostname="w1", last_seen_at=timezone.now())
+    ForecastCalibration.objects.create(samples=4000, breaches=300, adopted=True, calibration={"weights": [1, 0, 0, 0, 0, 0]})
     WhatIfRun.objects.create(period_start_at=timezone.now() - timedelta(days=7), period_end_at=timezone.now(), scenario={"name": "x"})
 
 

@@ -213,7 +213,7 @@ def test_refresh_reads_a_constant_number_of_queries() -> None:
         )  # fmt: skip
     with CaptureQueriesContext(connection) as sixty:
         assert forecasting.refresh_forecasts(now=NOW).tickets == 60
-    assert len(sixty) == len(ten) <= 12
+    assert len(sixty) == len(ten) <= 13  # 13: whether a calibration sample is due (one aggregate)
 
 
 def test_live_forecast_for_the_workspace_matches_the_stored_one() -> None:
