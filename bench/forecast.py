@@ -408,6 +408,7 @@ def _judge(scorer: _Scorer, fit: dict[str, Any], scored: dict[str, Any]) -> dict
         }
         for lead in rule["breaches_flagged_with_lead"]
     }
+    base_rate = sum(b for _, b in scored["pairs"]) / max(len(scored["pairs"]), 1)  # once: not per pair
     return {
         "threshold_chosen_on_fit_weeks": chosen,
         "rule_on_fit_weeks": rule_fit,
@@ -421,9 +422,7 @@ def _judge(scorer: _Scorer, fit: dict[str, Any], scored: dict[str, Any]) -> dict
             "forecast": _quality(scorer, scored, scored["flags"][at_recall]),
         },
         "brier": round(core.brier(scored["pairs"]), 4),
-        "brier_base_rate": round(
-            core.brier([(sum(b for _, b in scored["pairs"]) / max(len(scored["pairs"]), 1), b) for _, b in scored["pairs"]]), 4
-        ),
+        "brier_base_rate": round(core.brier([(base_rate, b) for _, b in scored["pairs"]]), 4),
         "reliability": core.reliability(scored["pairs"]),
         "forecasts": len(scored["pairs"]),
     }
