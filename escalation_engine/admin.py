@@ -98,12 +98,9 @@ class NotificationAdmin(admin.ModelAdmin):
 from escalation_engine.models import SatisfactionModel  # noqa: E402
 
 
-@admin.register(SatisfactionModel)
-class SatisfactionModelAdmin(admin.ModelAdmin):
-    """Satisfaction models trained from answered surveys (the newest predicts); written only by the training task."""
+class WrittenByTasksAdmin(admin.ModelAdmin):
+    """Read-only for everyone, admins too: rows a task writes (add, change, delete: refused)."""
 
-    list_display = ("id", "trained_at", "trained_on", "intercept")
-    readonly_fields = ("trained_at", "trained_on", "intercept", "weights", "means")
     show_full_result_count = False
 
     def has_add_permission(self, request):
@@ -116,8 +113,16 @@ class SatisfactionModelAdmin(admin.ModelAdmin):
         return False
 
 
+@admin.register(SatisfactionModel)
+class SatisfactionModelAdmin(WrittenByTasksAdmin):
+    """Satisfaction models trained from answered surveys (the newest predicts); written only by the training task."""
+
+    list_display = ("id", "trained_at", "trained_on", "intercept")
+    readonly_fields = ("trained_at", "trained_on", "intercept", "weights", "means")
+
+
 @admin.register(WhatIfRun)
-class WhatIfRunAdmin(admin.ModelAdmin):
+class WhatIfRunAdmin(WrittenByTasksAdmin):
     """What-if runs kept for supervisors (asked for at /console/whatif/, played by the worker); admins may read and delete them."""
 
     list_display = ("id", "status", "progress", "requested_by", "period_start_at", "period_end_at", "created_at", "finished_at")
@@ -125,29 +130,15 @@ class WhatIfRunAdmin(admin.ModelAdmin):
     list_select_related = ("requested_by",)
     search_fields = ("=id", "requested_by__username")
     readonly_fields = [field.name for field in WhatIfRun._meta.fields]
-    show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)  # admins may clear old runs
 
 
 @admin.register(ForecastCalibration)
-class ForecastCalibrationAdmin(admin.ModelAdmin):
+class ForecastCalibrationAdmin(WrittenByTasksAdmin):
     """The breach forecast's calibration fits (daily task); the newest adopted one is in use. Written only by the task."""
 
     list_display = ("fitted_at", "adopted", "samples", "breaches", "held_out", "brier_queue", "brier_calibrated", "note")
     list_filter = ("adopted",)
     readonly_fields = [field.name for field in ForecastCalibration._meta.fields]
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

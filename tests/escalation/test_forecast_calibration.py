@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from escalation_engine import forecast as core
 from escalation_engine import forecast_learning, forecasting, tasks
 from escalation_engine.models import BreachForecast, ForecastCalibration, ForecastSample
-from tests.escalation.test_forecasting import _desk
+from tests.escalation.test_forecasting import _desk, fifty_more
 from tests.factories import TicketFactory
 from tickets.models import Ticket
 
@@ -136,11 +136,7 @@ def test_sampling_and_learning_outcomes_read_a_constant_number_of_queries() -> N
     forecasting.refresh_forecasts(now=NOW - timedelta(minutes=30))  # warms the caches; samples due at NOW again
     with CaptureQueriesContext(connection) as ten:
         assert forecasting.refresh_forecasts(now=NOW).sampled == 10
-    for index in range(50):
-        TicketFactory.create(
-            team=team, status="triaged", priority=index % 4, sla_policy=tickets[0].sla_policy, created_at=NOW - timedelta(minutes=5),
-            sla_first_response_due_at=NOW + timedelta(minutes=50), triaged_at=NOW,
-        )  # fmt: skip
+    fifty_more(team, tickets[0].sla_policy)
     ForecastSample.objects.update(taken_at=NOW - timedelta(minutes=20))
     with CaptureQueriesContext(connection) as sixty:
         assert forecasting.refresh_forecasts(now=NOW).sampled == 60

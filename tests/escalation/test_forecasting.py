@@ -61,6 +61,15 @@ def _desk(*, queue: int = 14, agents: int = 2) -> tuple[Any, list[Agent], list[T
     return team, crew, tickets
 
 
+def fifty_more(team: Any, policy: SlaPolicy | None) -> None:
+    """Fifty more waiting tickets of every priority on ``_desk``'s team (the query-count tests)."""
+    for index in range(50):
+        TicketFactory.create(
+            team=team, status="triaged", priority=index % 4, sla_policy=policy, created_at=NOW - timedelta(minutes=5),
+            sla_first_response_due_at=NOW + timedelta(minutes=50), triaged_at=NOW,
+        )  # fmt: skip
+
+
 def _by_ticket() -> dict[int, BreachForecast]:
     return {row.ticket_id: row for row in BreachForecast.objects.all()}
 
@@ -206,11 +215,7 @@ def test_refresh_reads_a_constant_number_of_queries() -> None:
     forecasting.refresh_forecasts(now=NOW)  # warms the calendar and handling caches
     with CaptureQueriesContext(connection) as ten:
         assert forecasting.refresh_forecasts(now=NOW).tickets == 10
-    for index in range(50):
-        TicketFactory.create(
-            team=team, status="triaged", priority=index % 4, sla_policy=tickets[0].sla_policy, created_at=NOW - timedelta(minutes=5),
-            sla_first_response_due_at=NOW + timedelta(minutes=50), triaged_at=NOW,
-        )  # fmt: skip
+    fifty_more(team, tickets[0].sla_policy)
     with CaptureQueriesContext(connection) as sixty:
         assert forecasting.refresh_forecasts(now=NOW).tickets == 60
     assert len(sixty) == len(ten) <= 13  # 13: whether a calibration sample is due (one aggregate)
