@@ -22,7 +22,7 @@ def main() -> int:
     setup_django()
     from django.core.management import call_command
 
-    from bench import dashboards, e2e, foundation, pages, routing_sim, sweep, triage, triage_pipeline
+    from bench import dashboards, e2e, forecast, foundation, pages, routing_sim, sweep, triage, triage_pipeline
 
     call_command("migrate", verbosity=0)
     results: dict[str, Any] = {
@@ -35,6 +35,8 @@ def main() -> int:
         ("triage_pipeline", triage_pipeline.run),
         ("triage", triage.run),
         ("routing_sim", routing_sim.run),
+        # The breach forecast against the 75 % rule on the known-truth desk (two seeds, about 3 CPU minutes).
+        ("forecast", forecast.run),
         # Loads BENCH_N realistic tickets (default 1,000,000: a year with outcomes, escalations, CSAT).
         ("dashboards", lambda: dashboards.run(n=int(os.environ.get("BENCH_N", "1000000")))),
         ("pages", lambda: pages.run(n=int(os.environ.get("BENCH_N", "1000000")))),
