@@ -19,3 +19,8 @@ ticket_assigned = declare(
     "Routing, a supervisor or a claim gave the ticket to ``agent`` (saved, in the assigning transaction; ``by`` is None for routing).",
     args=("ticket", "agent", "by", "at"),
 )
+availability_changed = declare(
+    "availability_changed",
+    "An agent went online, away or offline (saved, in the changing transaction); ``team_ids``: the agent's teams.",
+    args=("agent", "old", "new", "team_ids", "at"),
+)

@@ -584,6 +584,7 @@ def set_availability(*, agent: Agent, availability: str, by: Any) -> Agent:
                 returned.append(ticket.pk)
         teams = list(agent.teams.values_list("pk", flat=True))
         enqueue_on_commit("agents.route_waiting", teams)
+        events.availability_changed.announce(agent=agent, old=old, new=availability, team_ids=teams, at=agent.availability_changed_at)
     logger.info("agent %s %s → %s, %s ticket(s) returned", agent.pk, old, availability, len(returned))
     return agent
 

@@ -44,7 +44,7 @@ from agents.services import on_shift
 from escalation_engine import forecast as core
 from escalation_engine import forecast_learning, sla
 from escalation_engine.models import BreachForecast, EscalationSettings
-from foundation import config_cache
+from foundation import config_cache, queue
 from tickets.models import OPEN_STATUSES, AuthorKind, Interaction, Ticket
 
 HISTORY = timedelta(days=3)
@@ -282,14 +282,16 @@ def situations(*, now: datetime, team_ids: list[int] | None = None) -> dict[int,
     return found
 
 
-def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20.0) -> ForecastRun:
-    """Replace every open ticket's forecast (the beat task); returns what it did."""
+def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20.0, team_ids: list[int] | None = None) -> ForecastRun:
+    """Replace every open ticket's forecast (the beat task), or only those of ``team_ids`` (after an event); returns what it did.
+
+    Only the whole-desk run keeps calibration samples (their cadence is the desk's, not the events')."""
     started = time.perf_counter()
     now = now or timezone.now()
     config = settings_now()
     lead = config.forecast_lead_minutes * 60
     run = ForecastRun()
-    found = situations(now=now)
+    found = situations(now=now, team_ids=team_ids)
     calibration = forecast_learning.current()
     tables: dict[int | None, core.HandlingTable] = {}
     rows: list[BreachForecast] = []
@@ -317,8 +319,9 @@ def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20
             )
         )
     run.tickets, run.teams = len(rows), len(tables)
+    mine = BreachForecast.objects.all() if team_ids is None else BreachForecast.objects.filter(ticket__team_id__in=team_ids)
     with transaction.atomic():
-        was_firing = set(BreachForecast.objects.filter(fires=True).values_list("ticket_id", flat=True))
+        was_firing = set(mine.filter(fires=True).values_list("ticket_id", flat=True))
         BreachForecast.objects.bulk_create(
             rows,
             batch_size=1000,
@@ -327,17 +330,51 @@ def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20
             update_fields=["target", "due_at", "probability", "expected_wait_seconds", "factors", "fires", "computed_at"],
         )
         if not run.stopped_early:
-            run.removed, _ = BreachForecast.objects.filter(computed_at__lt=now).delete()
+            run.removed, _ = mine.filter(computed_at__lt=now).delete()
         firing = {row.ticket_id for row in rows if row.fires}
         newly = firing - was_firing
         if newly and config.forecast_escalates:
             Ticket.objects.filter(pk__in=newly).filter(Q(next_check_at__isnull=True) | Q(next_check_at__gt=now)).update(next_check_at=now)
     run.firing, run.newly_firing = len(firing), len(newly)
-    if forecast_learning.sample_due(now):
+    if team_ids is None and forecast_learning.sample_due(now):
         run.sampled = forecast_learning.sample(samples, now=now)
         forecast_learning.resolve(now=now)
     run.seconds = round(time.perf_counter() - started, 3)
     return run
+
+
+# Events that change a team's forecasts (an assignment, an agent's availability, a ticket joining
+# its queue) ask for that team's refresh at once instead of at the next minute. Announcements in a
+# burst share one refresh: a team's refresh is queued once until it starts (``SOON_KEY``).
+SOON_KEY = "forecast:soon:{}"
+SOON_SECONDS = 60  # a queued refresh that never ran (worker down) stops holding the next one back after this
+
+
+def refresh_soon(team_ids: list[int | None]) -> list[int]:
+    """Queue a refresh of these teams' forecasts unless one is queued and not yet started; the teams queued now."""
+    fresh = [team for team in sorted({t for t in team_ids if t is not None}) if cache.add(SOON_KEY.format(team), 1, SOON_SECONDS)]
+    if fresh:
+        queue.enqueue(TEAMS_TASK, fresh)
+    return fresh
+
+
+def refresh_teams_now(team_ids: list[int]) -> ForecastRun:
+    """The queued refresh (``escalation.forecast_teams``): a later event queues another from here on."""
+    cache.delete_many([SOON_KEY.format(team) for team in team_ids])
+    return refresh_forecasts(team_ids=team_ids, budget_seconds=5.0)
+
+
+TEAMS_TASK = "escalation.forecast_teams"
+
+
+def on_ticket_event(ticket: Ticket, **_: object) -> None:
+    """After an assignment, a team change, a priority change or triage: the ticket's team's forecasts change."""
+    refresh_soon([ticket.team_id])
+
+
+def on_availability_changed(team_ids: list[int], **_: object) -> None:
+    """An agent came online or went away: their teams' forecasts change."""
+    refresh_soon(list(team_ids))
 
 
 def firing(ticket_ids: list[int], *, now: datetime) -> dict[int, float]:

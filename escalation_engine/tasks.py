@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from escalation_engine import forecast_learning, whatif_runs
+from escalation_engine import forecast_learning, forecasting, whatif_runs
 from escalation_engine.auto_close import run as auto_close_run
-from escalation_engine.forecasting import refresh_forecasts
 from escalation_engine.sweep import recheck_now, sweep
 from foundation import outbox
 from foundation.retry import TRANSIENT, retrying_task
@@ -21,7 +20,13 @@ def sweep_escalations() -> int:
 @retrying_task("escalation.forecast_breaches", max_retries=2, backoff_max=30)
 def forecast_breaches() -> int:
     """Every minute: replace every open ticket's breach forecast; a newly firing one is checked by the next sweep."""
-    return refresh_forecasts().tickets
+    return forecasting.refresh_forecasts().tickets
+
+
+@retrying_task(forecasting.TEAMS_TASK, max_retries=2, backoff_max=30)
+def forecast_teams(team_ids: list[int]) -> int:
+    """After an event (assignment, availability, a ticket joining a queue): these teams' forecasts, at once."""
+    return forecasting.refresh_teams_now(team_ids).tickets
 
 
 @retrying_task("escalation.fit_forecast_calibration", max_retries=2, backoff_max=300)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from agents import events as agent_events
 from analytics import csat, rollup
 from escalation_engine import events as engine_events
-from escalation_engine import sla
+from escalation_engine import forecasting, sla
 from foundation import outbox
-from foundation.events import INSIDE
+from foundation.events import AFTER_COMMIT, INSIDE
 from helpcenter import services as helpcenter
 from notifications import services as notifications
 from pipeline import webhooks
@@ -48,6 +48,12 @@ def connect() -> None:
     ticket_events.note_added.listen(notifications.on_note_added, when=INSIDE)
     engine_events.sla_status_changed.listen(notifications.on_sla_status_changed, when=INSIDE)
     engine_events.escalation_decided.listen(notifications.on_escalation_decided, when=INSIDE)
+    # tickets, agents → the breach forecast of the ticket's team, at once rather than at the next minute
+    agent_events.ticket_assigned.listen(forecasting.on_ticket_event, when=AFTER_COMMIT)
+    agent_events.team_changed.listen(forecasting.on_ticket_event, when=AFTER_COMMIT)
+    agent_events.availability_changed.listen(forecasting.on_availability_changed, when=AFTER_COMMIT)
+    ticket_events.ticket_triaged.listen(forecasting.on_ticket_event, when=AFTER_COMMIT)
+    ticket_events.priority_changed.listen(forecasting.on_ticket_event, when=AFTER_COMMIT)
     connect_outgoing_webhooks()
 
 

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agents.models import Agent, AgentShift, Availability
+from agents.services import set_availability
 from escalation_engine import forecasting
 from escalation_engine.models import BreachForecast, Escalation, EscalationSettings, SlaPolicy
 from escalation_engine.services import dismiss_escalation
@@ -266,3 +267,46 @@ def test_the_workspace_shows_the_forecast_with_its_factors(client: Any) -> None:
     assert "13 ahead for 2 agents" in html and "forecast escalates" in html
     calm = client.get(f"/console/ticket/{tickets[0].pk}/").content.decode()
     assert 'id="breach-forecast"' in calm and "forecast escalates" not in calm
+
+
+def test_an_agent_going_away_refreshes_the_teams_forecasts_at_once(
+    django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, crew, tickets = _desk()
+    # This desk has no routing rules: re-offering its queue would move it off the team. Only the forecast is watched here.
+    monkeypatch.setattr("agents.services.enqueue_on_commit", lambda *args: None)
+    forecasting.refresh_forecasts(now=NOW)
+    before = {pk: row.probability for pk, row in _by_ticket().items()}
+    with django_capture_on_commit_callbacks(execute=True):
+        set_availability(agent=crew[0], availability=Availability.AWAY, by=None)
+    after = {pk: row.probability for pk, row in _by_ticket().items()}
+    assert after[tickets[6].pk] > before[tickets[6].pk] + 0.2  # one agent instead of two for the middle of the queue
+    forecasting.refresh_forecasts(now=NOW)
+    again = {pk: row.probability for pk, row in _by_ticket().items()}
+    assert again == pytest.approx(after, abs=0.002)  # already what the minute's run finds (the event's ran a second later)
+
+
+def test_a_burst_of_events_queues_one_refresh_per_team_until_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    team, _, _ = _desk(queue=3)
+    other = TeamFactory.create()
+    sent: list[tuple[str, list[int]]] = []
+    monkeypatch.setattr(forecasting.queue, "enqueue", lambda name, teams: sent.append((name, teams)) or True)
+    assert forecasting.refresh_soon([team.pk, team.pk, None]) == [team.pk]
+    assert forecasting.refresh_soon([team.pk, other.pk]) == [other.pk]  # the team's is queued and not started
+    assert sent == [("escalation.forecast_teams", [team.pk]), ("escalation.forecast_teams", [other.pk])]
+    assert forecasting.refresh_teams_now([team.pk]).tickets == 3
+    assert forecasting.refresh_soon([team.pk]) == [team.pk]  # started: the next event queues another
+
+
+def test_a_teams_refresh_leaves_the_other_teams_forecasts_and_keeps_no_samples() -> None:
+    team, _, tickets = _desk(queue=4)
+    elsewhere = TicketFactory.create(
+        team=TeamFactory.create(), status="triaged", priority=2, sla_policy=tickets[0].sla_policy,
+        sla_first_response_due_at=NOW + timedelta(minutes=50), triaged_at=NOW,
+    )  # fmt: skip
+    forecasting.refresh_forecasts(now=NOW - timedelta(minutes=1))
+    run = forecasting.refresh_forecasts(now=NOW, team_ids=[team.pk])
+    assert (run.tickets, run.removed, run.sampled) == (4, 0, 0)
+    rows = _by_ticket()
+    assert rows[elsewhere.pk].computed_at == NOW - timedelta(minutes=1)
+    assert all(rows[t.pk].computed_at == NOW for t in tickets)
