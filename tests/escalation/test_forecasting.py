@@ -290,7 +290,12 @@ def test_a_burst_of_events_queues_one_refresh_per_team_until_it_starts(monkeypat
     team, _, _ = _desk(queue=3)
     other = TeamFactory.create()
     sent: list[tuple[str, list[int]]] = []
-    monkeypatch.setattr(forecasting.queue, "enqueue", lambda name, teams: sent.append((name, teams)) or True)
+
+    def enqueue(name: str, teams: list[int]) -> bool:
+        sent.append((name, teams))
+        return True
+
+    monkeypatch.setattr(forecasting.queue, "enqueue", enqueue)
     assert forecasting.refresh_soon([team.pk, team.pk, None]) == [team.pk]
     assert forecasting.refresh_soon([team.pk, other.pk]) == [other.pk]  # the team's is queued and not started
     assert sent == [("escalation.forecast_teams", [team.pk]), ("escalation.forecast_teams", [other.pk])]
