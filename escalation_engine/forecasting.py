@@ -346,6 +346,7 @@ def refresh_forecasts(*, now: datetime | None = None, budget_seconds: float = 20
 # Events that change a team's forecasts (an assignment, an agent's availability, a ticket joining
 # its queue) ask for that team's refresh at once instead of at the next minute. Announcements in a
 # burst share one refresh: a team's refresh is queued once until it starts (``SOON_KEY``).
+TEAMS_TASK = "escalation.forecast_teams"
 SOON_KEY = "forecast:soon:{}"
 SOON_SECONDS = 60  # a queued refresh that never ran (worker down) stops holding the next one back after this
 
@@ -362,9 +363,6 @@ def refresh_teams_now(team_ids: list[int]) -> ForecastRun:
     """The queued refresh (``escalation.forecast_teams``): a later event queues another from here on."""
     cache.delete_many([SOON_KEY.format(team) for team in team_ids])
     return refresh_forecasts(team_ids=team_ids, budget_seconds=5.0)
-
-
-TEAMS_TASK = "escalation.forecast_teams"
 
 
 def on_ticket_event(ticket: Ticket, **_: object) -> None:
